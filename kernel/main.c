@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * relayfs.ko: module entry points.
+ */
+#include <linux/module.h>
+#include "internal.h"
+
+static int __init relayfs_init(void)
+{
+	return relayfs_fs_init();
+}
+
+static void __exit relayfs_exit(void)
+{
+	relayfs_fs_exit();
+}
+
+module_init(relayfs_init);
+module_exit(relayfs_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("relayfs: move large amounts of data from the kernel to user space");
+MODULE_AUTHOR("The relayfs authors");

@@ -1,0 +1,81 @@
+#!/bin/sh
+# The test command (make check): install what is missing, build for every
+# kernel with every style gate, run host-side unit tests, then boot each
+# kernel in qemu and run every in-VM suite.  Ends with one line
+# "N passed, N failed[, N skipped]" and exits non-zero on any failure.
+#
+# Environment: KERNELS="rel1 rel2" to test a subset (default: every kernel
+# with headers and a /boot image); SUITES=a,b (default: all in
+# tests/vm/suites); VM_TIMEOUT, VM_SMP as in tests/vm/run.sh.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+start=$(date +%s)
+pass=0 fail=0 skip=0
+
+result() {	# result STATUS NAME
+	if [ "$1" -eq 0 ]; then
+		pass=$((pass + 1))
+		echo "ok - $2"
+	else
+		fail=$((fail + 1))
+		echo "not ok - $2"
+	fi
+}
+
+finish() {
+	line="$pass passed, $fail failed"
+	[ "$skip" -ne 0 ] && line="$line, $skip skipped"
+	echo "# total time $(($(date +%s) - start))s"
+	echo "$line"
+	[ "$fail" -eq 0 ]
+	exit $?
+}
+
+scripts/install-deps.sh || { result 1 "install dependencies"; finish; }
+
+# Build: compiler, sparse (C=2) and modpost warnings fail it, per kernel.
+kernels=""
+for kdir in /lib/modules/*/build; do
+	[ -d "$kdir" ] || continue
+	kver=$(basename "$(dirname "$kdir")")
+	if [ -n "${KERNELS:-}" ] && ! echo " $KERNELS " | grep -q " $kver "; then
+		continue
+	fi
+	scripts/build-modules.sh "$kdir"
+	result $? "build modules for $kver (no compiler/sparse/modpost warning)"
+	[ -r "/boot/vmlinuz-$kver" ] && kernels="$kernels $kver"
+done
+[ -n "$kernels" ] || { result 1 "a kernel to test on"; finish; }
+
+make -s user
+result $? "build user space (-Wall -Wextra -Werror)" || finish
+
+scripts/checkpatch.sh
+result $? "checkpatch.pl clean"
+
+# Host-side unit tests: each program or script prints KTAP.
+for t in build/user/unit/* tests/unit/*.sh; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	{
+		echo "# suite-begin $name"
+		"$t"
+		echo "# suite-end $name rc=$?"
+	} >"build/unit-$name.log" 2>&1
+	set -- $(awk -v kernel=host -v expect="$name" \
+		-f tests/vm/ktap-summary.awk "build/unit-$name.log" |
+		tee "build/unit-$name.summary" | tail -n 1)
+	sed '$d' "build/unit-$name.summary"
+	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
+	[ "$2" -ne 0 ] && cat "build/unit-$name.log"
+done
+
+suites=${SUITES:-$(ls tests/vm/suites | tr '\n' ',' | sed 's/,$//')}
+for kver in $kernels; do
+	tests/vm/run.sh "$kver" "$suites" >"build/vm-$kver.out" 2>&1
+	sed '$d' "build/vm-$kver.out"
+	set -- $(tail -n 1 "build/vm-$kver.out")
+	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
+done
+finish

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Install what building and testing relayfs needs on Debian 12, skipping
+# packages that are already there.  Run as root (CI and the dev machines are).
+#
+#   qemu-system-x86          boots the test kernels (TCG, no KVM needed)
+#   busybox-static, cpio     the guest's userland and its initramfs
+#   linux-image-amd64        Debian's 6.1 kernel to boot ...
+#   linux-headers-amd64      ... and its headers to build against
+#   linux-image-6.12-amd64   Debian's 6.12 kernel (bookworm-security/backports)
+#   linux-headers-6.12-amd64
+#   linux-source-6.12        checkpatch.pl (extracted once, see checkpatch.sh)
+#   sparse                   the C=2 gate
+#   gcc, make, libc6-dev     user space; gcc-multilib for the -m32 ABI test
+#   xz-utils                 to unpack linux-source
+set -eu
+
+PKGS="qemu-system-x86 busybox-static cpio
+linux-image-amd64 linux-headers-amd64
+linux-image-6.12-amd64 linux-headers-6.12-amd64
+linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	     grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+echo "install-deps: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: need root to install packages" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-deps: done"

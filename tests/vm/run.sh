@@ -1,0 +1,108 @@
+#!/bin/sh
+# Boot one kernel in qemu (TCG) with the relayfs test initramfs, run suites,
+# and summarise their KTAP results.
+#
+#   tests/vm/run.sh KERNELRELEASE SUITE[,SUITE...]
+#
+# Needs build/<release>/modules/*.ko and build/user/ (make all).
+# Environment:
+#   VM_TIMEOUT=900     host-side limit for the whole boot, in seconds; past
+#                      it the VM counts as hung and fails
+#   VM_SMP=2           vCPUs (this machine has 2 cores: at most 2)
+#   VM_MEM=1024        MiB of guest memory
+#   VM_APPEND=...      extra kernel command line
+#   VM_DIR=build/vm/<release>   where the initramfs and both logs are kept
+#
+# Output: one line per failure or skip, then "P F S" as the last line.
+# The console log and the result log stay in VM_DIR for debugging.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kver=$1
+suites=$2
+timeout_s=${VM_TIMEOUT:-900}
+vmdir=${VM_DIR:-$top/build/vm/$kver}
+stage=$vmdir/initramfs
+
+kernel=/boot/vmlinuz-$kver
+[ -r "$kernel" ] || { echo "run.sh: no $kernel" >&2; exit 2; }
+mods=$top/build/$kver/modules
+[ -d "$mods" ] || { echo "run.sh: no $mods (make modules)" >&2; exit 2; }
+
+rm -rf "$stage"
+mkdir -p "$stage/bin" "$stage/proc" "$stage/sys" "$stage/dev" "$stage/tmp" \
+	 "$stage/lib/relayfs" "$stage/suites" "$stage/usr/bin" "$stage/etc"
+cp /bin/busybox "$stage/bin/busybox"
+ln -s busybox "$stage/bin/sh"
+cp "$top/tests/vm/init" "$stage/init"
+cp "$top"/tests/vm/suites/* "$stage/suites/"
+cp "$top"/tests/vm/lib.sh "$stage/lib/relayfs/lib.sh"
+cp "$mods"/*.ko "$stage/lib/relayfs/"
+if [ -d "$top/build/user/vm" ]; then
+	cp "$top"/build/user/vm/* "$stage/usr/bin/"
+fi
+# An unprivileged user for permission tests.
+printf 'root:x:0:0::/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n' \
+	>"$stage/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
+(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) \
+	>"$vmdir/initramfs.cpio.gz"
+
+# Fail loudly but fairly: any WARN or oops panics (and panic=-1 with
+# -no-reboot ends qemu at once); lockups, hung tasks and RCU stalls panic
+# too, with thresholds raised for TCG speed; slub and page poisoning catch
+# use-after-free and overruns in our allocations.
+cmdline="console=ttyS0 loglevel=5 panic=-1 panic_on_warn=1 oops=panic
+softlockup_panic=1 watchdog_thresh=30 hung_task_panic=1
+sysctl.kernel.hung_task_timeout_secs=240
+rcupdate.rcu_cpu_stall_timeout=90 sysctl.kernel.panic_on_rcu_stall=1
+slub_debug=FZPU page_poison=1 log_buf_len=8M printk.devkmsg=on
+nokaslr suites=$suites ${VM_APPEND:-}"
+cmdline=$(echo $cmdline)
+
+rm -f "$vmdir/console.log" "$vmdir/results.log"
+start=$(date +%s)
+timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+	-nodefaults -no-reboot -display none \
+	-machine pc -accel tcg -cpu qemu64 \
+	-smp "${VM_SMP:-2}" -m "${VM_MEM:-1024}" \
+	-kernel "$kernel" -initrd "$vmdir/initramfs.cpio.gz" \
+	-append "$cmdline" \
+	-serial "file:$vmdir/console.log" \
+	-serial "file:$vmdir/results.log" </dev/null
+qrc=$?
+end=$(date +%s)
+
+expect=$(echo "$suites" | tr ',' ' ')
+touch "$vmdir/results.log" "$vmdir/console.log"
+awk -v kernel="$kver" -v expect="$expect" \
+	-f "$top/tests/vm/ktap-summary.awk" "$vmdir/results.log" >"$vmdir/summary"
+counts=$(tail -n 1 "$vmdir/summary")
+set -- $counts
+pass=$1 fail=$2 skip=$3
+
+# The kernel log is a test of its own: whatever the suites said, a report
+# from the kernel about itself fails the run.
+bad='BUG:|WARNING:|Oops|Kernel panic|general protection|Call Trace:|'
+bad="${bad}watchdog: |hung_task|rcu: INFO|UBSAN|KASAN|kmemleak: [1-9]|"
+bad="${bad}sleeping function called|refcount_t:|list_(add|del) corruption"
+if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+	echo "not ok kernel@$kver: VM still running after ${timeout_s}s (hang)"
+	fail=$((fail + 1))
+elif grep -Eq "$bad" "$vmdir/console.log" ||
+     ! grep -q '^# vm-done' "$vmdir/results.log"; then
+	echo "not ok kernel@$kver: kernel log reports a problem (exit $qrc)"
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+sed '$d' "$vmdir/summary"
+if [ "$fail" -ne 0 ]; then
+	echo "---- tail of $vmdir/console.log ----"
+	tail -n 60 "$vmdir/console.log" | tr -d '\r'
+	echo "---- tail of $vmdir/results.log ----"
+	tail -n 30 "$vmdir/results.log" | tr -d '\r'
+	echo "----"
+fi
+echo "# $kver: $suites: ${pass} passed, ${fail} failed, ${skip} skipped" \
+     "in $((end - start))s"
+echo "$pass $fail $skip"
