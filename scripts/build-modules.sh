@@ -15,8 +15,10 @@ kver=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
 out=$top/build/$kver
 src=$out/src
 
+# A fresh copy each time (a build takes seconds): a file deleted from the
+# tree must not leave a stale module behind.
+rm -rf "$src"
 mkdir -p "$src"
-# Copy only what kbuild needs; keep timestamps so rebuilds are incremental.
 for d in Kbuild kernel include tests/kmod; do
 	mkdir -p "$src/$(dirname "$d")"
 	cp -a "$top/$d" "$src/$(dirname "$d")/"
