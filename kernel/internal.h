@@ -1,15 +1,144 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * relayfs internals shared between the files of relayfs.ko.
+ *
+ * Write-side state of a buffer (see write.c for the protocol):
+ *
+ *   tail	local_t, changed only by writers on the buffer's own CPU (and
+ *		by flush/reset/close running on that CPU).  It packs
+ *		  lap (15 bits) | idx (20 bits) | off (29 bits)
+ *		idx is the sub-buffer being written, off the next free byte
+ *		in it, or RFS_OFF_CLOSED once that sub-buffer is closed and
+ *		the next writer must switch to a new one.  lap makes the
+ *		value unique over time, so a cmpxchg on it cannot succeed on
+ *		a stale value that happens to repeat (ABA).
+ *
+ *   commit[i]	local_t per sub-buffer, cumulative over laps, each commit
+ *		adding RFS_REC_ONE + len; headers, padding and voided space
+ *		add bytes only.  meta[i].commit_base is its value when the
+ *		sub-buffer was opened for the current lap, so
+ *		commit - commit_base is (records << 32) + bytes of this lap,
+ *		exactly, and the sub-buffer is complete when those bytes
+ *		reach subbuf_size.
  */
 #ifndef RELAYFS_INTERNAL_H
 #define RELAYFS_INTERNAL_H
 
 #include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/irq_work.h>
+#include <linux/timer.h>
+#include <linux/wait.h>
+#include <linux/mutex.h>
+#include <asm/local.h>
 #include <relayfs/relayfs.h>
+#include <uapi/linux/relayfs.h>
 #include "compat.h"
 
-#define RELAYFS_MAGIC	0x72656c61	/* "rela" */
+#define RELAYFS_MAGIC		0x72656c61	/* "rela" */
+
+#define RFS_OFF_BITS		29
+#define RFS_IDX_BITS		20
+#define RFS_OFF_MASK		((1UL << RFS_OFF_BITS) - 1)
+#define RFS_IDX_MASK		((1UL << RFS_IDX_BITS) - 1)
+#define RFS_OFF_CLOSED		RFS_OFF_MASK
+#define RFS_LAP_ONE		(1UL << (RFS_OFF_BITS + RFS_IDX_BITS))
+#define RFS_MAX_SUBBUF_ORDER	28	/* 256 MiB */
+#define RFS_MAX_SUBBUFS		(1UL << RFS_IDX_BITS)
+#define RFS_REC_ONE		(1UL << 32)
+#define RFS_MAX_NEST		4	/* task, softirq, hardirq, NMI */
+
+/* Per sub-buffer metadata, written by the writer that opens/closes it. */
+struct relayfs_meta {
+	u64 seq;		/* sequence number of the current lap */
+	u64 t_open;		/* local_clock() at open */
+	u64 t_close;		/* local_clock() at close */
+	u64 drops;		/* buffer's dropped_records at close */
+	unsigned long commit_base;
+	unsigned long void_base;
+	local_t void_bytes;	/* cumulative bytes voided by discard */
+	u32 padding;		/* bytes of padding at the end */
+};
+
+/* What one lap of a sub-buffer holds. */
+struct relayfs_lap {
+	u64 records;
+	u64 bytes;		/* payload */
+	u32 used;		/* bytes in use: header, records, voids */
+};
+
+struct relayfs_buf {
+	/* Writer side, touched on the buffer's CPU only. */
+	local_t tail;
+	local_t nest;
+	void *data;			/* vmap of all sub-buffers */
+	local_t *commit;		/* [n_subbufs] */
+	struct relayfs_meta *meta;	/* [n_subbufs] */
+	unsigned int subbuf_order;
+	unsigned int subbuf_size;
+	unsigned int n_subbufs;
+	unsigned int header_size;
+	bool overwrite;
+	unsigned int cpu;
+	struct relayfs_chan *chan;	/* NULL once the channel closed */
+	struct module *owner;		/* pinned by an open file */
+
+	/* Writer counters, exact, local to the CPU. */
+	local_t attempted_records, attempted_bytes;
+	local_t accepted_records, accepted_bytes;
+	local_t dropped_records, dropped_bytes, nested_records;
+	local_t refused_records, refused_bytes;
+	local_t overwritten_records, overwritten_bytes;
+	local_t discarded_records;
+	local_t subbufs_produced, subbufs_overwritten;
+	local_t want_full_cb;
+
+	/*
+	 * Sequence number of the next sub-buffer to consume.  Advanced by
+	 * the reader, and in overwrite mode also by a writer that claims an
+	 * unread sub-buffer to overwrite it; cmpxchg decides who accounts
+	 * it.  Read with acquire by writers (no-overwrite) before reusing a
+	 * sub-buffer.
+	 */
+	atomic64_t consumed;
+
+	/* Reader side, under read_mutex. */
+	struct mutex read_mutex;
+	atomic_t readers;
+	bool reading;		/* a sub-buffer is loaded for read() */
+	u64 read_seq;
+	struct relayfs_lap read_lap;
+	size_t read_pos, read_end;
+	void *bounce;		/* overwrite mode: validated copy */
+	u64 consumed_records, consumed_bytes, subbufs_consumed;
+	u64 max_backlog;
+	u64 delivered_seq;	/* next seq to hand to ->deliver */
+
+	/* Deferred work and lifetime. */
+	struct irq_work work;
+	struct timer_list timer;
+	unsigned int flush_jiffies;
+	bool dying;
+	bool closed;		/* channel closed: EOF once drained */
+	wait_queue_head_t read_wait;
+	struct page **pages;
+	unsigned int n_pages;
+	struct kref kref;
+	struct dentry *dentry;
+};
+
+struct relayfs_chan {
+	char base[NAME_MAX - 16];
+	struct dentry *parent;
+	struct dentry *stats_dentry;
+	struct relayfs_buf * __percpu *bufs;
+	struct relayfs_attr attr;	/* as rounded */
+	struct relayfs_callbacks cb;
+	unsigned long flags;		/* RFS_CHAN_* */
+	size_t mem;			/* charged against the cap */
+};
+
+#define RFS_CHAN_WRITES_OFF	0	/* bit: writers drop */
 
 /* inode.c: the filesystem */
 int relayfs_fs_init(void);
@@ -17,5 +146,58 @@ void relayfs_fs_exit(void);
 struct dentry *relayfs_create_entry(const char *name, umode_t mode,
 				    struct dentry *parent, void *data,
 				    const struct file_operations *fops);
+
+/* buffer.c: buffer memory and lifetime */
+struct relayfs_buf *relayfs_buf_alloc(struct relayfs_chan *chan,
+				      unsigned int cpu);
+void relayfs_buf_init_state(struct relayfs_buf *buf);
+void relayfs_buf_put(struct relayfs_buf *buf);
+static inline void relayfs_buf_get(struct relayfs_buf *buf)
+{
+	kref_get(&buf->kref);
+}
+
+/* write.c: the lock-free write path */
+void relayfs_buf_close_subbuf(struct relayfs_buf *buf, bool only_if_data);
+void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
+		    unsigned long commit, struct relayfs_lap *lap);
+bool relayfs_subbuf_ready(struct relayfs_buf *buf, u64 seq,
+			  struct relayfs_lap *lap);
+void relayfs_work_fn(struct irq_work *work);
+void relayfs_timer_fn(struct timer_list *t);
+
+/* file.c: the per-CPU file */
+extern const struct file_operations relayfs_buf_fops;
+
+/* stats.c: counters */
+void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st);
+extern const struct file_operations relayfs_stats_fops;
+
+/* chan.c: channels */
+extern unsigned long relayfs_mem_limit;
+extern struct mutex relayfs_files_lock;
+
+/* buffer.c: memory cap accounting */
+int relayfs_mem_charge(size_t bytes);
+void relayfs_mem_uncharge(size_t bytes);
+
+/* file.c: reader-side accounting */
+bool relayfs_buf_consume(struct relayfs_buf *buf, u64 seq,
+			 struct relayfs_lap *lap);
+
+static inline unsigned int rfs_tail_idx(unsigned long tail)
+{
+	return (tail >> RFS_OFF_BITS) & RFS_IDX_MASK;
+}
+
+static inline unsigned long rfs_tail_off(unsigned long tail)
+{
+	return tail & RFS_OFF_MASK;
+}
+
+static inline unsigned int rfs_seq_idx(struct relayfs_buf *buf, u64 seq)
+{
+	return do_div(seq, buf->n_subbufs);
+}
 
 #endif /* RELAYFS_INTERNAL_H */

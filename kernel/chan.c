@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Channels: creation with checked and rounded geometry, the per-CPU files,
+ * and the operations that act on every CPU's buffer (flush, reset, close).
+ *
+ * local_t operations are atomic only on their own CPU, so anything that
+ * changes a buffer's write state runs on that buffer's CPU: through
+ * smp_call_function_single() for an online CPU, directly for an offline one
+ * (no writer can run there) with cpus_read_lock() held so it stays offline.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/cpu.h>
+#include <linux/smp.h>
+#include <linux/ctype.h>
+#include <linux/overflow.h>
+#include <linux/log2.h>
+#include <linux/rcupdate.h>
+#include <linux/poll.h>
+#include "internal.h"
+
+unsigned long relayfs_mem_limit = 512UL << 20;
+module_param_named(mem_limit, relayfs_mem_limit, ulong, 0644);
+MODULE_PARM_DESC(mem_limit, "bytes all channel buffers may use together");
+
+/* Serialises file opens against channel close (inode->i_private). */
+DEFINE_MUTEX(relayfs_files_lock);
+
+static struct relayfs_buf *rfs_buf(struct relayfs_chan *chan,
+				   unsigned int cpu)
+{
+	return *per_cpu_ptr(chan->bufs, cpu);
+}
+
+struct rfs_call {
+	struct relayfs_buf *buf;
+	void (*fn)(struct relayfs_buf *buf);
+};
+
+static void rfs_on_cpu(void *info)
+{
+	struct rfs_call *call = info;
+
+	call->fn(call->buf);
+}
+
+/* Run @fn on each buffer's own CPU.  Process context. */
+static void rfs_for_each_buf(struct relayfs_chan *chan,
+			     void (*fn)(struct relayfs_buf *buf))
+{
+	unsigned int cpu;
+
+	might_sleep();
+	cpus_read_lock();
+	for_each_possible_cpu(cpu) {
+		struct rfs_call call = { rfs_buf(chan, cpu), fn };
+
+		if (cpu_online(cpu))
+			smp_call_function_single(cpu, rfs_on_cpu, &call, 1);
+		else
+			fn(call.buf);
+	}
+	cpus_read_unlock();
+}
+
+static void rfs_close_if_data(struct relayfs_buf *buf)
+{
+	relayfs_buf_close_subbuf(buf, true);
+}
+
+/**
+ * relayfs_flush - make everything written so far readable
+ * @chan: the channel
+ *
+ * Process context.  Closes every CPU's current sub-buffer that holds data.
+ */
+void relayfs_flush(struct relayfs_chan *chan)
+{
+	if (IS_ERR_OR_NULL(chan))
+		return;
+	rfs_for_each_buf(chan, rfs_close_if_data);
+}
+EXPORT_SYMBOL_GPL(relayfs_flush);
+
+/* Stop writers: after this no writer is inside the channel. */
+static void rfs_writers_off(struct relayfs_chan *chan)
+{
+	set_bit(RFS_CHAN_WRITES_OFF, &chan->flags);
+	/*
+	 * Writers run with preemption disabled (or in hardirq/NMI), which
+	 * RCU treats as read-side critical sections: once this returns,
+	 * every writer that did not see the bit has finished.
+	 */
+	synchronize_rcu();
+}
+
+/* Quiesce a buffer's deferred work.  Process context. */
+static void rfs_buf_quiesce(struct relayfs_buf *buf)
+{
+	WRITE_ONCE(buf->dying, true);
+	irq_work_sync(&buf->work);
+	del_timer_sync(&buf->timer);
+}
+
+static void rfs_reset_one(struct relayfs_buf *buf)
+{
+	relayfs_buf_init_state(buf);
+}
+
+/* Give back the reader slots taken by rfs_hold_readers(), up to @upto. */
+static void rfs_release_readers(struct relayfs_chan *chan, unsigned int upto)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		if (cpu == upto)
+			break;
+		atomic_set(&rfs_buf(chan, cpu)->readers, 0);
+	}
+}
+
+/* Take every buffer's reader slot, or none: -EBUSY if one is in use. */
+static int rfs_hold_readers(struct relayfs_chan *chan)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		if (atomic_cmpxchg(&rfs_buf(chan, cpu)->readers, 0, 1)) {
+			rfs_release_readers(chan, cpu);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+/**
+ * relayfs_reset - empty every buffer and zero its counters
+ * @chan: the channel
+ *
+ * Process context.  Writers racing with the reset drop their records.
+ *
+ * Return: 0, or -EBUSY while a reader has a buffer open.
+ */
+int relayfs_reset(struct relayfs_chan *chan)
+{
+	unsigned int cpu;
+	int ret;
+
+	if (IS_ERR_OR_NULL(chan))
+		return -EINVAL;
+	ret = rfs_hold_readers(chan);
+	if (ret)
+		return ret;
+	rfs_writers_off(chan);
+	for_each_possible_cpu(cpu)
+		rfs_buf_quiesce(rfs_buf(chan, cpu));
+	rfs_for_each_buf(chan, rfs_reset_one);
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(rfs_buf(chan, cpu)->dying, false);
+	clear_bit(RFS_CHAN_WRITES_OFF, &chan->flags);
+	rfs_release_readers(chan, nr_cpu_ids);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(relayfs_reset);
+
+/**
+ * relayfs_subbufs_consumed - a kernel consumer is done with @n sub-buffers
+ * @chan: the channel
+ * @cpu: whose buffer
+ * @n: how many, in order, from the oldest unread
+ *
+ * Return: 0; -EBUSY while a reader owns the buffer; -EINVAL if @n is more
+ * than are complete.
+ */
+int relayfs_subbufs_consumed(struct relayfs_chan *chan, unsigned int cpu,
+			     size_t n)
+{
+	struct relayfs_buf *buf;
+	struct relayfs_lap lap;
+	size_t i;
+	u64 seq;
+
+	if (IS_ERR_OR_NULL(chan) || cpu >= nr_cpu_ids || !cpu_possible(cpu))
+		return -EINVAL;
+	buf = rfs_buf(chan, cpu);
+	if (atomic_cmpxchg(&buf->readers, 0, 1))
+		return -EBUSY;
+	mutex_lock(&buf->read_mutex);
+	for (i = 0; i < n; i++) {
+		seq = atomic64_read(&buf->consumed);
+		if (!relayfs_subbuf_ready(buf, seq, &lap))
+			break;
+		relayfs_buf_consume(buf, seq, &lap);
+	}
+	mutex_unlock(&buf->read_mutex);
+	atomic_set(&buf->readers, 0);
+	return i == n ? 0 : -EINVAL;
+}
+EXPORT_SYMBOL_GPL(relayfs_subbufs_consumed);
+
+/**
+ * relayfs_buf_full - would the next sub-buffer switch on @cpu drop?
+ * @chan: the channel
+ * @cpu: whose buffer
+ *
+ * Any context.  Always false in overwrite mode.
+ */
+bool relayfs_buf_full(struct relayfs_chan *chan, unsigned int cpu)
+{
+	struct relayfs_buf *buf;
+	unsigned long tail;
+	u64 next;
+
+	if (IS_ERR_OR_NULL(chan) || cpu >= nr_cpu_ids || !cpu_possible(cpu))
+		return false;
+	buf = rfs_buf(chan, cpu);
+	if (buf->overwrite)
+		return false;
+	tail = local_read(&buf->tail);
+	next = READ_ONCE(buf->meta[rfs_tail_idx(tail)].seq) + 1;
+	return next - atomic64_read(&buf->consumed) >= buf->n_subbufs;
+}
+EXPORT_SYMBOL_GPL(relayfs_buf_full);
+
+void *relayfs_chan_private(struct relayfs_chan *chan)
+{
+	return chan->attr.private_data;
+}
+EXPORT_SYMBOL_GPL(relayfs_chan_private);
+
+unsigned int relayfs_buf_cpu(struct relayfs_buf *buf)
+{
+	return buf->cpu;
+}
+EXPORT_SYMBOL_GPL(relayfs_buf_cpu);
+
+/* Check and round the geometry; the caller's attr gets the result. */
+static int rfs_check_attr(const char *base, struct relayfs_attr *attr)
+{
+	size_t len, total;
+
+	if (!base || !attr)
+		return -EINVAL;
+	len = strlen(base);
+	/* "klog1" + "0" would clash with "klog" + "10". */
+	if (!len || len > NAME_MAX - 16 || isdigit(base[len - 1]) ||
+	    strchr(base, '/'))
+		return -EINVAL;
+	if (!attr->subbuf_size ||
+	    attr->subbuf_size > (1UL << RFS_MAX_SUBBUF_ORDER) ||
+	    attr->n_subbufs < 2 || attr->n_subbufs > RFS_MAX_SUBBUFS)
+		return -EINVAL;
+	attr->subbuf_size = max_t(size_t, PAGE_SIZE,
+				  roundup_pow_of_two(attr->subbuf_size));
+	if (attr->header_size >= attr->subbuf_size)
+		return -EINVAL;
+	if (check_mul_overflow(attr->subbuf_size, attr->n_subbufs, &total) ||
+	    check_mul_overflow(total, (size_t)num_possible_cpus(), &total))
+		return -EINVAL;
+	if (total > READ_ONCE(relayfs_mem_limit))
+		return -ENOMEM;
+	if (!attr->mode)
+		attr->mode = 0400;
+	attr->mode &= 0444;	/* the per-CPU files are read-only */
+	if (!attr->flush_interval_ms)
+		attr->flush_interval_ms = 1000;
+	return 0;
+}
+
+/* Remove the files and drop the channel's references.  Process context. */
+static void rfs_chan_free(struct relayfs_chan *chan)
+{
+	unsigned int cpu;
+
+	if (chan->stats_dentry) {
+		mutex_lock(&relayfs_files_lock);
+		d_inode(chan->stats_dentry)->i_private = NULL;
+		mutex_unlock(&relayfs_files_lock);
+		relayfs_remove_file(chan->stats_dentry);
+	}
+	for_each_possible_cpu(cpu) {
+		struct relayfs_buf *buf = rfs_buf(chan, cpu);
+
+		if (!buf)
+			continue;
+		if (buf->dentry) {
+			/* An open racing with us now finds no buffer. */
+			mutex_lock(&relayfs_files_lock);
+			d_inode(buf->dentry)->i_private = NULL;
+			WRITE_ONCE(buf->chan, NULL);
+			mutex_unlock(&relayfs_files_lock);
+			relayfs_remove_file(buf->dentry);
+		}
+		relayfs_buf_put(buf);
+	}
+	free_percpu(chan->bufs);
+	kfree(chan);
+}
+
+static int rfs_chan_create_files(struct relayfs_chan *chan)
+{
+	char name[NAME_MAX + 1];
+	struct dentry *d;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct relayfs_buf *buf = relayfs_buf_alloc(chan, cpu);
+
+		if (IS_ERR(buf))
+			return PTR_ERR(buf);
+		*per_cpu_ptr(chan->bufs, cpu) = buf;
+		snprintf(name, sizeof(name), "%s%u", chan->base, cpu);
+		d = relayfs_create_entry(name, S_IFREG | chan->attr.mode,
+					 chan->parent, buf, &relayfs_buf_fops);
+		if (IS_ERR(d))
+			return PTR_ERR(d);
+		buf->dentry = d;
+	}
+	snprintf(name, sizeof(name), "%s.stats", chan->base);
+	d = relayfs_create_entry(name, S_IFREG | chan->attr.mode, chan->parent,
+				 chan, &relayfs_stats_fops);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	chan->stats_dentry = d;
+	return 0;
+}
+
+/**
+ * relayfs_open_attr - create a channel
+ * @base: file name prefix; the files are <base><cpu> and <base>.stats;
+ *	must not end in a digit
+ * @parent: relayfs directory, or NULL for the root
+ * @attr: geometry and options; subbuf_size, mode and flush_interval_ms
+ *	are written back as used
+ *
+ * Process context.  Buffers are zeroed, on each CPU's node, charged to the
+ * caller's memcg.
+ *
+ * Return: the channel, or ERR_PTR(-EINVAL) for bad sizes or name,
+ * -ENOMEM over the mem_limit cap or out of memory, -EEXIST if a name is
+ * taken.
+ */
+struct relayfs_chan *relayfs_open_attr(const char *base,
+				       struct dentry *parent,
+				       struct relayfs_attr *attr)
+{
+	struct relayfs_chan *chan;
+	int err;
+
+	might_sleep();
+	err = rfs_check_attr(base, attr);
+	if (err)
+		return ERR_PTR(err);
+	chan = kzalloc(sizeof(*chan), GFP_KERNEL_ACCOUNT);
+	if (!chan)
+		return ERR_PTR(-ENOMEM);
+	strscpy(chan->base, base, sizeof(chan->base));
+	chan->parent = parent;
+	chan->attr = *attr;
+	if (attr->cb)
+		chan->cb = *attr->cb;
+	chan->bufs = alloc_percpu(struct relayfs_buf *);
+	if (!chan->bufs) {
+		kfree(chan);
+		return ERR_PTR(-ENOMEM);
+	}
+	err = rfs_chan_create_files(chan);
+	if (err)
+		goto err_files;
+	return chan;
+
+err_files:
+	rfs_chan_free(chan);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_GPL(relayfs_open_attr);
+
+/**
+ * relayfs_open - create a channel, 2005 style
+ * @base: file name prefix (see relayfs_open_attr())
+ * @parent: relayfs directory, or NULL
+ * @subbuf_size: sub-buffer size, rounded up
+ * @n_subbufs: sub-buffers per CPU
+ * @overwrite: flight-recorder mode
+ * @cb: callbacks, or NULL
+ *
+ * Return: as relayfs_open_attr().
+ */
+struct relayfs_chan *relayfs_open(const char *base, struct dentry *parent,
+				  size_t subbuf_size, size_t n_subbufs,
+				  bool overwrite,
+				  const struct relayfs_callbacks *cb)
+{
+	struct relayfs_attr attr = {
+		.subbuf_size = subbuf_size,
+		.n_subbufs = n_subbufs,
+		.overwrite = overwrite,
+		.cb = cb,
+	};
+
+	return relayfs_open_attr(base, parent, &attr);
+}
+EXPORT_SYMBOL_GPL(relayfs_open);
+
+static void rfs_final_close(struct relayfs_buf *buf)
+{
+	relayfs_buf_close_subbuf(buf, false);
+}
+
+/**
+ * relayfs_close - close a channel
+ * @chan: the channel; NULL or an ERR_PTR is ignored
+ *
+ * Process context.  Returns once no writer, callback, timer or irq_work
+ * can touch the channel or its private data.  The files disappear at once
+ * (the names may be reused); files still open keep their buffer and read
+ * it to EOF.
+ */
+void relayfs_close(struct relayfs_chan *chan)
+{
+	unsigned int cpu;
+
+	if (IS_ERR_OR_NULL(chan))
+		return;
+	rfs_writers_off(chan);
+	for_each_possible_cpu(cpu)
+		rfs_buf_quiesce(rfs_buf(chan, cpu));
+	/* The last sub-buffers become readable. */
+	rfs_for_each_buf(chan, rfs_final_close);
+	for_each_possible_cpu(cpu) {
+		struct relayfs_buf *buf = rfs_buf(chan, cpu);
+
+		/* The final close may have queued work: let it finish. */
+		irq_work_sync(&buf->work);
+		WRITE_ONCE(buf->closed, true);
+		wake_up_interruptible_poll(&buf->read_wait,
+					   EPOLLIN | EPOLLHUP);
+	}
+	rfs_chan_free(chan);
+}
+EXPORT_SYMBOL_GPL(relayfs_close);

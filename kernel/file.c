@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-CPU file: read, poll and ioctl for the one consumer of a buffer.
+ *
+ * read() hands out complete sub-buffers in order, padding removed.  In
+ * no-overwrite mode the writer never reuses a sub-buffer before the reader
+ * has advanced buf->consumed past it, so read() copies straight from the
+ * buffer.  In overwrite mode a writer may take any unread sub-buffer at any
+ * time, so read() uses copy-then-validate: it copies the sub-buffer to a
+ * private bounce buffer, then claims it with a cmpxchg on buf->consumed;
+ * a writer claims a sub-buffer the same way before overwriting it, so
+ * exactly one of them wins, and a reader that loses drops its copy and
+ * moves on to the oldest sub-buffer still there.  Data a writer is
+ * overwriting is thus never returned, and the sub-buffers lost are
+ * counted exactly (subbufs_overwritten).
+ */
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/uio.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/uaccess.h>
+#include "internal.h"
+
+/**
+ * relayfs_buf_consume - account sub-buffer @seq as consumed
+ * @buf: the buffer
+ * @seq: the oldest unread sub-buffer
+ * @lap: what it holds
+ *
+ * Return: false if a writer claimed it for overwriting first.
+ */
+bool relayfs_buf_consume(struct relayfs_buf *buf, u64 seq,
+			 struct relayfs_lap *lap)
+{
+	lockdep_assert_held(&buf->read_mutex);
+	/* Fully ordered: our reads of the sub-buffer are done before a
+	 * writer can see it free (pairs with the acquire in rfs_open_next).
+	 */
+	if (atomic64_cmpxchg(&buf->consumed, seq, seq + 1) != seq)
+		return false;
+	buf->consumed_records += lap->records;
+	buf->consumed_bytes += lap->bytes;
+	buf->subbufs_consumed++;
+	return true;
+}
+
+static void *rfs_subbuf(struct relayfs_buf *buf, u64 seq)
+{
+	return buf->data + ((size_t)rfs_seq_idx(buf, seq) << buf->subbuf_order);
+}
+
+/*
+ * Make the oldest complete sub-buffer the one being read.  Returns false
+ * if there is none.
+ */
+static bool rfs_load_next(struct relayfs_buf *buf)
+{
+	struct relayfs_lap lap;
+	u64 seq;
+
+	lockdep_assert_held(&buf->read_mutex);
+	for (;;) {
+		seq = atomic64_read(&buf->consumed);
+		if (!relayfs_subbuf_ready(buf, seq, &lap))
+			return false;
+		if (buf->overwrite) {
+			memcpy(buf->bounce, rfs_subbuf(buf, seq), lap.used);
+			if (!relayfs_buf_consume(buf, seq, &lap))
+				continue;	/* overwritten under us */
+		}
+		buf->reading = true;
+		buf->read_seq = seq;
+		buf->read_lap = lap;
+		buf->read_pos = 0;
+		buf->read_end = lap.used;
+		return true;
+	}
+}
+
+/* Done with the loaded sub-buffer. */
+static void rfs_read_done(struct relayfs_buf *buf)
+{
+	buf->reading = false;
+	if (!buf->overwrite)
+		relayfs_buf_consume(buf, buf->read_seq, &buf->read_lap);
+}
+
+static bool rfs_readable(struct relayfs_buf *buf)
+{
+	struct relayfs_lap lap;
+
+	return buf->reading ||
+	       relayfs_subbuf_ready(buf, atomic64_read(&buf->consumed), &lap);
+}
+
+static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct relayfs_buf *buf = iocb->ki_filp->private_data;
+	ssize_t copied = 0;
+	int ret;
+
+	if (mutex_lock_interruptible(&buf->read_mutex))
+		return -ERESTARTSYS;
+	while (iov_iter_count(to)) {
+		size_t n, done;
+		void *src;
+
+		if (!buf->reading && !rfs_load_next(buf)) {
+			if (copied || READ_ONCE(buf->closed))
+				break;
+			if (iocb->ki_filp->f_flags & O_NONBLOCK) {
+				copied = -EAGAIN;
+				break;
+			}
+			mutex_unlock(&buf->read_mutex);
+			/* Interruptible: a slow producer is not a hang. */
+			ret = wait_event_interruptible(buf->read_wait,
+					rfs_readable(buf) ||
+					READ_ONCE(buf->closed));
+			if (ret)
+				return ret;
+			if (mutex_lock_interruptible(&buf->read_mutex))
+				return -ERESTARTSYS;
+			continue;
+		}
+		src = buf->overwrite ? buf->bounce :
+				       rfs_subbuf(buf, buf->read_seq);
+		n = min(iov_iter_count(to), buf->read_end - buf->read_pos);
+		done = copy_to_iter(src + buf->read_pos, n, to);
+		buf->read_pos += done;
+		copied += done;
+		if (buf->read_pos == buf->read_end)
+			rfs_read_done(buf);
+		if (done < n) {
+			if (!copied)
+				copied = -EFAULT;
+			break;
+		}
+	}
+	mutex_unlock(&buf->read_mutex);
+	return copied;
+}
+
+static __poll_t relayfs_poll(struct file *file, poll_table *wait)
+{
+	struct relayfs_buf *buf = file->private_data;
+
+	poll_wait(file, &buf->read_wait, wait);
+	if (rfs_readable(buf))
+		return EPOLLIN | EPOLLRDNORM;
+	if (READ_ONCE(buf->closed))
+		return EPOLLHUP;
+	return 0;
+}
+
+static int relayfs_buf_open(struct inode *inode, struct file *file)
+{
+	struct relayfs_buf *buf;
+	int err = 0;
+
+	if ((file->f_flags & O_ACCMODE) != O_RDONLY)
+		return -EACCES;
+	mutex_lock(&relayfs_files_lock);
+	buf = inode->i_private;
+	if (!buf) {
+		err = -ENODEV;		/* the channel is closing */
+		goto unlock;
+	}
+	if (atomic_cmpxchg(&buf->readers, 0, 1)) {
+		err = -EBUSY;		/* one consumer per buffer */
+		goto unlock;
+	}
+	/* The client's callbacks may run for this file: pin its module. */
+	if (!try_module_get(buf->owner)) {
+		atomic_set(&buf->readers, 0);
+		err = -ENODEV;
+		goto unlock;
+	}
+	if (buf->overwrite && !buf->bounce) {
+		buf->bounce = kvmalloc(buf->subbuf_size, GFP_KERNEL_ACCOUNT);
+		if (!buf->bounce) {
+			module_put(buf->owner);
+			atomic_set(&buf->readers, 0);
+			err = -ENOMEM;
+			goto unlock;
+		}
+	}
+	relayfs_buf_get(buf);
+	file->private_data = buf;
+unlock:
+	mutex_unlock(&relayfs_files_lock);
+	if (err)
+		return err;
+	return stream_open(inode, file);
+}
+
+static int relayfs_buf_release(struct inode *inode, struct file *file)
+{
+	struct relayfs_buf *buf = file->private_data;
+
+	module_put(buf->owner);
+	atomic_set(&buf->readers, 0);
+	relayfs_buf_put(buf);
+	return 0;
+}
+
+static void rfs_fill_info(struct relayfs_buf *buf, struct relayfs_buf_info *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->version = RELAYFS_ABI_VERSION;
+	i->cpu = buf->cpu;
+	i->subbuf_size = buf->subbuf_size;
+	i->n_subbufs = buf->n_subbufs;
+	i->header_size = buf->header_size;
+	i->flags = (buf->overwrite ? RELAYFS_BUF_OVERWRITE : 0) |
+		   (READ_ONCE(buf->closed) ? RELAYFS_BUF_CLOSED : 0);
+	i->buf_size = (u64)buf->subbuf_size * buf->n_subbufs;
+}
+
+static long relayfs_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct relayfs_buf *buf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case RELAYFS_IOC_GET_INFO: {
+		struct relayfs_buf_info info;
+
+		rfs_fill_info(buf, &info);
+		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+	}
+	case RELAYFS_IOC_GET_STATS: {
+		struct relayfs_buf_stats st;
+
+		if (mutex_lock_interruptible(&buf->read_mutex))
+			return -ERESTARTSYS;
+		relayfs_buf_stats(buf, &st);
+		mutex_unlock(&buf->read_mutex);
+		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+	}
+	}
+	return -ENOTTY;
+}
+
+const struct file_operations relayfs_buf_fops = {
+	.owner		= THIS_MODULE,
+	.open		= relayfs_buf_open,
+	.release	= relayfs_buf_release,
+	.read_iter	= relayfs_read_iter,
+	.poll		= relayfs_poll,
+	.unlocked_ioctl	= relayfs_ioctl,
+	/* Every struct has one layout for 32- and 64-bit callers. */
+	.compat_ioctl	= compat_ptr_ioctl,
+};

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Counters: the per-buffer snapshot behind RELAYFS_IOC_GET_STATS and the
+ * per-channel text file <base>.stats.
+ *
+ * Writer counters are local_t on the buffer's CPU; reader counters are
+ * under the buffer's read_mutex.  "unread" is not derived from the others:
+ * it is summed from the commit counts of the sub-buffers between the
+ * reader's position and the write head, so the two equations of
+ * include/uapi/linux/relayfs.h are real checks.  A snapshot taken while
+ * writers run is approximate; at rest it is exact.
+ */
+#include <linux/slab.h>
+#include <linux/fs.h>
+#include <linux/string.h>
+#include <linux/cpumask.h>
+#include "internal.h"
+
+static void rfs_count_unread(struct relayfs_buf *buf,
+			     struct relayfs_buf_stats *st)
+{
+	unsigned long tail = local_read(&buf->tail);
+	u64 head = READ_ONCE(buf->meta[rfs_tail_idx(tail)].seq);
+	u64 seq = atomic64_read(&buf->consumed);
+	struct relayfs_lap lap;
+
+	if (head == U64_MAX)
+		return;			/* nothing written yet */
+	for (; seq <= head && head - seq < buf->n_subbufs; seq++) {
+		unsigned int idx = rfs_seq_idx(buf, seq);
+
+		if (READ_ONCE(buf->meta[idx].seq) != seq)
+			continue;
+		relayfs_lap_of(buf, idx, local_read(&buf->commit[idx]), &lap);
+		st->unread_records += lap.records;
+		st->unread_bytes += lap.bytes;
+	}
+}
+
+/**
+ * relayfs_buf_stats - snapshot of a buffer's counters
+ * @buf: the buffer
+ * @st: filled in, padding zeroed
+ *
+ * Caller holds buf->read_mutex.
+ */
+void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st)
+{
+	lockdep_assert_held(&buf->read_mutex);
+	memset(st, 0, sizeof(*st));
+	st->version = RELAYFS_ABI_VERSION;
+	st->cpu = buf->cpu;
+	st->attempted_records = local_read(&buf->attempted_records);
+	st->attempted_bytes = local_read(&buf->attempted_bytes);
+	st->accepted_records = local_read(&buf->accepted_records);
+	st->accepted_bytes = local_read(&buf->accepted_bytes);
+	st->dropped_records = local_read(&buf->dropped_records);
+	st->dropped_bytes = local_read(&buf->dropped_bytes);
+	st->nested_records = local_read(&buf->nested_records);
+	st->refused_records = local_read(&buf->refused_records);
+	st->refused_bytes = local_read(&buf->refused_bytes);
+	st->overwritten_records = local_read(&buf->overwritten_records);
+	st->overwritten_bytes = local_read(&buf->overwritten_bytes);
+	st->discarded_records = local_read(&buf->discarded_records);
+	st->subbufs_produced = local_read(&buf->subbufs_produced);
+	st->subbufs_overwritten = local_read(&buf->subbufs_overwritten);
+	st->consumed_records = buf->consumed_records;
+	st->consumed_bytes = buf->consumed_bytes;
+	st->subbufs_consumed = buf->subbufs_consumed;
+	st->max_backlog = READ_ONCE(buf->max_backlog);
+	rfs_count_unread(buf, st);
+}
+
+#define RFS_STATS_FIELDS(X)						\
+	X(attempted_records) X(attempted_bytes)				\
+	X(accepted_records) X(accepted_bytes)				\
+	X(dropped_records) X(dropped_bytes) X(nested_records)		\
+	X(refused_records) X(refused_bytes)				\
+	X(consumed_records) X(consumed_bytes)				\
+	X(overwritten_records) X(overwritten_bytes)			\
+	X(unread_records) X(unread_bytes) X(discarded_records)		\
+	X(subbufs_produced) X(subbufs_consumed) X(subbufs_overwritten)	\
+	X(max_backlog)
+
+#define RFS_ADD(f)	total->f += st->f;
+#define RFS_HDR(f)	" " #f
+#define RFS_FMT(f)	" %llu"
+#define RFS_ARG(f)	, (unsigned long long)st->f
+
+static int rfs_stats_line(char *p, size_t size, const char *who,
+			  const struct relayfs_buf_stats *st)
+{
+	return scnprintf(p, size, "%s" RFS_STATS_FIELDS(RFS_FMT) "\n",
+			 who RFS_STATS_FIELDS(RFS_ARG));
+}
+
+/*
+ * The text file: one header line naming the columns, one line per CPU,
+ * one "total" line.  Rendered at open, so a reader sees one snapshot and
+ * the file never touches the channel after open.
+ */
+static int relayfs_stats_open(struct inode *inode, struct file *file)
+{
+	struct relayfs_buf_stats *st, *total;
+	struct relayfs_chan *chan;
+	size_t size, len = 0;
+	unsigned int cpu;
+	char *text, who[16];
+	int err = 0;
+
+	size = (num_possible_cpus() + 2) * 512;
+	text = kvmalloc(size, GFP_KERNEL);
+	st = kmalloc(sizeof(*st) * 2, GFP_KERNEL);
+	if (!text || !st) {
+		err = -ENOMEM;
+		goto out;
+	}
+	total = st + 1;
+	memset(total, 0, sizeof(*total));
+	mutex_lock(&relayfs_files_lock);
+	chan = inode->i_private;
+	if (!chan) {
+		mutex_unlock(&relayfs_files_lock);
+		err = -ENODEV;
+		goto out;
+	}
+	len += scnprintf(text, size, "cpu" RFS_STATS_FIELDS(RFS_HDR) "\n");
+	for_each_possible_cpu(cpu) {
+		struct relayfs_buf *buf = *per_cpu_ptr(chan->bufs, cpu);
+
+		mutex_lock(&buf->read_mutex);
+		relayfs_buf_stats(buf, st);
+		mutex_unlock(&buf->read_mutex);
+		RFS_STATS_FIELDS(RFS_ADD)
+		snprintf(who, sizeof(who), "%u", cpu);
+		len += rfs_stats_line(text + len, size - len, who, st);
+	}
+	mutex_unlock(&relayfs_files_lock);
+	rfs_stats_line(text + len, size - len, "total", total);
+	file->private_data = text;
+	kfree(st);
+	return 0;
+out:
+	kfree(st);
+	kvfree(text);
+	return err;
+}
+
+static ssize_t relayfs_stats_read(struct file *file, char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	const char *text = file->private_data;
+
+	return simple_read_from_buffer(ubuf, count, ppos, text, strlen(text));
+}
+
+static int relayfs_stats_release(struct inode *inode, struct file *file)
+{
+	kvfree(file->private_data);
+	return 0;
+}
+
+const struct file_operations relayfs_stats_fops = {
+	.owner		= THIS_MODULE,
+	.open		= relayfs_stats_open,
+	.read		= relayfs_stats_read,
+	.release	= relayfs_stats_release,
+	.llseek		= default_llseek,
+};

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The lock-free write path.
+ *
+ * Writers append to their own CPU's buffer with preemption disabled and
+ * interrupts left enabled.  Any context may interrupt a writer and write
+ * itself (softirq, hardirq, NMI), so every step is one local_t operation
+ * that is atomic against such nesting on the same CPU: a reservation is a
+ * local_cmpxchg on buf->tail, a commit a local_add_return on the
+ * sub-buffer's commit count.  No CPU ever writes another CPU's buffer.
+ *
+ * Sub-buffer life cycle, all on the buffer's CPU:
+ *
+ *   open	 tail: CLOSED(idx) -> OPENING(idx+1), claim the slot, write
+ *		 its metadata, tail -> (idx+1, header_size), fill the header.
+ *		 A writer nested inside the OPENING window drops its record
+ *		 (counted): it may not wait for the context it interrupted.
+ *   write	 tail: off -> off + len (cmpxchg), copy, commit count += len.
+ *   close	 tail: off -> CLOSED (cmpxchg); the closer writes padding,
+ *		 close time and drop count, then adds padding + 1 (the close
+ *		 token) to the commit count.
+ *
+ * A sub-buffer is complete when its commit count for the lap reaches
+ * subbuf_size + 1: every byte reserved in it has been committed or voided
+ * and it was closed.  Only then may a reader see it.
+ *
+ * Memory ordering: a writer stores the record, then smp_wmb(), then adds
+ * to the commit count (release).  A reader loads the metadata's sequence
+ * number with acquire, loads the commit count, then smp_rmb() before it
+ * reads the metadata and data the count covers (relayfs_subbuf_ready()).
+ * The metadata of a new lap is written before its sequence number is
+ * published with smp_wmb() in between.
+ */
+#include <linux/kprobes.h>
+#include <linux/sched/clock.h>
+#include <linux/preempt.h>
+#include <linux/percpu.h>
+#include <linux/string.h>
+#include "internal.h"
+
+#define RFS_OFF_OPENING		(RFS_OFF_CLOSED - 1)
+
+static notrace void rfs_subbuf_done(struct relayfs_buf *buf)
+{
+	local_inc(&buf->subbufs_produced);
+	irq_work_queue(&buf->work);
+}
+
+/* Add @val to sub-buffer @idx's commit count; deliver it when complete. */
+static notrace void rfs_commit_add(struct relayfs_buf *buf, unsigned int idx,
+				   unsigned long val)
+{
+	unsigned long v;
+
+	/* The record (or metadata) before the count: pairs with smp_rmb()
+	 * in relayfs_subbuf_ready().
+	 */
+	smp_wmb();
+	v = local_add_return(val, &buf->commit[idx]);
+	if ((u32)(v - buf->meta[idx].commit_base) == buf->subbuf_size + 1)
+		rfs_subbuf_done(buf);
+}
+NOKPROBE_SYMBOL(rfs_commit_add);
+
+/*
+ * Close the sub-buffer @old points at.  Returns false if @old is stale (a
+ * nested writer moved the tail first); the caller re-reads it.
+ */
+static notrace bool rfs_close(struct relayfs_buf *buf, unsigned long old,
+			      u64 now)
+{
+	unsigned long off = rfs_tail_off(old);
+	unsigned int idx = rfs_tail_idx(old);
+	struct relayfs_meta *m = &buf->meta[idx];
+	unsigned long closed = (old & ~RFS_OFF_MASK) | RFS_OFF_CLOSED;
+
+	if (local_cmpxchg(&buf->tail, old, closed) != old)
+		return false;
+	/* Nobody else writes this slot's metadata until it is complete. */
+	m->padding = buf->subbuf_size - off;
+	m->t_close = now;
+	m->drops = local_read(&buf->dropped_records);
+	rfs_commit_add(buf, idx, m->padding + 1);
+	return true;
+}
+NOKPROBE_SYMBOL(rfs_close);
+
+/* Overwrite mode: take the unread lap of the next slot from the reader. */
+static notrace void rfs_claim_unread(struct relayfs_buf *buf, u64 seq,
+				     unsigned int idx, unsigned long commit)
+{
+	struct relayfs_lap lap;
+	s64 c = atomic64_read(&buf->consumed);
+
+	while (seq - (u64)c >= buf->n_subbufs) {
+		/* Full barrier on success: our later stores to the slot
+		 * cannot pass it, and a reader's copy before its own claim
+		 * is then known to be stale (file.c).
+		 */
+		if (atomic64_try_cmpxchg(&buf->consumed, &c,
+					 seq - buf->n_subbufs + 1)) {
+			relayfs_lap_of(buf, idx, commit, &lap);
+			local_add(lap.records, &buf->overwritten_records);
+			local_add(lap.bytes, &buf->overwritten_bytes);
+			local_inc(&buf->subbufs_overwritten);
+			return;
+		}
+	}
+}
+NOKPROBE_SYMBOL(rfs_claim_unread);
+
+/*
+ * Open the sub-buffer after the closed one @old points at.  0: opened (or
+ * @old was stale: re-read); -ENOSPC: no free sub-buffer (no-overwrite);
+ * -EBUSY: the slot still has an uncommitted reservation of a writer we
+ * interrupted.
+ */
+static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
+				 u64 now)
+{
+	unsigned int idx = rfs_tail_idx(old), nidx = idx + 1;
+	unsigned long base = old & ~(RFS_OFF_MASK | (RFS_IDX_MASK << RFS_OFF_BITS));
+	u64 seq = buf->meta[idx].seq + 1;
+	struct relayfs_meta *m;
+	unsigned long commit;
+
+	if (nidx == buf->n_subbufs) {
+		nidx = 0;
+		base += RFS_LAP_ONE;
+	}
+	m = &buf->meta[nidx];
+	commit = local_read(&buf->commit[nidx]);
+	if ((u32)(commit - m->commit_base) != buf->subbuf_size + 1)
+		return -EBUSY;
+	/* Acquire: the reader's loads from the slot are done before we
+	 * reuse it.
+	 */
+	if (!buf->overwrite &&
+	    seq - atomic64_read_acquire(&buf->consumed) >= buf->n_subbufs) {
+		local_set(&buf->want_full_cb, 1);
+		irq_work_queue(&buf->work);
+		return -ENOSPC;
+	}
+	base |= (unsigned long)nidx << RFS_OFF_BITS;
+	if (local_cmpxchg(&buf->tail, old, base | RFS_OFF_OPENING) != old)
+		return 0;
+
+	/* The slot is ours: nested writers see OPENING and drop. */
+	if (buf->overwrite)
+		rfs_claim_unread(buf, seq, nidx, commit);
+	m->commit_base = commit;
+	m->void_base = local_read(&m->void_bytes);
+	m->padding = 0;
+	m->t_open = now;
+	m->t_close = 0;
+	m->drops = 0;
+	smp_wmb();	/* metadata before the sequence number readers test */
+	WRITE_ONCE(m->seq, seq);
+	barrier();	/* metadata before nested writers can use the slot */
+	local_set(&buf->tail, base | buf->header_size);
+
+	if (buf->header_size) {
+		void *sb = buf->data + ((size_t)nidx << buf->subbuf_order);
+		struct relayfs_chan *chan = buf->chan;
+
+		if (chan->cb.subbuf_start)
+			chan->cb.subbuf_start(buf, sb, seq,
+					      chan->attr.private_data);
+		rfs_commit_add(buf, nidx, buf->header_size);
+	}
+	return 0;
+}
+NOKPROBE_SYMBOL(rfs_open_next);
+
+/*
+ * The sub-buffer has no room for @len: close it and open the next one.
+ * The clock is read once for the whole switch.  Returns 0 when the caller
+ * should retry the fast path, or the errno of the drop.
+ */
+static notrace int rfs_reserve_slow(struct relayfs_buf *buf, size_t len)
+{
+	u64 now = local_clock();
+	int ret;
+
+	for (;;) {
+		unsigned long old = local_read(&buf->tail);
+		unsigned long off = rfs_tail_off(old);
+
+		if (off + len <= buf->subbuf_size)
+			return 0;
+		if (off == RFS_OFF_OPENING)
+			return -EBUSY;
+		if (off != RFS_OFF_CLOSED) {
+			rfs_close(buf, old, now);
+			continue;
+		}
+		ret = rfs_open_next(buf, old, now);
+		if (ret)
+			return ret;
+	}
+}
+NOKPROBE_SYMBOL(rfs_reserve_slow);
+
+static notrace void rfs_drop(struct relayfs_buf *buf, size_t len, int why)
+{
+	local_inc(&buf->dropped_records);
+	local_add(len, &buf->dropped_bytes);
+	if (why == -EDEADLK)
+		local_inc(&buf->nested_records);
+}
+NOKPROBE_SYMBOL(rfs_drop);
+
+/* The reservation proper; preemption is already disabled. */
+static __always_inline int rfs_reserve(struct relayfs_chan *chan, size_t len,
+				       struct relayfs_rsv *rsv)
+{
+	struct relayfs_buf *buf = *this_cpu_ptr(chan->bufs);
+	unsigned long old;
+	int ret;
+
+	local_inc(&buf->attempted_records);
+	local_add(len, &buf->attempted_bytes);
+	if (unlikely(len - 1 >= buf->subbuf_size - buf->header_size)) {
+		local_inc(&buf->refused_records);
+		local_add(len, &buf->refused_bytes);
+		return -E2BIG;
+	}
+	if (unlikely(local_inc_return(&buf->nest) > RFS_MAX_NEST)) {
+		ret = -EDEADLK;
+		goto drop;
+	}
+	if (unlikely(test_bit(RFS_CHAN_WRITES_OFF, &chan->flags))) {
+		ret = -ESHUTDOWN;
+		goto drop;
+	}
+	for (;;) {
+		old = local_read(&buf->tail);
+		if (likely(rfs_tail_off(old) + len <= buf->subbuf_size)) {
+			if (likely(local_cmpxchg(&buf->tail, old, old + len) ==
+				   old))
+				break;
+			continue;
+		}
+		ret = rfs_reserve_slow(buf, len);
+		if (ret)
+			goto drop;
+	}
+	rsv->buf = buf;
+	rsv->tail = old;
+	rsv->len = len;
+	rsv->idx = rfs_tail_idx(old);
+	rsv->data = buf->data + ((size_t)rsv->idx << buf->subbuf_order) +
+		    rfs_tail_off(old);
+	return 0;
+
+drop:
+	local_dec(&buf->nest);
+	rfs_drop(buf, len, ret);
+	return ret;
+}
+
+static __always_inline void rfs_commit(struct relayfs_rsv *rsv)
+{
+	struct relayfs_buf *buf = rsv->buf;
+
+	local_inc(&buf->accepted_records);
+	local_add(rsv->len, &buf->accepted_bytes);
+	rfs_commit_add(buf, rsv->idx, RFS_REC_ONE + rsv->len);
+	/* First record of a sub-buffer: arm the flush timer (irq_work). */
+	if (rfs_tail_off(rsv->tail) == buf->header_size && !buf->overwrite)
+		irq_work_queue(&buf->work);
+	local_dec(&buf->nest);
+}
+
+/**
+ * relayfs_reserve - reserve space for one record on this CPU
+ * @chan: the channel
+ * @len: record length, 1 to subbuf_size - header_size
+ * @rsv: filled in; write the record to @rsv->data
+ *
+ * Any context.  On success preemption stays disabled until
+ * relayfs_commit() or relayfs_discard(), which must be called exactly once,
+ * on this CPU.  The record becomes visible at commit.
+ *
+ * Return: 0; -E2BIG (refused: too big or empty), -ENOSPC (no free
+ * sub-buffer), -EBUSY (interrupted a sub-buffer switch), -EDEADLK (nested
+ * too deep), -ESHUTDOWN (channel closing): all counted.
+ */
+notrace int relayfs_reserve(struct relayfs_chan *chan, size_t len,
+			    struct relayfs_rsv *rsv)
+{
+	int ret;
+
+	preempt_disable_notrace();
+	ret = rfs_reserve(chan, len, rsv);
+	if (ret)
+		preempt_enable_notrace();
+	return ret;
+}
+EXPORT_SYMBOL_GPL(relayfs_reserve);
+NOKPROBE_SYMBOL(relayfs_reserve);
+
+/**
+ * relayfs_commit - make a reserved record visible
+ * @rsv: from relayfs_reserve()
+ */
+notrace void relayfs_commit(struct relayfs_rsv *rsv)
+{
+	rfs_commit(rsv);
+	preempt_enable_notrace();
+}
+EXPORT_SYMBOL_GPL(relayfs_commit);
+NOKPROBE_SYMBOL(relayfs_commit);
+
+/**
+ * relayfs_discard - void a reservation instead of committing it
+ * @rsv: from relayfs_reserve()
+ *
+ * The record counts as never attempted (and in discarded_records).  If no
+ * record was reserved after it, its space is given back; otherwise the
+ * space is zero-filled, stays in the sub-buffer and is counted as void,
+ * not as payload.
+ */
+notrace void relayfs_discard(struct relayfs_rsv *rsv)
+{
+	struct relayfs_buf *buf = rsv->buf;
+	unsigned long end = rsv->tail + rsv->len;
+
+	local_dec(&buf->attempted_records);
+	local_sub(rsv->len, &buf->attempted_bytes);
+	local_inc(&buf->discarded_records);
+	if (local_cmpxchg(&buf->tail, end, rsv->tail) != end) {
+		memset(rsv->data, 0, rsv->len);
+		local_add(rsv->len, &buf->meta[rsv->idx].void_bytes);
+		rfs_commit_add(buf, rsv->idx, rsv->len);
+	}
+	local_dec(&buf->nest);
+	preempt_enable_notrace();
+}
+EXPORT_SYMBOL_GPL(relayfs_discard);
+NOKPROBE_SYMBOL(relayfs_discard);
+
+/**
+ * __relayfs_write - write one record; the caller has preemption disabled
+ * @chan: the channel
+ * @data: the record
+ * @len: its length
+ *
+ * Return: as relayfs_reserve().
+ */
+notrace int __relayfs_write(struct relayfs_chan *chan, const void *data,
+			    size_t len)
+{
+	struct relayfs_rsv rsv;
+	int ret;
+
+	ret = rfs_reserve(chan, len, &rsv);
+	if (likely(!ret)) {
+		memcpy(rsv.data, data, len);
+		rfs_commit(&rsv);
+	}
+	return ret;
+}
+EXPORT_SYMBOL_GPL(__relayfs_write);
+NOKPROBE_SYMBOL(__relayfs_write);
+
+/**
+ * relayfs_write - write one record to this CPU's buffer
+ * @chan: the channel
+ * @data: the record
+ * @len: its length
+ *
+ * Any context, NMI included; never sleeps, takes no lock, leaves
+ * interrupts enabled.  The record is written whole or dropped and counted.
+ *
+ * Return: as relayfs_reserve().
+ */
+notrace int relayfs_write(struct relayfs_chan *chan, const void *data,
+			  size_t len)
+{
+	int ret;
+
+	preempt_disable_notrace();
+	ret = __relayfs_write(chan, data, len);
+	preempt_enable_notrace();
+	return ret;
+}
+EXPORT_SYMBOL_GPL(relayfs_write);
+NOKPROBE_SYMBOL(relayfs_write);
+
+/**
+ * relayfs_buf_close_subbuf - close this CPU's current sub-buffer
+ * @buf: a buffer of the current CPU (the caller guarantees it)
+ * @only_if_data: leave a sub-buffer that holds no record open
+ *
+ * Used by flush, the flush timer, switch and close; never concurrent with
+ * another CPU, only nested.
+ */
+notrace void relayfs_buf_close_subbuf(struct relayfs_buf *buf,
+				      bool only_if_data)
+{
+	u64 now = local_clock();
+	unsigned long old, off;
+
+	do {
+		old = local_read(&buf->tail);
+		off = rfs_tail_off(old);
+		if (off > buf->subbuf_size)	/* closed or opening */
+			return;
+		if (only_if_data && off <= buf->header_size)
+			return;
+	} while (!rfs_close(buf, old, now));
+}
+NOKPROBE_SYMBOL(relayfs_buf_close_subbuf);
+
+/**
+ * relayfs_switch_subbuf - close the current CPU's sub-buffer now
+ * @chan: the channel
+ *
+ * Any context.  The next record opens a new sub-buffer.
+ */
+notrace void relayfs_switch_subbuf(struct relayfs_chan *chan)
+{
+	preempt_disable_notrace();
+	relayfs_buf_close_subbuf(*this_cpu_ptr(chan->bufs), false);
+	preempt_enable_notrace();
+}
+EXPORT_SYMBOL_GPL(relayfs_switch_subbuf);
+NOKPROBE_SYMBOL(relayfs_switch_subbuf);
+
+/* What the current lap of sub-buffer @idx holds, from its commit count. */
+void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
+		    unsigned long commit, struct relayfs_lap *lap)
+{
+	struct relayfs_meta *m = &buf->meta[idx];
+	unsigned long delta = commit - m->commit_base;
+	u32 used = (u32)delta;
+	u32 voids = local_read(&m->void_bytes) - m->void_base;
+
+	lap->records = delta >> 32;
+	if (used == buf->subbuf_size + 1)	/* closed */
+		used = buf->subbuf_size - m->padding;
+	lap->used = used;
+	lap->bytes = used > buf->header_size + voids ?
+		     used - buf->header_size - voids : 0;
+}
+
+/**
+ * relayfs_subbuf_ready - is sub-buffer @seq complete and still there?
+ * @buf: the buffer
+ * @seq: sequence number
+ * @lap: filled with what it holds when it is
+ *
+ * Any CPU.  Acquire ordering: data and metadata read after a true return
+ * are at least as new as the completion.
+ */
+bool relayfs_subbuf_ready(struct relayfs_buf *buf, u64 seq,
+			  struct relayfs_lap *lap)
+{
+	unsigned int idx = rfs_seq_idx(buf, seq);
+	struct relayfs_meta *m = &buf->meta[idx];
+	unsigned long commit;
+
+	if (smp_load_acquire(&m->seq) != seq)
+		return false;
+	commit = local_read(&buf->commit[idx]);
+	smp_rmb();	/* pairs with smp_wmb() in rfs_commit_add() */
+	if ((u32)(commit - READ_ONCE(m->commit_base)) != buf->subbuf_size + 1)
+		return false;
+	relayfs_lap_of(buf, idx, commit, lap);
+	return true;
+}
