@@ -16,9 +16,11 @@ USER_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror \
 	-D_GNU_SOURCE -Iinclude/uapi -Itests/user
 VM_TEST_SRCS := $(wildcard tests/user/*.c)
 VM_TESTS := $(patsubst tests/user/%.c,$(BUILD)/user/vm/%,$(VM_TEST_SRCS))
+# Programs also built for 32-bit user space, to test the compat ioctl path.
+M32_TESTS := $(BUILD)/user/vm/rfs-core-m32
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/user/unit/%,$(UNIT_SRCS))
-USER_HDRS := $(wildcard include/uapi/linux/*.h tests/user/*.h)
+USER_HDRS := $(wildcard include/uapi/linux/*.h tests/user/*.h tests/kmod/*.h)
 
 .PHONY: all modules user check deps vm-test demo clean
 
@@ -31,12 +33,16 @@ modules:
 	@[ -n "$(KDIRS)" ] || { echo "no kernel headers: make deps" >&2; exit 1; }
 	@set -e; for k in $(KDIRS); do scripts/build-modules.sh $$k; done
 
-user: $(VM_TESTS) $(UNIT_TESTS)
+user: $(VM_TESTS) $(M32_TESTS) $(UNIT_TESTS)
 
 # In-VM test programs are static: the initramfs has no libc.
 $(BUILD)/user/vm/%: tests/user/%.c $(USER_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -static -o $@ $<
+	$(CC) $(USER_CFLAGS) -static -o $@ $< -lpthread
+
+$(BUILD)/user/vm/%-m32: tests/user/%.c $(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -m32 -static -o $@ $< -lpthread
 
 $(BUILD)/user/unit/%: tests/unit/%.c $(USER_HDRS)
 	@mkdir -p $(dir $@)

@@ -32,38 +32,25 @@ static struct relayfs_buf *rfs_buf(struct relayfs_chan *chan,
 	return *per_cpu_ptr(chan->bufs, cpu);
 }
 
-struct rfs_call {
-	struct relayfs_buf *buf;
-	void (*fn)(struct relayfs_buf *buf);
-};
-
-static void rfs_on_cpu(void *info)
-{
-	struct rfs_call *call = info;
-
-	call->fn(call->buf);
-}
-
-/* Run @fn on each buffer's own CPU.  Process context. */
-static void rfs_for_each_buf(struct relayfs_chan *chan,
-			     void (*fn)(struct relayfs_buf *buf))
+/* Run @fn(buf) on each buffer's own CPU.  Process context. */
+static void rfs_run_on_cpus(smp_call_func_t fn, struct relayfs_chan *chan)
 {
 	unsigned int cpu;
 
 	might_sleep();
 	cpus_read_lock();
 	for_each_possible_cpu(cpu) {
-		struct rfs_call call = { rfs_buf(chan, cpu), fn };
+		struct relayfs_buf *buf = rfs_buf(chan, cpu);
 
 		if (cpu_online(cpu))
-			smp_call_function_single(cpu, rfs_on_cpu, &call, 1);
+			smp_call_function_single(cpu, fn, buf, 1);
 		else
-			fn(call.buf);
+			fn(buf);
 	}
 	cpus_read_unlock();
 }
 
-static void rfs_close_if_data(struct relayfs_buf *buf)
+static void rfs_close_if_data(void *buf)
 {
 	relayfs_buf_close_subbuf(buf, true);
 }
@@ -78,7 +65,7 @@ void relayfs_flush(struct relayfs_chan *chan)
 {
 	if (IS_ERR_OR_NULL(chan))
 		return;
-	rfs_for_each_buf(chan, rfs_close_if_data);
+	rfs_run_on_cpus(rfs_close_if_data, chan);
 }
 EXPORT_SYMBOL_GPL(relayfs_flush);
 
@@ -102,7 +89,7 @@ static void rfs_buf_quiesce(struct relayfs_buf *buf)
 	del_timer_sync(&buf->timer);
 }
 
-static void rfs_reset_one(struct relayfs_buf *buf)
+static void rfs_reset_one(void *buf)
 {
 	relayfs_buf_init_state(buf);
 }
@@ -154,7 +141,7 @@ int relayfs_reset(struct relayfs_chan *chan)
 	rfs_writers_off(chan);
 	for_each_possible_cpu(cpu)
 		rfs_buf_quiesce(rfs_buf(chan, cpu));
-	rfs_for_each_buf(chan, rfs_reset_one);
+	rfs_run_on_cpus(rfs_reset_one, chan);
 	for_each_possible_cpu(cpu)
 		WRITE_ONCE(rfs_buf(chan, cpu)->dying, false);
 	clear_bit(RFS_CHAN_WRITES_OFF, &chan->flags);
@@ -402,11 +389,6 @@ struct relayfs_chan *relayfs_open(const char *base, struct dentry *parent,
 }
 EXPORT_SYMBOL_GPL(relayfs_open);
 
-static void rfs_final_close(struct relayfs_buf *buf)
-{
-	relayfs_buf_close_subbuf(buf, false);
-}
-
 /**
  * relayfs_close - close a channel
  * @chan: the channel; NULL or an ERR_PTR is ignored
@@ -426,7 +408,7 @@ void relayfs_close(struct relayfs_chan *chan)
 	for_each_possible_cpu(cpu)
 		rfs_buf_quiesce(rfs_buf(chan, cpu));
 	/* The last sub-buffers become readable. */
-	rfs_for_each_buf(chan, rfs_final_close);
+	rfs_run_on_cpus(rfs_close_if_data, chan);
 	for_each_possible_cpu(cpu) {
 		struct relayfs_buf *buf = rfs_buf(chan, cpu);
 

@@ -2,7 +2,9 @@
 /*
  * The per-CPU file: read, poll and ioctl for the one consumer of a buffer.
  *
- * read() hands out complete sub-buffers in order, padding removed.  In
+ * read() hands out complete sub-buffers in order, padding removed, never
+ * more than one sub-buffer per call, so a consumer reading subbuf_size
+ * bytes at a time sees where each sub-buffer (and its header) starts.  In
  * no-overwrite mode the writer never reuses a sub-buffer before the reader
  * has advanced buf->consumed past it, so read() copies straight from the
  * buffer.  In overwrite mode a writer may take any unread sub-buffer at any
@@ -130,8 +132,14 @@ static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		done = copy_to_iter(src + buf->read_pos, n, to);
 		buf->read_pos += done;
 		copied += done;
-		if (buf->read_pos == buf->read_end)
+		if (buf->read_pos == buf->read_end) {
 			rfs_read_done(buf);
+			/* One sub-buffer per call: the caller can tell
+			 * where each begins (and find its header).
+			 */
+			if (done == n && copied)
+				break;
+		}
 		if (done < n) {
 			if (!copied)
 				copied = -EFAULT;

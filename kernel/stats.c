@@ -71,27 +71,46 @@ void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st)
 	rfs_count_unread(buf, st);
 }
 
-#define RFS_STATS_FIELDS(X)						\
-	X(attempted_records) X(attempted_bytes)				\
-	X(accepted_records) X(accepted_bytes)				\
-	X(dropped_records) X(dropped_bytes) X(nested_records)		\
-	X(refused_records) X(refused_bytes)				\
-	X(consumed_records) X(consumed_bytes)				\
-	X(overwritten_records) X(overwritten_bytes)			\
-	X(unread_records) X(unread_bytes) X(discarded_records)		\
-	X(subbufs_produced) X(subbufs_consumed) X(subbufs_overwritten)	\
-	X(max_backlog)
+#define RFS_FIELD(f) { #f, offsetof(struct relayfs_buf_stats, f) }
 
-#define RFS_ADD(f)	total->f += st->f;
-#define RFS_HDR(f)	" " #f
-#define RFS_FMT(f)	" %llu"
-#define RFS_ARG(f)	, (unsigned long long)st->f
+/* The counters of the text file, in column order. */
+static const struct {
+	const char *name;
+	size_t off;
+} rfs_fields[] = {
+	RFS_FIELD(attempted_records), RFS_FIELD(attempted_bytes),
+	RFS_FIELD(accepted_records), RFS_FIELD(accepted_bytes),
+	RFS_FIELD(dropped_records), RFS_FIELD(dropped_bytes),
+	RFS_FIELD(nested_records),
+	RFS_FIELD(refused_records), RFS_FIELD(refused_bytes),
+	RFS_FIELD(consumed_records), RFS_FIELD(consumed_bytes),
+	RFS_FIELD(overwritten_records), RFS_FIELD(overwritten_bytes),
+	RFS_FIELD(unread_records), RFS_FIELD(unread_bytes),
+	RFS_FIELD(discarded_records),
+	RFS_FIELD(subbufs_produced), RFS_FIELD(subbufs_consumed),
+	RFS_FIELD(subbufs_overwritten), RFS_FIELD(max_backlog),
+};
 
-static int rfs_stats_line(char *p, size_t size, const char *who,
-			  const struct relayfs_buf_stats *st)
+static u64 *rfs_field(struct relayfs_buf_stats *st, unsigned int i)
 {
-	return scnprintf(p, size, "%s" RFS_STATS_FIELDS(RFS_FMT) "\n",
-			 who RFS_STATS_FIELDS(RFS_ARG));
+	return (u64 *)((char *)st + rfs_fields[i].off);
+}
+
+/* One line: @who, then every counter; @total accumulates them. */
+static size_t rfs_stats_line(char *p, size_t size, const char *who,
+			     struct relayfs_buf_stats *st,
+			     struct relayfs_buf_stats *total)
+{
+	size_t len = scnprintf(p, size, "%s", who);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rfs_fields); i++) {
+		len += scnprintf(p + len, size - len, " %llu",
+				 (unsigned long long)*rfs_field(st, i));
+		if (total)
+			*rfs_field(total, i) += *rfs_field(st, i);
+	}
+	return len + scnprintf(p + len, size - len, "\n");
 }
 
 /*
@@ -124,19 +143,22 @@ static int relayfs_stats_open(struct inode *inode, struct file *file)
 		err = -ENODEV;
 		goto out;
 	}
-	len += scnprintf(text, size, "cpu" RFS_STATS_FIELDS(RFS_HDR) "\n");
+	len += scnprintf(text, size, "cpu");
+	for (cpu = 0; cpu < ARRAY_SIZE(rfs_fields); cpu++)
+		len += scnprintf(text + len, size - len, " %s",
+				 rfs_fields[cpu].name);
+	len += scnprintf(text + len, size - len, "\n");
 	for_each_possible_cpu(cpu) {
 		struct relayfs_buf *buf = *per_cpu_ptr(chan->bufs, cpu);
 
 		mutex_lock(&buf->read_mutex);
 		relayfs_buf_stats(buf, st);
 		mutex_unlock(&buf->read_mutex);
-		RFS_STATS_FIELDS(RFS_ADD)
 		snprintf(who, sizeof(who), "%u", cpu);
-		len += rfs_stats_line(text + len, size - len, who, st);
+		len += rfs_stats_line(text + len, size - len, who, st, total);
 	}
 	mutex_unlock(&relayfs_files_lock);
-	rfs_stats_line(text + len, size - len, "total", total);
+	rfs_stats_line(text + len, size - len, "total", total, NULL);
 	file->private_data = text;
 	kfree(st);
 	return 0;

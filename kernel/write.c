@@ -461,6 +461,9 @@ bool relayfs_subbuf_ready(struct relayfs_buf *buf, u64 seq,
 	struct relayfs_meta *m = &buf->meta[idx];
 	unsigned long commit;
 
+	/* Acquire: pairs with smp_wmb() before the seq store in
+	 * rfs_open_next(), so commit_base below belongs to this lap.
+	 */
 	if (smp_load_acquire(&m->seq) != seq)
 		return false;
 	commit = local_read(&buf->commit[idx]);

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test producer: a relayfs channel driven from user space through
+ * <relayfs>/rfstest/ctl, writing self-checking records (rfs_record.h) from
+ * task, softirq (timer), hardirq (hrtimer) and NMI context on every online
+ * CPU.  Commands, one per write:
+ *
+ *   open [subbuf=N] [n=M] [overwrite=0|1] [hdr=H] [flush_ms=F]
+ *   write len=L count=C ctx=task|softirq|hardirq|nmi|all
+ *   nest		reserve past the nesting limit on this CPU
+ *   flush | reset | close
+ *
+ * Reading ctl gives, per CPU and context, the records written by the last
+ * "write" and the errors by errno, so tests can check the counters.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+#include <linux/hrtimer.h>
+#include <linux/timer.h>
+#include <linux/kthread.h>
+#include <linux/delay.h>
+#include <linux/cpu.h>
+#include <asm/nmi.h>
+#include <asm/apic.h>
+#include <relayfs/relayfs.h>
+#include "rfs_record.h"
+
+#define BATCH		16
+#define MAX_LEN		65536
+
+struct stream {
+	u32 seq;		/* next sequence number */
+	unsigned long ok, nospc, busy, nested, big, other;
+};
+
+struct cpu_state {
+	struct stream st[RFS_NR_CTX];
+	unsigned long todo[RFS_NR_CTX];	/* records still to write */
+	struct work_struct work;
+	struct timer_list timer;
+	struct hrtimer hrt;
+	u8 rec[RFS_NR_CTX][MAX_LEN];	/* one record buffer per context */
+	unsigned int cpu;
+};
+
+static DEFINE_MUTEX(ctl_lock);
+static struct dentry *dir, *ctl;
+static struct relayfs_chan *chan;
+static struct cpu_state *cpus[NR_CPUS];
+static unsigned int rec_len;
+static atomic_t pending;
+static DECLARE_WAIT_QUEUE_HEAD(done_wq);
+static bool nmi_registered;
+
+static u32 hdr_seq;
+
+static void hdr_fill(struct relayfs_buf *buf, void *subbuf, u64 seq,
+		     void *priv)
+{
+	/* Header: the sub-buffer's sequence number as 8 bytes. */
+	memcpy(subbuf, &seq, sizeof(seq));
+	WRITE_ONCE(hdr_seq, hdr_seq + 1);
+}
+
+static const struct relayfs_callbacks hdr_cb = {
+	.subbuf_start = hdr_fill,
+};
+
+static void count(struct stream *s, int ret)
+{
+	if (!ret) {
+		s->ok++;
+		s->seq++;
+	} else if (ret == -ENOSPC) {
+		s->nospc++;
+	} else if (ret == -EBUSY) {
+		s->busy++;
+	} else if (ret == -EDEADLK) {
+		s->nested++;
+	} else if (ret == -E2BIG) {
+		s->big++;
+	} else {
+		s->other++;
+	}
+}
+
+/* Write up to @n records of context @ctx from this CPU. */
+static notrace void write_some(struct cpu_state *c, int ctx, unsigned long n)
+{
+	struct stream *s = &c->st[ctx];
+	int ret;
+
+	while (n-- && c->todo[ctx]) {
+		rfs_rec_fill(c->rec[ctx], rec_len, c->cpu, ctx, s->seq);
+		ret = relayfs_write(chan, c->rec[ctx], rec_len);
+		count(s, ret);
+		if (--c->todo[ctx] == 0 && atomic_dec_and_test(&pending))
+			wake_up(&done_wq);
+	}
+}
+
+static void task_fn(struct work_struct *w)
+{
+	struct cpu_state *c = container_of(w, struct cpu_state, work);
+
+	while (c->todo[RFS_CTX_TASK]) {
+		write_some(c, RFS_CTX_TASK, BATCH);
+		cond_resched();
+	}
+}
+
+static void softirq_fn(struct timer_list *t)
+{
+	struct cpu_state *c = from_timer(c, t, timer);
+
+	write_some(c, RFS_CTX_SOFTIRQ, BATCH);
+	if (c->todo[RFS_CTX_SOFTIRQ])
+		mod_timer(&c->timer, jiffies + 1);
+}
+
+static enum hrtimer_restart hardirq_fn(struct hrtimer *t)
+{
+	struct cpu_state *c = container_of(t, struct cpu_state, hrt);
+
+	write_some(c, RFS_CTX_HARDIRQ, BATCH);
+	if (!c->todo[RFS_CTX_HARDIRQ])
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(200 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static int nmi_fn(unsigned int type, struct pt_regs *regs)
+{
+	struct cpu_state *c = cpus[smp_processor_id()];
+
+	if (!c || !READ_ONCE(c->todo[RFS_CTX_NMI]))
+		return NMI_DONE;
+	write_some(c, RFS_CTX_NMI, BATCH);
+	return NMI_HANDLED;
+}
+
+/* Aim NMIs at every CPU that still has NMI records to write. */
+static int nmi_sender(void *unused)
+{
+	unsigned int cpu;
+
+	while (!kthread_should_stop()) {
+		for_each_online_cpu(cpu) {
+			if (READ_ONCE(cpus[cpu]->todo[RFS_CTX_NMI]))
+				apic->send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
+		}
+		usleep_range(100, 200);
+	}
+	return 0;
+}
+
+static void start_hrt(void *info)
+{
+	struct cpu_state *c = info;
+
+	hrtimer_start(&c->hrt, ns_to_ktime(NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+}
+
+static int do_write(unsigned int len, unsigned long n, int only_ctx)
+{
+	struct task_struct *sender = NULL;
+	unsigned int cpu;
+	int ctx;
+
+	if (!chan || len == 0 || len > MAX_LEN)
+		return -EINVAL;
+	rec_len = len;
+	atomic_set(&pending, 1);
+	for_each_online_cpu(cpu) {
+		struct cpu_state *c = cpus[cpu];
+
+		for (ctx = 0; ctx < RFS_NR_CTX; ctx++) {
+			struct stream *s = &c->st[ctx];
+			u32 seq = s->seq;
+
+			memset(s, 0, sizeof(*s));
+			s->seq = seq;
+			if (only_ctx >= 0 && ctx != only_ctx)
+				continue;
+			c->todo[ctx] = n;
+			atomic_inc(&pending);
+		}
+	}
+	/* Start everything, then drop our own count. */
+	for_each_online_cpu(cpu) {
+		struct cpu_state *c = cpus[cpu];
+
+		if (c->todo[RFS_CTX_TASK])
+			schedule_work_on(cpu, &c->work);
+		if (c->todo[RFS_CTX_SOFTIRQ]) {
+			c->timer.expires = jiffies + 1;
+			add_timer_on(&c->timer, cpu);
+		}
+		/* A pinned hrtimer runs where it is started: start it there. */
+		if (c->todo[RFS_CTX_HARDIRQ])
+			smp_call_function_single(cpu, start_hrt, c, 1);
+	}
+	if (only_ctx < 0 || only_ctx == RFS_CTX_NMI)
+		sender = kthread_run(nmi_sender, NULL, "rfstest-nmi");
+	if (atomic_dec_and_test(&pending))
+		wake_up(&done_wq);
+	/* Idle wait: a slow emulator is not a hung task. */
+	wait_event_idle(done_wq, atomic_read(&pending) == 0);
+	if (!IS_ERR_OR_NULL(sender))
+		kthread_stop(sender);
+	for_each_online_cpu(cpu)
+		flush_work(&cpus[cpu]->work);
+	return 0;
+}
+
+/* Reserve one record more than the nesting limit allows, on this CPU. */
+static int do_nest(void)
+{
+	struct relayfs_rsv rsv[8];
+	struct cpu_state *c;
+	int i, n, ret = 0;
+
+	preempt_disable();
+	c = cpus[smp_processor_id()];
+	for (n = 0; n < ARRAY_SIZE(rsv); n++) {
+		ret = relayfs_reserve(chan, rec_len ? rec_len : 64, &rsv[n]);
+		if (ret) {
+			count(&c->st[RFS_CTX_TASK], ret);
+			break;
+		}
+	}
+	/* Fill in reservation order, commit in reverse (as nesting does). */
+	for (i = 0; i < n; i++) {
+		rfs_rec_fill(rsv[i].data, rsv[i].len, c->cpu, RFS_CTX_TASK,
+			     c->st[RFS_CTX_TASK].seq++);
+		c->st[RFS_CTX_TASK].ok++;
+	}
+	while (n--)
+		relayfs_commit(&rsv[n]);
+	preempt_enable();
+	return ret == -EDEADLK ? 0 : -EIO;
+}
+
+static int do_open(char *args)
+{
+	struct relayfs_attr attr = {
+		.subbuf_size = 8192, .n_subbufs = 4, .owner = THIS_MODULE,
+	};
+	unsigned int ov = 0, hdr = 0, v;
+	char *tok;
+
+	while ((tok = strsep(&args, " ")) != NULL) {
+		if (sscanf(tok, "subbuf=%u", &v) == 1)
+			attr.subbuf_size = v;
+		else if (sscanf(tok, "n=%u", &v) == 1)
+			attr.n_subbufs = v;
+		else if (sscanf(tok, "overwrite=%u", &v) == 1)
+			ov = v;
+		else if (sscanf(tok, "hdr=%u", &v) == 1)
+			hdr = v;
+		else if (sscanf(tok, "flush_ms=%u", &v) == 1)
+			attr.flush_interval_ms = v;
+		else if (*tok)
+			return -EINVAL;
+	}
+	if (chan)
+		return -EBUSY;
+	/* Each channel's streams start at sequence number 0. */
+	for_each_possible_cpu(v)
+		memset(cpus[v]->st, 0, sizeof(cpus[v]->st));
+	attr.overwrite = ov;
+	attr.header_size = hdr;
+	attr.cb = hdr ? &hdr_cb : NULL;
+	attr.mode = 0400;
+	chan = relayfs_open_attr("rfs", dir, &attr);
+	if (IS_ERR(chan)) {
+		int err = PTR_ERR(chan);
+
+		chan = NULL;
+		return err;
+	}
+	return 0;
+}
+
+static int do_cmd(char *line)
+{
+	char *cmd = strsep(&line, " ");
+	unsigned int len = 0, n = 0;
+	char ctxname[16] = "task";
+	static const char * const names[] = {
+		"task", "softirq", "hardirq", "nmi"
+	};
+	int ctx;
+
+	if (!strcmp(cmd, "open"))
+		return do_open(line ? line : "");
+	if (!chan)
+		return -ENODEV;
+	if (!strcmp(cmd, "close")) {
+		relayfs_close(chan);
+		chan = NULL;
+		return 0;
+	}
+	if (!strcmp(cmd, "flush")) {
+		relayfs_flush(chan);
+		return 0;
+	}
+	if (!strcmp(cmd, "reset"))
+		return relayfs_reset(chan);
+	if (!strcmp(cmd, "nest"))
+		return do_nest();
+	if (strcmp(cmd, "write") || !line ||
+	    sscanf(line, "len=%u count=%u ctx=%15s", &len, &n, ctxname) != 3 ||
+	    !n)
+		return -EINVAL;
+	if (!strcmp(ctxname, "all"))
+		return do_write(len, n, -1);
+	for (ctx = 0; ctx < RFS_NR_CTX; ctx++)
+		if (!strcmp(ctxname, names[ctx]))
+			return do_write(len, n, ctx);
+	return -EINVAL;
+}
+
+static ssize_t ctl_write(struct file *file, const char __user *ubuf,
+			 size_t count, loff_t *ppos)
+{
+	char line[128];
+	int ret;
+
+	if (count >= sizeof(line))
+		return -EINVAL;
+	if (copy_from_user(line, ubuf, count))
+		return -EFAULT;
+	line[count] = 0;
+	strim(line);
+	mutex_lock(&ctl_lock);
+	ret = do_cmd(line);
+	mutex_unlock(&ctl_lock);
+	return ret ? ret : count;
+}
+
+/* "cpu ctx ok nospc busy nested big other next_seq" per line. */
+static ssize_t ctl_read(struct file *file, char __user *ubuf, size_t count,
+			loff_t *ppos)
+{
+	size_t size = 128 * RFS_NR_CTX * num_online_cpus() + 64, len = 0;
+	unsigned int cpu;
+	ssize_t ret;
+	char *text;
+	int ctx;
+
+	text = kmalloc(size, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	mutex_lock(&ctl_lock);
+	for_each_online_cpu(cpu) {
+		for (ctx = 0; ctx < RFS_NR_CTX; ctx++) {
+			struct stream *s = &cpus[cpu]->st[ctx];
+
+			len += scnprintf(text + len, size - len,
+					 "%u %d %lu %lu %lu %lu %lu %lu %u\n",
+					 cpu, ctx, s->ok, s->nospc, s->busy,
+					 s->nested, s->big, s->other, s->seq);
+		}
+	}
+	len += scnprintf(text + len, size - len, "headers %u\n",
+			 READ_ONCE(hdr_seq));
+	mutex_unlock(&ctl_lock);
+	ret = simple_read_from_buffer(ubuf, count, ppos, text, len);
+	kfree(text);
+	return ret;
+}
+
+static const struct file_operations ctl_fops = {
+	.owner	= THIS_MODULE,
+	.write	= ctl_write,
+	.read	= ctl_read,
+	.llseek	= default_llseek,
+};
+
+static int __init testprod_init(void)
+{
+	unsigned int cpu;
+	int err = -ENOMEM;
+
+	for_each_possible_cpu(cpu) {
+		struct cpu_state *c = vzalloc(sizeof(*c));
+
+		if (!c)
+			goto err_cpus;
+		c->cpu = cpu;
+		INIT_WORK(&c->work, task_fn);
+		timer_setup(&c->timer, softirq_fn, TIMER_PINNED);
+		hrtimer_init(&c->hrt, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL_PINNED_HARD);
+		c->hrt.function = hardirq_fn;
+		cpus[cpu] = c;
+	}
+	err = register_nmi_handler(NMI_LOCAL, nmi_fn, 0, "rfstest");
+	if (err)
+		goto err_cpus;
+	nmi_registered = true;
+	dir = relayfs_create_dir("rfstest", NULL);
+	if (IS_ERR(dir)) {
+		err = PTR_ERR(dir);
+		goto err_nmi;
+	}
+	ctl = relayfs_create_file("ctl", 0600, dir, NULL, &ctl_fops);
+	if (IS_ERR(ctl)) {
+		err = PTR_ERR(ctl);
+		goto err_dir;
+	}
+	return 0;
+
+err_dir:
+	relayfs_remove_dir(dir);
+err_nmi:
+	unregister_nmi_handler(NMI_LOCAL, "rfstest");
+err_cpus:
+	for_each_possible_cpu(cpu)
+		vfree(cpus[cpu]);
+	return err;
+}
+
+static void __exit testprod_exit(void)
+{
+	unsigned int cpu;
+
+	relayfs_remove_dir(dir);
+	relayfs_close(chan);
+	unregister_nmi_handler(NMI_LOCAL, "rfstest");
+	for_each_possible_cpu(cpu) {
+		timer_shutdown_sync(&cpus[cpu]->timer);
+		hrtimer_cancel(&cpus[cpu]->hrt);
+		cancel_work_sync(&cpus[cpu]->work);
+		vfree(cpus[cpu]);
+	}
+}
+
+module_init(testprod_init);
+module_exit(testprod_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("relayfs test producer: self-checking records from every context");

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* KTAP output for in-VM user-space test programs. */
+#ifndef RFS_USER_KTAP_H
+#define RFS_USER_KTAP_H
+
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+
+static int ktap_n, ktap_failed;
+
+/* Checks print a diagnostic and make the test function return -1. */
+#define CHECK(cond) do {						\
+	if (!(cond)) {							\
+		printf("# %s:%d: expected %s (errno %d %s)\n", __func__,\
+		       __LINE__, #cond, errno, strerror(errno));	\
+		fflush(stdout);						\
+		return -1;						\
+	}								\
+} while (0)
+
+#define CHECK_EQ(a, b) do {						\
+	long long __a = (long long)(a), __b = (long long)(b);		\
+	if (__a != __b) {						\
+		printf("# %s:%d: expected %s == %s, got %lld != %lld\n",\
+		       __func__, __LINE__, #a, #b, __a, __b);		\
+		fflush(stdout);						\
+		return -1;						\
+	}								\
+} while (0)
+
+/* @expr must fail with errno @err. */
+#define CHECK_ERRNO(expr, err) do {					\
+	errno = 0;							\
+	long __r = (long)(expr);					\
+	if (__r != -1 || errno != (err)) {				\
+		printf("# %s:%d: expected %s to fail with %s, got %ld "\
+		       "errno %d\n", __func__, __LINE__, #expr, #err,	\
+		       __r, errno);					\
+		fflush(stdout);						\
+		return -1;						\
+	}								\
+} while (0)
+
+struct ktap_case {
+	const char *name;
+	int (*fn)(void);
+};
+
+static inline void ktap_report(const char *name, int ret)
+{
+	ktap_n++;
+	if (ret) {
+		ktap_failed++;
+		printf("not ok %d %s\n", ktap_n, name);
+	} else {
+		printf("ok %d %s\n", ktap_n, name);
+	}
+	fflush(stdout);
+}
+
+/* Run the cases whose name contains @only (all if NULL). */
+static inline int ktap_run(const struct ktap_case *c, int n, const char *only)
+{
+	int i, run = 0;
+
+	for (i = 0; i < n; i++)
+		run += !only || strstr(c[i].name, only) != NULL;
+	printf("KTAP version 1\n1..%d\n", run);
+	fflush(stdout);
+	for (i = 0; i < n; i++)
+		if (!only || strstr(c[i].name, only))
+			ktap_report(c[i].name, c[i].fn());
+	return ktap_failed ? 1 : 0;
+}
+
+#endif
