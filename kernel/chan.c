@@ -173,11 +173,17 @@ int relayfs_subbufs_consumed(struct relayfs_chan *chan, unsigned int cpu,
 	if (atomic_cmpxchg(&buf->readers, 0, 1))
 		return -EBUSY;
 	mutex_lock(&buf->read_mutex);
-	for (i = 0; i < n; i++) {
-		seq = atomic64_read(&buf->consumed);
-		if (!relayfs_subbuf_ready(buf, seq, &lap))
+	/* All or nothing: a bad count changes nothing. */
+	seq = atomic64_read(&buf->consumed);
+	for (i = 0; i < n; i++)
+		if (!relayfs_subbuf_ready(buf, seq + i, &lap))
 			break;
-		relayfs_buf_consume(buf, seq, &lap);
+	if (i == n) {
+		for (i = 0; i < n; i++) {
+			seq = atomic64_read(&buf->consumed);
+			if (relayfs_subbuf_ready(buf, seq, &lap))
+				relayfs_buf_consume(buf, seq, &lap);
+		}
 	}
 	mutex_unlock(&buf->read_mutex);
 	atomic_set(&buf->readers, 0);
