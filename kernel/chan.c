@@ -211,7 +211,7 @@ bool relayfs_buf_full(struct relayfs_chan *chan, unsigned int cpu)
 		return false;
 	tail = local_read(&buf->tail);
 	next = READ_ONCE(buf->meta[rfs_tail_idx(tail)].seq) + 1;
-	return next - atomic64_read(&buf->consumed) >= buf->n_subbufs;
+	return rfs_slot_unread(buf, next, atomic64_read(&buf->consumed));
 }
 EXPORT_SYMBOL_GPL(relayfs_buf_full);
 
@@ -260,30 +260,35 @@ static int rfs_check_attr(const char *base, struct relayfs_attr *attr)
 	return 0;
 }
 
+/*
+ * Remove a channel file; an open racing with us then finds no data behind
+ * it (the open paths read i_private under relayfs_files_lock).  @buf, if
+ * given, stops pointing at the channel at the same moment.
+ */
+static void rfs_unpublish(struct dentry *dentry, struct relayfs_buf *buf)
+{
+	if (!dentry)
+		return;
+	mutex_lock(&relayfs_files_lock);
+	d_inode(dentry)->i_private = NULL;
+	if (buf)
+		WRITE_ONCE(buf->chan, NULL);
+	mutex_unlock(&relayfs_files_lock);
+	relayfs_remove_file(dentry);
+}
+
 /* Remove the files and drop the channel's references.  Process context. */
 static void rfs_chan_free(struct relayfs_chan *chan)
 {
 	unsigned int cpu;
 
-	if (chan->stats_dentry) {
-		mutex_lock(&relayfs_files_lock);
-		d_inode(chan->stats_dentry)->i_private = NULL;
-		mutex_unlock(&relayfs_files_lock);
-		relayfs_remove_file(chan->stats_dentry);
-	}
+	rfs_unpublish(chan->stats_dentry, NULL);
 	for_each_possible_cpu(cpu) {
 		struct relayfs_buf *buf = rfs_buf(chan, cpu);
 
 		if (!buf)
 			continue;
-		if (buf->dentry) {
-			/* An open racing with us now finds no buffer. */
-			mutex_lock(&relayfs_files_lock);
-			d_inode(buf->dentry)->i_private = NULL;
-			WRITE_ONCE(buf->chan, NULL);
-			mutex_unlock(&relayfs_files_lock);
-			relayfs_remove_file(buf->dentry);
-		}
+		rfs_unpublish(buf->dentry, buf);
 		relayfs_buf_put(buf);
 	}
 	free_percpu(chan->bufs);

@@ -49,7 +49,7 @@ bool relayfs_buf_consume(struct relayfs_buf *buf, u64 seq,
 
 static void *rfs_subbuf(struct relayfs_buf *buf, u64 seq)
 {
-	return buf->data + ((size_t)rfs_seq_idx(buf, seq) << buf->subbuf_order);
+	return rfs_subbuf_addr(buf, rfs_seq_idx(buf, seq));
 }
 
 /*

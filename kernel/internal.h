@@ -200,4 +200,19 @@ static inline unsigned int rfs_seq_idx(struct relayfs_buf *buf, u64 seq)
 	return do_div(seq, buf->n_subbufs);
 }
 
+static inline void *rfs_subbuf_addr(struct relayfs_buf *buf, unsigned int idx)
+{
+	return buf->data + ((size_t)idx << buf->subbuf_order);
+}
+
+/*
+ * Does the slot that sub-buffer @seq would use still hold an unread lap,
+ * given the reader's position @consumed?
+ */
+static inline bool rfs_slot_unread(struct relayfs_buf *buf, u64 seq,
+				   u64 consumed)
+{
+	return seq - consumed >= buf->n_subbufs;
+}
+
 #endif /* RELAYFS_INTERNAL_H */

@@ -92,7 +92,7 @@ static notrace void rfs_claim_unread(struct relayfs_buf *buf, u64 seq,
 	struct relayfs_lap lap;
 	s64 c = atomic64_read(&buf->consumed);
 
-	while (seq - (u64)c >= buf->n_subbufs) {
+	while (rfs_slot_unread(buf, seq, c)) {
 		/* Full barrier on success: our later stores to the slot
 		 * cannot pass it, and a reader's copy before its own claim
 		 * is then known to be stale (file.c).
@@ -136,7 +136,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	 * reuse it.
 	 */
 	if (!buf->overwrite &&
-	    seq - atomic64_read_acquire(&buf->consumed) >= buf->n_subbufs) {
+	    rfs_slot_unread(buf, seq, atomic64_read_acquire(&buf->consumed))) {
 		local_set(&buf->want_full_cb, 1);
 		irq_work_queue(&buf->work);
 		return -ENOSPC;
@@ -160,12 +160,11 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	local_set(&buf->tail, base | buf->header_size);
 
 	if (buf->header_size) {
-		void *sb = buf->data + ((size_t)nidx << buf->subbuf_order);
 		struct relayfs_chan *chan = buf->chan;
 
 		if (chan->cb.subbuf_start)
-			chan->cb.subbuf_start(buf, sb, seq,
-					      chan->attr.private_data);
+			chan->cb.subbuf_start(buf, rfs_subbuf_addr(buf, nidx),
+					      seq, chan->attr.private_data);
 		rfs_commit_add(buf, nidx, buf->header_size);
 	}
 	return 0;
@@ -249,8 +248,7 @@ static __always_inline int rfs_reserve(struct relayfs_chan *chan, size_t len,
 	rsv->tail = old;
 	rsv->len = len;
 	rsv->idx = rfs_tail_idx(old);
-	rsv->data = buf->data + ((size_t)rsv->idx << buf->subbuf_order) +
-		    rfs_tail_off(old);
+	rsv->data = rfs_subbuf_addr(buf, rsv->idx) + rfs_tail_off(old);
 	return 0;
 
 drop:

@@ -55,14 +55,11 @@ static atomic_t pending;
 static DECLARE_WAIT_QUEUE_HEAD(done_wq);
 static bool nmi_registered;
 
-static u32 hdr_seq;
-
 static void hdr_fill(struct relayfs_buf *buf, void *subbuf, u64 seq,
 		     void *priv)
 {
 	/* Header: the sub-buffer's sequence number as 8 bytes. */
 	memcpy(subbuf, &seq, sizeof(seq));
-	WRITE_ONCE(hdr_seq, hdr_seq + 1);
 }
 
 static const struct relayfs_callbacks hdr_cb = {
@@ -367,8 +364,6 @@ static ssize_t ctl_read(struct file *file, char __user *ubuf, size_t count,
 					 s->nested, s->big, s->other, s->seq);
 		}
 	}
-	len += scnprintf(text + len, size - len, "headers %u\n",
-			 READ_ONCE(hdr_seq));
 	mutex_unlock(&ctl_lock);
 	ret = simple_read_from_buffer(ubuf, count, ppos, text, len);
 	kfree(text);
