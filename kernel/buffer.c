@@ -70,6 +70,8 @@ void relayfs_buf_init_state(struct relayfs_buf *buf)
 	local_set(&buf->want_full_cb, 0);
 	atomic64_set(&buf->consumed, 0);
 	buf->reading = false;
+	buf->read_sb_valid = false;
+	buf->ack_pos = buf->ack_valid = 0;
 	buf->consumed_records = buf->consumed_bytes = 0;
 	buf->subbufs_consumed = 0;
 	buf->max_backlog = 0;

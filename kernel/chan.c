@@ -26,12 +26,6 @@ MODULE_PARM_DESC(mem_limit, "bytes all channel buffers may use together");
 /* Serialises file opens against channel close (inode->i_private). */
 DEFINE_MUTEX(relayfs_files_lock);
 
-static struct relayfs_buf *rfs_buf(struct relayfs_chan *chan,
-				   unsigned int cpu)
-{
-	return *per_cpu_ptr(chan->bufs, cpu);
-}
-
 /* Run @fn(buf) on each buffer's own CPU.  Process context. */
 static void rfs_run_on_cpus(smp_call_func_t fn, struct relayfs_chan *chan)
 {
@@ -40,7 +34,7 @@ static void rfs_run_on_cpus(smp_call_func_t fn, struct relayfs_chan *chan)
 	might_sleep();
 	cpus_read_lock();
 	for_each_possible_cpu(cpu) {
-		struct relayfs_buf *buf = rfs_buf(chan, cpu);
+		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
 
 		if (cpu_online(cpu))
 			smp_call_function_single(cpu, fn, buf, 1);
@@ -102,7 +96,7 @@ static void rfs_release_readers(struct relayfs_chan *chan, unsigned int upto)
 	for_each_possible_cpu(cpu) {
 		if (cpu == upto)
 			break;
-		atomic_set(&rfs_buf(chan, cpu)->readers, 0);
+		atomic_set(&relayfs_chan_buf(chan, cpu)->readers, 0);
 	}
 }
 
@@ -112,7 +106,7 @@ static int rfs_hold_readers(struct relayfs_chan *chan)
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
-		if (atomic_cmpxchg(&rfs_buf(chan, cpu)->readers, 0, 1)) {
+		if (atomic_cmpxchg(&relayfs_chan_buf(chan, cpu)->readers, 0, 1)) {
 			rfs_release_readers(chan, cpu);
 			return -EBUSY;
 		}
@@ -140,10 +134,10 @@ int relayfs_reset(struct relayfs_chan *chan)
 		return ret;
 	rfs_writers_off(chan);
 	for_each_possible_cpu(cpu)
-		rfs_buf_quiesce(rfs_buf(chan, cpu));
+		rfs_buf_quiesce(relayfs_chan_buf(chan, cpu));
 	rfs_run_on_cpus(rfs_reset_one, chan);
 	for_each_possible_cpu(cpu)
-		WRITE_ONCE(rfs_buf(chan, cpu)->dying, false);
+		WRITE_ONCE(relayfs_chan_buf(chan, cpu)->dying, false);
 	clear_bit(RFS_CHAN_WRITES_OFF, &chan->flags);
 	rfs_release_readers(chan, nr_cpu_ids);
 	return 0;
@@ -169,7 +163,7 @@ int relayfs_subbufs_consumed(struct relayfs_chan *chan, unsigned int cpu,
 
 	if (IS_ERR_OR_NULL(chan) || cpu >= nr_cpu_ids || !cpu_possible(cpu))
 		return -EINVAL;
-	buf = rfs_buf(chan, cpu);
+	buf = relayfs_chan_buf(chan, cpu);
 	if (atomic_cmpxchg(&buf->readers, 0, 1))
 		return -EBUSY;
 	mutex_lock(&buf->read_mutex);
@@ -206,7 +200,7 @@ bool relayfs_buf_full(struct relayfs_chan *chan, unsigned int cpu)
 
 	if (IS_ERR_OR_NULL(chan) || cpu >= nr_cpu_ids || !cpu_possible(cpu))
 		return false;
-	buf = rfs_buf(chan, cpu);
+	buf = relayfs_chan_buf(chan, cpu);
 	if (buf->overwrite)
 		return false;
 	tail = local_read(&buf->tail);
@@ -284,7 +278,7 @@ static void rfs_chan_free(struct relayfs_chan *chan)
 
 	rfs_unpublish(chan->stats_dentry, NULL);
 	for_each_possible_cpu(cpu) {
-		struct relayfs_buf *buf = rfs_buf(chan, cpu);
+		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
 
 		if (!buf)
 			continue;
@@ -365,6 +359,9 @@ struct relayfs_chan *relayfs_open_attr(const char *base,
 	err = rfs_chan_create_files(chan);
 	if (err)
 		goto err_files;
+	err = relayfs_hotplug_add(chan);
+	if (err)
+		goto err_files;
 	return chan;
 
 err_files:
@@ -415,17 +412,19 @@ void relayfs_close(struct relayfs_chan *chan)
 
 	if (IS_ERR_OR_NULL(chan))
 		return;
+	relayfs_hotplug_remove(chan);
 	rfs_writers_off(chan);
 	for_each_possible_cpu(cpu)
-		rfs_buf_quiesce(rfs_buf(chan, cpu));
+		rfs_buf_quiesce(relayfs_chan_buf(chan, cpu));
 	/* The last sub-buffers become readable. */
 	rfs_run_on_cpus(rfs_close_if_data, chan);
 	for_each_possible_cpu(cpu) {
-		struct relayfs_buf *buf = rfs_buf(chan, cpu);
+		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
 
 		/* The final close may have queued work: let it finish. */
 		irq_work_sync(&buf->work);
-		WRITE_ONCE(buf->closed, true);
+		/* Release: the last sub-buffers before the flag (file.c). */
+		smp_store_release(&buf->closed, true);
 		wake_up_interruptible_poll(&buf->read_wait,
 					   EPOLLIN | EPOLLHUP);
 	}

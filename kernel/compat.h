@@ -24,4 +24,25 @@ static inline void relayfs_inode_init_ts(struct inode *inode)
 #endif
 }
 
+/* 6.3 made vma->vm_flags read-only behind accessors. */
+static inline void relayfs_vm_flags_mod(struct vm_area_struct *vma,
+					vm_flags_t set, vm_flags_t clear)
+{
+#ifdef RELAYFS_HAVE_VM_FLAGS_MOD
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+/*
+ * 6.5 replaced generic_file_splice_read() by copy_splice_read() for files
+ * without a page cache; both copy through ->read_iter.
+ */
+#ifdef RELAYFS_HAVE_COPY_SPLICE_READ
+#define relayfs_splice_read	copy_splice_read
+#else
+#define relayfs_splice_read	generic_file_splice_read
+#endif
+
 #endif /* RELAYFS_COMPAT_H */

@@ -15,6 +15,15 @@
  * moves on to the oldest sub-buffer still there.  Data a writer is
  * overwriting is thus never returned, and the sub-buffers lost are
  * counted exactly (subbufs_overwritten).
+ *
+ * The same reader may instead map the buffer (mmap.c) and consume it with
+ * RELAYFS_IOC_CONSUME (consume.c); both move the one reader position.
+ * splice and sendfile copy through read_iter.
+ *
+ * "Closed and drained" is decided by loading buf->closed (acquire) before
+ * looking for data: relayfs_close() completes the last sub-buffers before
+ * it sets the flag (release), so a reader that sees the flag also sees
+ * them, and never reports EOF with data left.
  */
 #include <linux/module.h>
 #include <linux/poll.h>
@@ -66,11 +75,14 @@ static bool rfs_load_next(struct relayfs_buf *buf)
 		seq = atomic64_read(&buf->consumed);
 		if (!relayfs_subbuf_ready(buf, seq, &lap))
 			return false;
+		relayfs_subbuf_describe(buf, seq, &lap, &buf->read_sb);
 		if (buf->overwrite) {
 			memcpy(buf->bounce, rfs_subbuf(buf, seq), lap.used);
+			/* Validates the metadata copy too. */
 			if (!relayfs_buf_consume(buf, seq, &lap))
 				continue;	/* overwritten under us */
 		}
+		buf->read_sb_valid = true;
 		buf->reading = true;
 		buf->read_seq = seq;
 		buf->read_lap = lap;
@@ -86,9 +98,12 @@ static void rfs_read_done(struct relayfs_buf *buf)
 	buf->reading = false;
 	if (!buf->overwrite)
 		relayfs_buf_consume(buf, buf->read_seq, &buf->read_lap);
+	buf->ack_pos = buf->read_seq + 1;
+	buf->ack_valid = buf->read_seq;
 }
 
-static bool rfs_readable(struct relayfs_buf *buf)
+/* Would read() find data?  Any context. */
+bool relayfs_buf_readable(struct relayfs_buf *buf)
 {
 	struct relayfs_lap lap;
 
@@ -105,11 +120,12 @@ static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (mutex_lock_interruptible(&buf->read_mutex))
 		return -ERESTARTSYS;
 	while (iov_iter_count(to)) {
+		bool closed = smp_load_acquire(&buf->closed);
 		size_t n, done;
 		void *src;
 
 		if (!buf->reading && !rfs_load_next(buf)) {
-			if (copied || READ_ONCE(buf->closed))
+			if (copied || closed)
 				break;
 			if (iocb->ki_filp->f_flags & O_NONBLOCK) {
 				copied = -EAGAIN;
@@ -118,7 +134,7 @@ static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			mutex_unlock(&buf->read_mutex);
 			/* Interruptible: a slow producer is not a hang. */
 			ret = wait_event_interruptible(buf->read_wait,
-					rfs_readable(buf) ||
+					relayfs_buf_readable(buf) ||
 					READ_ONCE(buf->closed));
 			if (ret)
 				return ret;
@@ -147,6 +163,8 @@ static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		}
 	}
 	mutex_unlock(&buf->read_mutex);
+	if (copied > 0)
+		iocb->ki_pos += copied;	/* a tell(), nothing more */
 	return copied;
 }
 
@@ -154,12 +172,13 @@ static __poll_t relayfs_poll(struct file *file, poll_table *wait)
 {
 	struct relayfs_buf *buf = file->private_data;
 
+	bool closed;
+
 	poll_wait(file, &buf->read_wait, wait);
-	if (rfs_readable(buf))
+	closed = smp_load_acquire(&buf->closed);
+	if (relayfs_buf_readable(buf))
 		return EPOLLIN | EPOLLRDNORM;
-	if (READ_ONCE(buf->closed))
-		return EPOLLHUP;
-	return 0;
+	return closed ? EPOLLHUP : 0;
 }
 
 static int relayfs_buf_open(struct inode *inode, struct file *file)
@@ -200,7 +219,12 @@ unlock:
 	mutex_unlock(&relayfs_files_lock);
 	if (err)
 		return err;
-	return stream_open(inode, file);
+	/*
+	 * A stream without positions: no pread.  FMODE_LSEEK stays (llseek
+	 * is a no-op) because sendfile to a file requires it.
+	 */
+	file->f_mode &= ~(FMODE_PREAD | FMODE_PWRITE);
+	return 0;
 }
 
 static int relayfs_buf_release(struct inode *inode, struct file *file)
@@ -226,6 +250,21 @@ static void rfs_fill_info(struct relayfs_buf *buf, struct relayfs_buf_info *i)
 	i->buf_size = (u64)buf->subbuf_size * buf->n_subbufs;
 }
 
+/* Metadata of the sub-buffer the last read() loaded. */
+static long rfs_ioc_get_subbuf(struct relayfs_buf *buf,
+			       struct relayfs_subbuf __user *usb)
+{
+	struct relayfs_subbuf sb;
+
+	if (mutex_lock_interruptible(&buf->read_mutex))
+		return -ERESTARTSYS;
+	sb = buf->read_sb;
+	mutex_unlock(&buf->read_mutex);
+	if (!buf->read_sb_valid)
+		return -ENODATA;
+	return copy_to_user(usb, &sb, sizeof(sb)) ? -EFAULT : 0;
+}
+
 static long relayfs_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -248,6 +287,10 @@ static long relayfs_ioctl(struct file *file, unsigned int cmd,
 		mutex_unlock(&buf->read_mutex);
 		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 	}
+	case RELAYFS_IOC_CONSUME:
+		return relayfs_ioc_consume(buf, uarg);
+	case RELAYFS_IOC_GET_SUBBUF:
+		return rfs_ioc_get_subbuf(buf, uarg);
 	}
 	return -ENOTTY;
 }
@@ -257,6 +300,9 @@ const struct file_operations relayfs_buf_fops = {
 	.open		= relayfs_buf_open,
 	.release	= relayfs_buf_release,
 	.read_iter	= relayfs_read_iter,
+	.splice_read	= relayfs_splice_read,
+	.llseek		= noop_llseek,
+	.mmap		= relayfs_buf_mmap,
 	.poll		= relayfs_poll,
 	.unlocked_ioctl	= relayfs_ioctl,
 	/* Every struct has one layout for 32- and 64-bit callers. */

@@ -106,8 +106,12 @@ struct relayfs_buf {
 	struct mutex read_mutex;
 	atomic_t readers;
 	bool reading;		/* a sub-buffer is loaded for read() */
+	bool read_sb_valid;	/* read_sb describes the last one loaded */
 	u64 read_seq;
 	struct relayfs_lap read_lap;
+	struct relayfs_subbuf read_sb;	/* for RELAYFS_IOC_GET_SUBBUF */
+	u64 ack_pos;		/* reader's position: done before this seq */
+	u64 ack_valid;		/* what the last ack validated from */
 	size_t read_pos, read_end;
 	void *bounce;		/* overwrite mode: validated copy */
 	u64 consumed_records, consumed_bytes, subbufs_consumed;
@@ -123,6 +127,7 @@ struct relayfs_buf {
 	wait_queue_head_t read_wait;
 	struct page **pages;
 	unsigned int n_pages;
+	unsigned int maps;	/* mappings, under relayfs_files_lock */
 	struct kref kref;
 	struct dentry *dentry;
 };
@@ -136,6 +141,7 @@ struct relayfs_chan {
 	struct relayfs_callbacks cb;
 	unsigned long flags;		/* RFS_CHAN_* */
 	size_t mem;			/* charged against the cap */
+	struct hlist_node cpuhp_node;	/* hotplug.c */
 };
 
 #define RFS_CHAN_WRITES_OFF	0	/* bit: writers drop */
@@ -168,6 +174,23 @@ void relayfs_timer_fn(struct timer_list *t);
 
 /* file.c: the per-CPU file */
 extern const struct file_operations relayfs_buf_fops;
+bool relayfs_buf_readable(struct relayfs_buf *buf);
+
+/* consume.c: sub-buffer metadata and the mmap consumer's ioctl */
+void relayfs_subbuf_describe(struct relayfs_buf *buf, u64 seq,
+			     const struct relayfs_lap *lap,
+			     struct relayfs_subbuf *sb);
+long relayfs_ioc_consume(struct relayfs_buf *buf,
+			 struct relayfs_consume __user *uc);
+
+/* mmap.c: read-only mappings of a buffer */
+int relayfs_buf_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* hotplug.c: one multi-instance CPU hotplug state for all channels */
+int relayfs_hotplug_init(void);
+void relayfs_hotplug_exit(void);
+int relayfs_hotplug_add(struct relayfs_chan *chan);
+void relayfs_hotplug_remove(struct relayfs_chan *chan);
 
 /* stats.c: counters */
 void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st);
@@ -176,6 +199,12 @@ extern const struct file_operations relayfs_stats_fops;
 /* chan.c: channels */
 extern unsigned long relayfs_mem_limit;
 extern struct mutex relayfs_files_lock;
+
+static inline struct relayfs_buf *relayfs_chan_buf(struct relayfs_chan *chan,
+						   unsigned int cpu)
+{
+	return *per_cpu_ptr(chan->bufs, cpu);
+}
 
 /* buffer.c: memory cap accounting */
 int relayfs_mem_charge(size_t bytes);

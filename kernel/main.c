@@ -7,12 +7,25 @@
 
 static int __init relayfs_init(void)
 {
-	return relayfs_fs_init();
+	int err;
+
+	err = relayfs_hotplug_init();
+	if (err)
+		return err;
+	err = relayfs_fs_init();
+	if (err)
+		goto err_fs;
+	return 0;
+
+err_fs:
+	relayfs_hotplug_exit();
+	return err;
 }
 
 static void __exit relayfs_exit(void)
 {
 	relayfs_fs_exit();
+	relayfs_hotplug_exit();
 }
 
 module_init(relayfs_init);

@@ -65,8 +65,54 @@ struct relayfs_buf_stats {
 	__aligned_u64 max_backlog;	/* most sub-buffers ever waiting */
 };
 
+/*
+ * One complete sub-buffer: where it is in the mapping, what it holds and
+ * when it was written.  Losses are placed in time: drops is the buffer's
+ * dropped_records when this sub-buffer closed, so the records lost between
+ * two consecutive sub-buffers were lost after the first closed and before
+ * the second opened (t_close of one, t_open of the next).
+ */
+struct relayfs_subbuf {
+	__aligned_u64 seq;	/* 0, 1, 2, ... per buffer */
+	__aligned_u64 offset;	/* of its first byte in the mmap */
+	__aligned_u64 t_open;	/* local_clock() ns when opened */
+	__aligned_u64 t_close;	/* local_clock() ns when closed */
+	__aligned_u64 drops;	/* cumulative dropped_records at close */
+	__aligned_u64 records;	/* records in it */
+	__aligned_u64 bytes;	/* their payload bytes */
+	__u32 used;		/* bytes from its start: header, records */
+	__u32 padding;		/* bytes after them, up to subbuf_size */
+};
+
+/*
+ * RELAYFS_IOC_CONSUME: acknowledge, then snapshot.  The mmap consumer's
+ * one system call per batch; see docs/abi.md for the protocol.
+ *
+ * in:  version, flags, ack, entries, max_entries
+ * out: n_entries, status, valid_from, next, overwritten
+ */
+struct relayfs_consume {
+	__u32 version;		/* RELAYFS_ABI_VERSION */
+	__u32 flags;		/* RELAYFS_CONSUME_* */
+	__aligned_u64 ack;	/* done with every sub-buffer before this seq */
+	__aligned_u64 entries;	/* user pointer to struct relayfs_subbuf[] */
+	__u32 max_entries;	/* room at entries; 0: ack only */
+	__u32 n_entries;	/* entries filled, oldest first */
+	__aligned_u64 valid_from;	/* acked sub-buffers >= this were intact */
+	__aligned_u64 next;	/* seq of the oldest sub-buffer not acked */
+	__aligned_u64 overwritten;	/* sub-buffers overwritten unread, total */
+	__u32 status;		/* RELAYFS_CONSUME_EOF */
+	__u32 __reserved;	/* zero */
+};
+
+#define RELAYFS_CONSUME_WAIT	(1U << 0)	/* in: block until one is ready */
+#define RELAYFS_CONSUME_EOF	(1U << 0)	/* out: closed and drained */
+
 #define RELAYFS_IOC_MAGIC	0xb7
 #define RELAYFS_IOC_GET_INFO	_IOR(RELAYFS_IOC_MAGIC, 1, struct relayfs_buf_info)
 #define RELAYFS_IOC_GET_STATS	_IOR(RELAYFS_IOC_MAGIC, 2, struct relayfs_buf_stats)
+#define RELAYFS_IOC_CONSUME	_IOWR(RELAYFS_IOC_MAGIC, 3, struct relayfs_consume)
+/* Metadata of the sub-buffer the last read() returned data from. */
+#define RELAYFS_IOC_GET_SUBBUF	_IOR(RELAYFS_IOC_MAGIC, 4, struct relayfs_subbuf)
 
 #endif /* _UAPI_LINUX_RELAYFS_H */
