@@ -17,10 +17,13 @@ USER_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror \
 VM_TEST_SRCS := $(wildcard tests/user/*.c)
 VM_TESTS := $(patsubst tests/user/%.c,$(BUILD)/user/vm/%,$(VM_TEST_SRCS))
 # Programs also built for 32-bit user space, to test the compat ioctl path.
-M32_TESTS := $(BUILD)/user/vm/rfs-core-m32
+M32_TESTS := $(BUILD)/user/vm/rfs-core-m32 $(BUILD)/user/vm/rfs-read-m32
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/user/unit/%,$(UNIT_SRCS))
-USER_HDRS := $(wildcard include/uapi/linux/*.h tests/user/*.h tests/kmod/*.h)
+USER_HDRS := $(wildcard include/uapi/linux/*.h tests/user/*.h tests/kmod/*.h \
+	tests/user/lib/*.h)
+# Linked into every in-VM test program.
+VM_TEST_LIB := $(wildcard tests/user/lib/*.c)
 
 .PHONY: all modules user check deps vm-test demo clean
 
@@ -36,13 +39,13 @@ modules:
 user: $(VM_TESTS) $(M32_TESTS) $(UNIT_TESTS)
 
 # In-VM test programs are static: the initramfs has no libc.
-$(BUILD)/user/vm/%: tests/user/%.c $(USER_HDRS)
+$(BUILD)/user/vm/%: tests/user/%.c $(VM_TEST_LIB) $(USER_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -static -o $@ $< -lpthread
+	$(CC) $(USER_CFLAGS) -static -o $@ $< $(VM_TEST_LIB) -lpthread
 
-$(BUILD)/user/vm/%-m32: tests/user/%.c $(USER_HDRS)
+$(BUILD)/user/vm/%-m32: tests/user/%.c $(VM_TEST_LIB) $(USER_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -m32 -static -o $@ $< -lpthread
+	$(CC) $(USER_CFLAGS) -m32 -static -o $@ $< $(VM_TEST_LIB) -lpthread
 
 $(BUILD)/user/unit/%: tests/unit/%.c $(USER_HDRS)
 	@mkdir -p $(dir $@)

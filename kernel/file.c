@@ -120,6 +120,7 @@ static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (mutex_lock_interruptible(&buf->read_mutex))
 		return -ERESTARTSYS;
 	while (iov_iter_count(to)) {
+		/* Acquire: pairs with relayfs_close(); see the top. */
 		bool closed = smp_load_acquire(&buf->closed);
 		size_t n, done;
 		void *src;
@@ -175,6 +176,7 @@ static __poll_t relayfs_poll(struct file *file, poll_table *wait)
 	bool closed;
 
 	poll_wait(file, &buf->read_wait, wait);
+	/* Acquire: pairs with relayfs_close(); see the top. */
 	closed = smp_load_acquire(&buf->closed);
 	if (relayfs_buf_readable(buf))
 		return EPOLLIN | EPOLLRDNORM;

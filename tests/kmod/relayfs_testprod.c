@@ -6,12 +6,18 @@
  * CPU.  Commands, one per write:
  *
  *   open [subbuf=N] [n=M] [overwrite=0|1] [hdr=H] [flush_ms=F]
- *   write len=L count=C ctx=task|softirq|hardirq|nmi|all
+ *   write len=L count=C ctx=task|softirq|hardirq|nmi|all [cpu=N]
  *   nest		reserve past the nesting limit on this CPU
  *   flush | reset | close
  *
- * Reading ctl gives, per CPU and context, the records written by the last
- * "write" and the errors by errno, so tests can check the counters.
+ * Reading ctl gives, per possible CPU and context, the records written by
+ * the last "write" and the errors by errno, so tests can check the
+ * counters; then "window T0 T1", the local_clock() of that write's start
+ * and end; then "maps M U", the buf_mapped/buf_unmapped calls so far.
+ *
+ * Records are accounted to the CPU they are written on (the stream of the
+ * running CPU, chosen with preemption off), so a work item that CPU
+ * hotplug moves to another CPU still writes consecutive streams there.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -23,6 +29,7 @@
 #include <linux/kthread.h>
 #include <linux/delay.h>
 #include <linux/cpu.h>
+#include <linux/sched/clock.h>
 #include <asm/nmi.h>
 #include <asm/apic.h>
 #include <relayfs/relayfs.h>
@@ -54,6 +61,8 @@ static unsigned int rec_len;
 static atomic_t pending;
 static DECLARE_WAIT_QUEUE_HEAD(done_wq);
 static bool nmi_registered;
+static u64 window[2];
+static atomic_t mapped_calls, unmapped_calls;
 
 static void hdr_fill(struct relayfs_buf *buf, void *subbuf, u64 seq,
 		     void *priv)
@@ -62,8 +71,21 @@ static void hdr_fill(struct relayfs_buf *buf, void *subbuf, u64 seq,
 	memcpy(subbuf, &seq, sizeof(seq));
 }
 
-static const struct relayfs_callbacks hdr_cb = {
+static void mapped(struct relayfs_buf *buf, void *priv)
+{
+	atomic_inc(&mapped_calls);
+}
+
+static void unmapped(struct relayfs_buf *buf, void *priv)
+{
+	atomic_inc(&unmapped_calls);
+}
+
+/* subbuf_start runs only for channels with a header. */
+static const struct relayfs_callbacks test_cb = {
 	.subbuf_start = hdr_fill,
+	.buf_mapped = mapped,
+	.buf_unmapped = unmapped,
 };
 
 static void count(struct stream *s, int ret)
@@ -84,17 +106,23 @@ static void count(struct stream *s, int ret)
 	}
 }
 
-/* Write up to @n records of context @ctx from this CPU. */
-static notrace void write_some(struct cpu_state *c, int ctx, unsigned long n)
+/* Write up to @n of @owner's records of context @ctx, on this CPU. */
+static notrace void write_some(struct cpu_state *owner, int ctx,
+			       unsigned long n)
 {
-	struct stream *s = &c->st[ctx];
+	struct cpu_state *c;
+	struct stream *s;
 	int ret;
 
-	while (n-- && c->todo[ctx]) {
+	while (n-- && owner->todo[ctx]) {
+		preempt_disable();
+		c = cpus[smp_processor_id()];
+		s = &c->st[ctx];
 		rfs_rec_fill(c->rec[ctx], rec_len, c->cpu, ctx, s->seq);
 		ret = relayfs_write(chan, c->rec[ctx], rec_len);
 		count(s, ret);
-		if (--c->todo[ctx] == 0 && atomic_dec_and_test(&pending))
+		preempt_enable();
+		if (--owner->todo[ctx] == 0 && atomic_dec_and_test(&pending))
 			wake_up(&done_wq);
 	}
 }
@@ -162,7 +190,8 @@ static void start_hrt(void *info)
 		      HRTIMER_MODE_REL_PINNED_HARD);
 }
 
-static int do_write(unsigned int len, unsigned long n, int only_ctx)
+static int do_write(unsigned int len, unsigned long n, int only_ctx,
+		    int only_cpu)
 {
 	struct task_struct *sender = NULL;
 	unsigned int cpu;
@@ -172,7 +201,8 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx)
 		return -EINVAL;
 	rec_len = len;
 	atomic_set(&pending, 1);
-	for_each_online_cpu(cpu) {
+	window[0] = local_clock();
+	for_each_possible_cpu(cpu) {
 		struct cpu_state *c = cpus[cpu];
 
 		for (ctx = 0; ctx < RFS_NR_CTX; ctx++) {
@@ -181,7 +211,9 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx)
 
 			memset(s, 0, sizeof(*s));
 			s->seq = seq;
-			if (only_ctx >= 0 && ctx != only_ctx)
+			if ((only_ctx >= 0 && ctx != only_ctx) ||
+			    (only_cpu >= 0 && cpu != only_cpu) ||
+			    !cpu_online(cpu))
 				continue;
 			c->todo[ctx] = n;
 			atomic_inc(&pending);
@@ -209,8 +241,9 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx)
 	wait_event_idle(done_wq, atomic_read(&pending) == 0);
 	if (!IS_ERR_OR_NULL(sender))
 		kthread_stop(sender);
-	for_each_online_cpu(cpu)
+	for_each_possible_cpu(cpu)
 		flush_work(&cpus[cpu]->work);
+	window[1] = local_clock();
 	return 0;
 }
 
@@ -271,7 +304,7 @@ static int do_open(char *args)
 		memset(cpus[v]->st, 0, sizeof(cpus[v]->st));
 	attr.overwrite = ov;
 	attr.header_size = hdr;
-	attr.cb = hdr ? &hdr_cb : NULL;
+	attr.cb = &test_cb;
 	attr.mode = 0400;
 	chan = relayfs_open_attr("rfs", dir, &attr);
 	if (IS_ERR(chan)) {
@@ -287,6 +320,7 @@ static int do_cmd(char *line)
 {
 	char *cmd = strsep(&line, " ");
 	unsigned int len = 0, n = 0;
+	int only_cpu = -1, k = 0;
 	char ctxname[16] = "task";
 	static const char * const names[] = {
 		"task", "softirq", "hardirq", "nmi"
@@ -311,14 +345,17 @@ static int do_cmd(char *line)
 	if (!strcmp(cmd, "nest"))
 		return do_nest();
 	if (strcmp(cmd, "write") || !line ||
-	    sscanf(line, "len=%u count=%u ctx=%15s", &len, &n, ctxname) != 3 ||
-	    !n)
+	    sscanf(line, "len=%u count=%u ctx=%15s%n", &len, &n, ctxname,
+		   &k) != 3 || !n)
+		return -EINVAL;
+	if (line[k] && (sscanf(line + k, " cpu=%d", &only_cpu) != 1 ||
+			only_cpu < 0 || only_cpu >= nr_cpu_ids))
 		return -EINVAL;
 	if (!strcmp(ctxname, "all"))
-		return do_write(len, n, -1);
+		return do_write(len, n, -1, only_cpu);
 	for (ctx = 0; ctx < RFS_NR_CTX; ctx++)
 		if (!strcmp(ctxname, names[ctx]))
-			return do_write(len, n, ctx);
+			return do_write(len, n, ctx, only_cpu);
 	return -EINVAL;
 }
 
@@ -344,7 +381,7 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 static ssize_t ctl_read(struct file *file, char __user *ubuf, size_t count,
 			loff_t *ppos)
 {
-	size_t size = 128 * RFS_NR_CTX * num_online_cpus() + 64, len = 0;
+	size_t size = 128 * RFS_NR_CTX * num_possible_cpus() + 128, len = 0;
 	unsigned int cpu;
 	ssize_t ret;
 	char *text;
@@ -354,7 +391,7 @@ static ssize_t ctl_read(struct file *file, char __user *ubuf, size_t count,
 	if (!text)
 		return -ENOMEM;
 	mutex_lock(&ctl_lock);
-	for_each_online_cpu(cpu) {
+	for_each_possible_cpu(cpu) {
 		for (ctx = 0; ctx < RFS_NR_CTX; ctx++) {
 			struct stream *s = &cpus[cpu]->st[ctx];
 
@@ -364,6 +401,9 @@ static ssize_t ctl_read(struct file *file, char __user *ubuf, size_t count,
 					 s->nested, s->big, s->other, s->seq);
 		}
 	}
+	len += scnprintf(text + len, size - len, "window %llu %llu\nmaps %d %d\n",
+			 window[0], window[1], atomic_read(&mapped_calls),
+			 atomic_read(&unmapped_calls));
 	mutex_unlock(&ctl_lock);
 	ret = simple_read_from_buffer(ubuf, count, ppos, text, len);
 	kfree(text);

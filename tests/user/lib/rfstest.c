@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers shared by the in-VM test programs; see rfstest.h. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include "ktap.h"
+#include "rfstest.h"
+
+int ncpus;
+
+int ctl(const char *fmt, ...)
+{
+	char cmd[128];
+	va_list ap;
+	int fd, n, ret = 0;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fd = open(ROOT "/ctl", O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, cmd, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+struct stream_res res[MAXCPU][RFS_NR_CTX];
+
+int read_results(void)
+{
+	FILE *f = fopen(ROOT "/ctl", "r");
+	unsigned int cpu, seq;
+	int ctx;
+	long v[6];
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%u %d %ld %ld %ld %ld %ld %ld %u", &cpu, &ctx,
+		      &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &seq) == 9) {
+		struct stream_res *r = &res[cpu][ctx];
+
+		r->ok = v[0]; r->nospc = v[1]; r->busy = v[2];
+		r->nested = v[3]; r->big = v[4]; r->other = v[5];
+		r->seq = seq;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* The line of the ctl file that starts with @key, parsed by @fmt. */
+static int ctl_line(const char *key, const char *fmt, void *a, void *b)
+{
+	FILE *f = fopen(ROOT "/ctl", "r");
+	char line[256];
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			ret = sscanf(line + strlen(key), fmt, a, b) == 2 ?
+			      0 : -EINVAL;
+	fclose(f);
+	return ret;
+}
+
+int read_window(unsigned long long *t0, unsigned long long *t1)
+{
+	return ctl_line("window ", "%llu %llu", t0, t1);
+}
+
+int read_maps(int *mapped, int *unmapped)
+{
+	return ctl_line("maps ", "%d %d", mapped, unmapped);
+}
+
+
+int verify_rec(struct reader *r, const uint8_t *p, unsigned int avail)
+{
+	const struct rfs_rec *h = (const void *)p;
+	uint32_t i, seq;
+
+	if (r->len < sizeof(*h)) {
+		/* Pattern records: one task stream, fixed length. */
+		seq = r->next_seq[RFS_CTX_TASK];
+		for (i = 0; i < r->len; i++)
+			if (p[i] != rfs_pattern(seq, i))
+				return snprintf(r->err, sizeof(r->err),
+					"cpu%d: short record %u byte %u bad",
+					r->cpu, seq, i);
+		r->next_seq[RFS_CTX_TASK]++;
+		return 0;
+	}
+	if (avail < sizeof(*h) || h->magic != RFS_REC_MAGIC ||
+	    h->len != r->len || h->cpu != r->cpu || h->ctx >= RFS_NR_CTX)
+		return snprintf(r->err, sizeof(r->err),
+				"cpu%d: bad record header at +%ld (magic %x "
+				"len %u cpu %u)", r->cpu, r->bytes, h->magic,
+				h->len, h->cpu);
+	seq = h->seq;
+	if (r->overwrite ? seq < r->next_seq[h->ctx] :
+			   seq != r->next_seq[h->ctx])
+		return snprintf(r->err, sizeof(r->err),
+				"cpu%d ctx%u: seq %u, expected %u", r->cpu,
+				h->ctx, seq, r->next_seq[h->ctx]);
+	if (h->csum != rfs_csum(h, p + sizeof(*h), r->len - sizeof(*h)))
+		return snprintf(r->err, sizeof(r->err),
+				"cpu%d ctx%u seq %u: checksum", r->cpu, h->ctx,
+				seq);
+	r->next_seq[h->ctx] = seq + 1;
+	return 0;
+}
+
+/* One read() is one sub-buffer: header, then whole records. */
+int verify_chunk(struct reader *r, const uint8_t *p, unsigned int n)
+{
+	unsigned int off = 0;
+
+	if (r->hdr) {
+		uint64_t sb;
+
+		memcpy(&sb, p, sizeof(sb));
+		if (r->overwrite ? (int64_t)sb < r->next_sb :
+				   (int64_t)sb != r->next_sb)
+			return snprintf(r->err, sizeof(r->err),
+					"cpu%d: sub-buffer %llu, expected %lld",
+					r->cpu, (unsigned long long)sb,
+					(long long)r->next_sb);
+		r->next_sb = sb + 1;
+		off = r->hdr;
+	}
+	if ((n - off) % r->len)
+		return snprintf(r->err, sizeof(r->err),
+				"cpu%d: %u bytes is not whole records of %u",
+				r->cpu, n - off, r->len);
+	for (; off < n; off += r->len) {
+		if (verify_rec(r, p + off, n - off))
+			return -1;
+		r->records++;
+		r->bytes += r->len;
+	}
+	r->subbufs++;
+	return 0;
+}
+
+void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	uint8_t *buf = malloc(r->subbuf);
+	ssize_t n;
+
+	while (buf && (n = read(r->fd, buf, r->subbuf)) > 0)
+		if (verify_chunk(r, buf, n))
+			break;
+	if (!buf)
+		snprintf(r->err, sizeof(r->err), "out of memory");
+	else if (n < 0 && !r->err[0])
+		snprintf(r->err, sizeof(r->err), "read: %s", strerror(errno));
+	free(buf);
+	return NULL;
+}
+
+int open_cpu(int cpu, int flags)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), ROOT "/rfs%d", cpu);
+	return open(path, O_RDONLY | flags);
+}
+
+int get_stats(int fd, struct relayfs_buf_stats *st)
+{
+	memset(st, 0xa5, sizeof(*st));
+	return ioctl(fd, RELAYFS_IOC_GET_STATS, st);
+}
+
+/* Both equations, exactly, and agreement with producer and reader. */
+int check_counts(struct reader *r, bool drained)
+{
+	struct relayfs_buf_stats st;
+	long ok = 0, drop = 0, big = 0;
+	int ctx;
+
+	CHECK(get_stats(r->fd, &st) == 0);
+	CHECK_EQ(st.version, RELAYFS_ABI_VERSION);
+	CHECK_EQ(st.cpu, r->cpu);
+	CHECK_EQ(st.attempted_records, st.accepted_records +
+		 st.dropped_records + st.refused_records);
+	CHECK_EQ(st.attempted_bytes, st.accepted_bytes + st.dropped_bytes +
+		 st.refused_bytes);
+	CHECK_EQ(st.accepted_records, st.consumed_records +
+		 st.overwritten_records + st.unread_records);
+	CHECK_EQ(st.accepted_bytes, st.consumed_bytes +
+		 st.overwritten_bytes + st.unread_bytes);
+	for (ctx = 0; ctx < RFS_NR_CTX; ctx++) {
+		struct stream_res *s = &res[r->cpu][ctx];
+
+		ok += s->ok;
+		drop += s->nospc + s->busy + s->nested;
+		big += s->big;
+		CHECK_EQ(s->other, 0);
+	}
+	CHECK_EQ(st.accepted_records, ok);
+	CHECK_EQ(st.accepted_bytes, ok * r->len);
+	CHECK_EQ(st.dropped_records, drop);
+	CHECK_EQ(st.refused_records, big);
+	if (drained) {
+		CHECK_EQ(st.unread_records, 0);
+		CHECK_EQ(st.consumed_records, r->records);
+		CHECK_EQ(st.consumed_bytes, r->bytes);
+		CHECK_EQ(st.subbufs_consumed, r->subbufs);
+	}
+	if (!r->overwrite) {
+		CHECK_EQ(st.overwritten_records, 0);
+		CHECK_EQ(st.subbufs_overwritten, 0);
+	}
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the in-VM test programs that drive
+ * tests/kmod/relayfs_testprod.ko: its control file, the verification of
+ * its self-checking records, and the exact counter checks.
+ */
+#ifndef RFS_TEST_H
+#define RFS_TEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <linux/types.h>
+#include <linux/relayfs.h>
+#include "../../kmod/rfs_record.h"
+
+#define ROOT	"/sys/kernel/relayfs/rfstest"
+#define MAXCPU	64
+
+extern int ncpus;
+
+/* What the producer did on one CPU in one context (ctl read). */
+struct stream_res {
+	long ok, nospc, busy, nested, big, other;
+	unsigned int seq;
+};
+
+extern struct stream_res res[MAXCPU][RFS_NR_CTX];
+
+/* One consumer of one per-CPU buffer, and what it verified. */
+struct reader {
+	int cpu, fd;
+	unsigned int len, hdr, subbuf;
+	bool overwrite;
+	pthread_t th;
+	long records, bytes, subbufs;
+	uint32_t next_seq[RFS_NR_CTX];
+	int64_t next_sb;
+	/* mmap consumers (rfs-read.c) */
+	unsigned int n_subbufs;
+	long syscalls;		/* RELAYFS_IOC_CONSUME calls */
+	long gaps;		/* sub-buffers skipped: overwritten */
+	uint64_t expect;	/* next sub-buffer seq */
+	char err[160];
+};
+
+/* Write one command to the producer's ctl file; -errno on failure. */
+int ctl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Load the producer's per-CPU, per-context results into res[][]. */
+int read_results(void);
+/* The last write's local_clock() window and the map callback counts. */
+int read_window(unsigned long long *t0, unsigned long long *t1);
+int read_maps(int *mapped, int *unmapped);
+/* Check one record / one sub-buffer's bytes; set r->err and return != 0. */
+int verify_rec(struct reader *r, const uint8_t *p, unsigned int avail);
+int verify_chunk(struct reader *r, const uint8_t *p, unsigned int n);
+/* pthread body: read() the buffer to EOF, verifying every sub-buffer. */
+void *reader_fn(void *arg);
+int open_cpu(int cpu, int flags);
+int get_stats(int fd, struct relayfs_buf_stats *st);
+/* Both equations exactly, and agreement with producer and reader. */
+int check_counts(struct reader *r, bool drained);
+
+#endif

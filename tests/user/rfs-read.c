@@ -1,0 +1,679 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * In-VM tests of the consumer side of relayfs.ko: the zero-copy mmap
+ * protocol (RELAYFS_IOC_CONSUME), per-sub-buffer metadata and losses
+ * placed in time, overwrite-mode consumers, splice/sendfile, CPU hotplug
+ * and bad input to all of it.  Drives tests/kmod/relayfs_testprod.ko.
+ *
+ *   rfs-read [SUBSTRING]    run the tests whose name contains SUBSTRING
+ */
+#include <sched.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/wait.h>
+#include "ktap.h"
+#include "lib/rfstest.h"
+
+#define MAX_ENTRIES	16
+#define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
+
+static int consume(int fd, uint64_t ack, unsigned int flags,
+		   struct relayfs_subbuf *e, unsigned int max,
+		   struct relayfs_consume *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->version = RELAYFS_ABI_VERSION;
+	c->flags = flags;
+	c->ack = ack;
+	c->entries = (uintptr_t)e;
+	c->max_entries = max;
+	return ioctl(fd, RELAYFS_IOC_CONSUME, c);
+}
+
+/* Check one entry's metadata against its bytes, then the records. */
+static int verify_entry(struct reader *r, const struct relayfs_subbuf *e,
+			const uint8_t *p)
+{
+	long recs = r->records, bytes = r->bytes;
+
+	if (e->used > r->subbuf || e->used + e->padding != r->subbuf ||
+	    e->offset % r->subbuf || e->t_open > e->t_close)
+		return snprintf(r->err, sizeof(r->err),
+				"cpu%d sb %llu: bad metadata used %u pad %u",
+				r->cpu, (unsigned long long)e->seq, e->used,
+				e->padding);
+	if (r->hdr && memcmp(p, &e->seq, sizeof(e->seq)))
+		return snprintf(r->err, sizeof(r->err),
+				"cpu%d sb %llu: header disagrees", r->cpu,
+				(unsigned long long)e->seq);
+	if (verify_chunk(r, p, e->used))
+		return -1;
+	if (r->records - recs != (long)e->records ||
+	    r->bytes - bytes != (long)e->bytes)
+		return snprintf(r->err, sizeof(r->err),
+				"cpu%d sb %llu: %llu records in metadata, %ld "
+				"in data", r->cpu, (unsigned long long)e->seq,
+				(unsigned long long)e->records,
+				r->records - recs);
+	r->gaps += e->seq - r->expect;
+	r->expect = e->seq + 1;
+	return 0;
+}
+
+/*
+ * A zero-copy consumer: map the buffer, then one RELAYFS_IOC_CONSUME per
+ * batch acknowledges the last batch and waits for the next.  In overwrite
+ * mode it copies the batch first and keeps what the ack validated.
+ */
+static void *mmap_reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	size_t size = (size_t)r->subbuf * r->n_subbufs;
+	uint8_t *map, *copy = NULL;
+	struct relayfs_consume c;
+	uint64_t ack = 0;
+	unsigned int i, n;
+
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, r->fd, 0);
+	if (map == MAP_FAILED) {
+		snprintf(r->err, sizeof(r->err), "mmap: %s", strerror(errno));
+		return NULL;
+	}
+	if (r->overwrite)
+		copy = malloc((size_t)r->subbuf * MAX_ENTRIES);
+	for (;;) {
+		r->syscalls++;
+		if (consume(r->fd, ack, RELAYFS_CONSUME_WAIT, e, MAX_ENTRIES,
+			    &c)) {
+			snprintf(r->err, sizeof(r->err), "consume: %s",
+				 strerror(errno));
+			break;
+		}
+		if (c.status & RELAYFS_CONSUME_EOF)
+			break;
+		n = c.n_entries;
+		if (!n)
+			continue;	/* woken, but lapped meanwhile */
+		if (!r->overwrite) {
+			for (i = 0; i < c.n_entries; i++)
+				if (verify_entry(r, &e[i], map + e[i].offset))
+					goto out;
+			ack = e[c.n_entries - 1].seq + 1;
+			continue;
+		}
+		/* Copy, validate with the ack, keep what was intact. */
+		for (i = 0; i < c.n_entries; i++)
+			memcpy(copy + (size_t)i * r->subbuf,
+			       map + e[i].offset, e[i].used);
+		ack = e[c.n_entries - 1].seq + 1;
+		r->syscalls++;
+		if (consume(r->fd, ack, 0, NULL, 0, &c)) {
+			snprintf(r->err, sizeof(r->err), "ack: %s",
+				 strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++)
+			if (e[i].seq >= c.valid_from &&
+			    verify_entry(r, &e[i], copy + (size_t)i * r->subbuf))
+				goto out;
+		usleep(2000);	/* a slow consumer: writers lap it */
+	}
+out:
+	free(copy);
+	munmap(map, size);
+	return NULL;
+}
+
+struct run {
+	const char *open, *write;
+	unsigned int len, hdr;
+	bool overwrite, use_mmap;
+	struct reader rd[MAXCPU];
+};
+
+static struct run R;
+
+static int start_reader(struct run *run, int cpu)
+{
+	struct reader *r = &run->rd[cpu];
+	struct relayfs_buf_info info;
+
+	memset(r, 0, sizeof(*r));
+	r->cpu = cpu;
+	r->len = run->len;
+	r->hdr = run->hdr;
+	r->overwrite = run->overwrite;
+	r->fd = open_cpu(cpu, 0);
+	CHECK(r->fd >= 0);
+	CHECK(ioctl(r->fd, RELAYFS_IOC_GET_INFO, &info) == 0);
+	r->subbuf = info.subbuf_size;
+	r->n_subbufs = info.n_subbufs;
+	CHECK(pthread_create(&r->th, NULL,
+			     run->use_mmap ? mmap_reader_fn : reader_fn,
+			     r) == 0);
+	return 0;
+}
+
+/* Wait for every reader, then the exact checks. */
+static int finish_readers(struct run *run)
+{
+	struct relayfs_buf_stats st;
+	int cpu, ret = 0;
+
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		struct reader *r = &run->rd[cpu];
+
+		pthread_join(r->th, NULL);
+		if (!ret && r->err[0]) {
+			printf("# %s\n", r->err);
+			ret = -1;
+		}
+		if (!ret)
+			ret = check_counts(r, true);
+		if (!ret && run->use_mmap) {
+			CHECK(get_stats(r->fd, &st) == 0);
+			/* The consumer saw exactly the sub-buffers lost. */
+			CHECK_EQ(r->gaps, st.subbufs_overwritten);
+			CHECK_EQ(r->expect, st.subbufs_produced);
+			printf("# cpu%d: %ld sub-buffers in %ld consume calls, "
+			       "%ld overwritten\n", cpu, r->subbufs,
+			       r->syscalls, r->gaps);
+		}
+		close(r->fd);
+	}
+	return ret;
+}
+
+/* Live readers on every CPU while the producer writes, then close. */
+static int run_live(struct run *run)
+{
+	int cpu;
+
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open %s", run->open), 0);
+	for (cpu = 0; cpu < ncpus; cpu++)
+		CHECK(start_reader(run, cpu) == 0);
+	CHECK_EQ(ctl("write len=%u %s", run->len, run->write), 0);
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read_results(), 0);
+	return finish_readers(run);
+}
+
+static int test_mmap_consumer_all_contexts(void)
+{
+	int mapped0, unmapped0, mapped, unmapped;
+
+	R = (struct run){ .open = "subbuf=8192 n=8 hdr=8", .hdr = 8,
+			  .len = 96, .write = "count=2000 ctx=all",
+			  .use_mmap = true };
+	CHECK_EQ(read_maps(&mapped0, &unmapped0), 0);
+	CHECK(run_live(&R) == 0);
+	/*
+	 * One first-map call per buffer; the unmaps came after the close,
+	 * when no callback may run any more (bad_mmap covers them).
+	 */
+	CHECK_EQ(read_maps(&mapped, &unmapped), 0);
+	CHECK_EQ(mapped - mapped0, ncpus);
+	CHECK_EQ(unmapped - unmapped0, 0);
+	return 0;
+}
+
+static int test_mmap_prefilled_in_two_calls(void)
+{
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	struct relayfs_consume c;
+	struct reader r = { .cpu = 0, .len = 64, .subbuf = 4096 };
+	uint8_t *map;
+	unsigned int i;
+
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open subbuf=4096 n=16"), 0);
+	/* 15 full sub-buffers of 64 records, on CPU 0 only. */
+	r.fd = open_cpu(0, 0);
+	CHECK(r.fd >= 0);
+	CHECK_EQ(ctl("write len=64 count=960 ctx=task cpu=0"), 0);
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read_results(), 0);
+	map = mmap(NULL, 16 * 4096, PROT_READ, MAP_SHARED, r.fd, 0);
+	CHECK(map != MAP_FAILED);
+	CHECK_EQ(consume(r.fd, 0, RELAYFS_CONSUME_WAIT, e, MAX_ENTRIES, &c),
+		 0);
+	CHECK_EQ(c.n_entries, 15);
+	CHECK_EQ(c.next, 0);
+	CHECK_EQ(c.status, 0);
+	for (i = 0; i < c.n_entries; i++) {
+		CHECK_EQ(e[i].seq, i);
+		CHECK_EQ(e[i].offset, i * 4096);
+		CHECK_EQ(e[i].records, 64);
+		CHECK_EQ(e[i].padding, 0);
+		CHECK_EQ(e[i].drops, 0);
+		CHECK(verify_entry(&r, &e[i], map + e[i].offset) == 0);
+	}
+	CHECK_EQ(consume(r.fd, 15, RELAYFS_CONSUME_WAIT, e, MAX_ENTRIES, &c),
+		 0);
+	CHECK_EQ(c.n_entries, 0);
+	CHECK_EQ(c.valid_from, 0);
+	CHECK_EQ(c.status, RELAYFS_CONSUME_EOF);
+	r.subbufs = 15;
+	CHECK(check_counts(&r, true) == 0);
+	printf("# 15 sub-buffers drained with 2 system calls\n");
+	munmap(map, 16 * 4096);
+	close(r.fd);
+	return 0;
+}
+
+static int test_overwrite_mmap_consumer_exact(void)
+{
+	R = (struct run){ .open = "subbuf=4096 n=4 overwrite=1 hdr=8",
+			  .hdr = 8, .len = 48, .overwrite = true,
+			  .use_mmap = true, .write = "count=4000 ctx=all" };
+	CHECK(run_live(&R) == 0);
+	return 0;
+}
+
+static int test_read_subbuf_metadata(void)
+{
+	struct relayfs_subbuf sb;
+	char buf[8192];
+	int fd;
+
+	CHECK_EQ(ctl("open subbuf=8192 n=4"), 0);
+	fd = open_cpu(0, O_NONBLOCK);
+	CHECK(fd >= 0);
+	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_GET_SUBBUF, &sb), ENODATA);
+	CHECK_EQ(ctl("write len=100 count=30 ctx=task cpu=0"), 0);
+	CHECK_EQ(ctl("flush"), 0);
+	CHECK_EQ(read(fd, buf, sizeof(buf)), 3000);
+	memset(&sb, 0xa5, sizeof(sb));
+	CHECK(ioctl(fd, RELAYFS_IOC_GET_SUBBUF, &sb) == 0);
+	CHECK_EQ(sb.seq, 0);
+	CHECK_EQ(sb.offset, 0);
+	CHECK_EQ(sb.records, 30);
+	CHECK_EQ(sb.bytes, 3000);
+	CHECK_EQ(sb.used, 3000);
+	CHECK_EQ(sb.padding, 8192 - 3000);
+	CHECK_EQ(sb.drops, 0);
+	CHECK(sb.t_open > 0 && sb.t_open <= sb.t_close);
+	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_GET_SUBBUF, (void *)8), EFAULT);
+	CHECK_EQ(ctl("close"), 0);
+	close(fd);
+	return 0;
+}
+
+/* Run on CPU 0 only (@pin), or anywhere again. */
+static int pin_to_cpu0(bool pin)
+{
+	cpu_set_t set;
+	int cpu;
+
+	CPU_ZERO(&set);
+	for (cpu = 0; cpu < (pin ? 1 : ncpus); cpu++)
+		CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int test_losses_placed_in_time(void)
+{
+	unsigned long long w0, w1;
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	struct relayfs_consume c;
+	struct reader r = { .cpu = 0, .len = 64, .subbuf = 4096 };
+	long dropped;
+	uint8_t *map;
+	unsigned int i;
+
+	/* The producer's window clock and CPU 0's buffer share a clock. */
+	CHECK(pin_to_cpu0(true) == 0);
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open subbuf=4096 n=4 flush_ms=60000"), 0);
+	r.fd = open_cpu(0, O_NONBLOCK);
+	CHECK(r.fd >= 0);
+	map = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, r.fd, 0);
+	CHECK(map != MAP_FAILED);
+	/* Before the window: half a sub-buffer, no loss. */
+	CHECK_EQ(ctl("write len=64 count=32 ctx=task cpu=0"), 0);
+	/* The window: nobody consumes, 4 x 64 records fit, the rest drop. */
+	CHECK_EQ(ctl("write len=64 count=1000 ctx=task cpu=0"), 0);
+	CHECK_EQ(read_window(&w0, &w1), 0);
+	CHECK_EQ(read_results(), 0);
+	dropped = res[0][RFS_CTX_TASK].nospc;
+	CHECK_EQ(dropped, 1032 - 256);
+	CHECK_EQ(consume(r.fd, 0, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.n_entries, 4);
+	for (i = 0; i < 4; i++)
+		CHECK(verify_entry(&r, &e[i], map + e[i].offset) == 0);
+	/* After the window: consumed, then more records. */
+	CHECK_EQ(consume(r.fd, 4, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(ctl("write len=64 count=10 ctx=task cpu=0"), 0);
+	CHECK_EQ(ctl("flush"), 0);
+	CHECK_EQ(consume(r.fd, 4, 0, e + 4, 1, &c), 0);
+	CHECK_EQ(c.n_entries, 1);
+	CHECK(verify_entry(&r, &e[4], map + e[4].offset) == 0);
+	for (i = 0; i < 5; i++)
+		printf("# sb %u: open %llu close %llu drops %llu\n", i,
+		       (unsigned long long)e[i].t_open,
+		       (unsigned long long)e[i].t_close,
+		       (unsigned long long)e[i].drops);
+	printf("# window %llu..%llu\n", w0, w1);
+	/* Nothing lost before sub-buffer 3 closed, inside the window... */
+	for (i = 0; i < 4; i++)
+		CHECK_EQ(e[i].drops, 0);
+	CHECK(e[3].t_close >= w0 && e[3].t_close <= w1);
+	/* ...and all of it before sub-buffer 4 opened, after the window. */
+	CHECK_EQ(e[4].drops, dropped);
+	CHECK(e[4].t_open >= w1);
+	CHECK(pin_to_cpu0(false) == 0);
+	CHECK_EQ(ctl("close"), 0);
+	munmap(map, 4 * 4096);
+	close(r.fd);
+	return 0;
+}
+
+/* Read a closed channel's buffer @fd to EOF with @how into @out. */
+static ssize_t drain(int fd, int how, uint8_t *out, size_t max)
+{
+	int p[2], tmp = -1;
+	size_t got = 0;
+	ssize_t n;
+
+	if (how == 1 && pipe(p))
+		return -1;
+	if (how == 2) {
+		tmp = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+		if (tmp < 0)
+			return -1;
+	}
+	for (;;) {
+		if (how == 0)
+			n = read(fd, out + got, max - got);
+		else if (how == 1)
+			n = splice(fd, NULL, p[1], NULL, 65536, 0);
+		else
+			n = sendfile(tmp, fd, NULL, 1 << 20);
+		if (n <= 0)
+			break;
+		if (how == 1 && read(p[0], out + got, n) != n)
+			return -1;
+		got += n;
+	}
+	if (how == 1) {
+		close(p[0]);
+		close(p[1]);
+	}
+	if (how == 2) {
+		if (n == 0 && pread(tmp, out, max, 0) != (ssize_t)got)
+			return -1;
+		close(tmp);
+	}
+	close(fd);
+	return n < 0 ? -1 : (ssize_t)got;
+}
+
+static int test_splice_and_sendfile_match_read(void)
+{
+	static uint8_t data[3][65536];
+	struct reader r = { .cpu = 0, .len = 100 };
+	static const char * const name[] = { "read", "splice", "sendfile" };
+	ssize_t got;
+	int how, fd;
+
+	for (how = 0; how < 3; how++) {
+		CHECK_EQ(ctl("open subbuf=8192 n=8"), 0);
+		fd = open_cpu(0, 0);
+		CHECK(fd >= 0);
+		CHECK_EQ(ctl("write len=100 count=500 ctx=task cpu=0"), 0);
+		CHECK_EQ(ctl("close"), 0);
+		got = drain(fd, how, data[how], sizeof(data[how]));
+		printf("# %s: %zd bytes\n", name[how], got);
+		CHECK_EQ(got, 50000);
+	}
+	CHECK(memcmp(data[0], data[1], 50000) == 0);
+	CHECK(memcmp(data[0], data[2], 50000) == 0);
+	CHECK(verify_chunk(&r, data[2], 50000) == 0);
+	CHECK_EQ(r.records, 500);
+	return 0;
+}
+
+static int set_cpu1(int online)
+{
+	int fd = open(CPU1_ONLINE, O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, online ? "1" : "0", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int test_cpu_offline_closes_last_subbuf(void)
+{
+	struct relayfs_subbuf sb;
+	struct pollfd pfd;
+	char buf[8192];
+	int fd;
+
+	CHECK(ncpus >= 2);
+	CHECK_EQ(ctl("open subbuf=8192 n=4 flush_ms=60000"), 0);
+	fd = open_cpu(1, O_NONBLOCK);
+	CHECK(fd >= 0);
+	CHECK_EQ(ctl("write len=64 count=10 ctx=task cpu=1"), 0);
+	CHECK_ERRNO(read(fd, buf, sizeof(buf)), EAGAIN);
+	/* Offline: the last sub-buffer is closed and readable... */
+	CHECK_EQ(set_cpu1(0), 0);
+	CHECK_EQ(read(fd, buf, sizeof(buf)), 640);
+	CHECK(ioctl(fd, RELAYFS_IOC_GET_SUBBUF, &sb) == 0);
+	CHECK_EQ(sb.records, 10);
+	/* ...and then the buffer is quiet, not at its end. */
+	CHECK_ERRNO(read(fd, buf, sizeof(buf)), EAGAIN);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	CHECK_EQ(poll(&pfd, 1, 0), 0);
+	/* Online again: it writes at once. */
+	CHECK_EQ(set_cpu1(1), 0);
+	CHECK_EQ(ctl("write len=64 count=5 ctx=task cpu=1"), 0);
+	CHECK_EQ(ctl("flush"), 0);
+	CHECK_EQ(read(fd, buf, sizeof(buf)), 320);
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read(fd, buf, sizeof(buf)), 0);
+	close(fd);
+	return 0;
+}
+
+static volatile int writing;
+
+static void *hotplug_fn(void *arg)
+{
+	long *cycles = arg;
+
+	while (writing) {
+		if (set_cpu1(0) || set_cpu1(1))
+			break;
+		(*cycles)++;
+		usleep(20000);
+	}
+	return NULL;
+}
+
+static int hotplug_run(bool use_mmap)
+{
+	pthread_t hp;
+	long cycles = 0;
+	int cpu;
+
+	CHECK(ncpus >= 2);
+	R = (struct run){ .open = "subbuf=4096 n=8 hdr=8", .hdr = 8,
+			  .len = 64, .use_mmap = use_mmap };
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open %s", R.open), 0);
+	for (cpu = 0; cpu < ncpus; cpu++)
+		CHECK(start_reader(&R, cpu) == 0);
+	writing = 1;
+	CHECK(pthread_create(&hp, NULL, hotplug_fn, &cycles) == 0);
+	CHECK_EQ(ctl("write len=64 count=6000 ctx=all"), 0);
+	writing = 0;
+	pthread_join(hp, NULL);
+	printf("# %ld offline/online cycles of cpu1 while writing\n", cycles);
+	CHECK(cycles > 0);
+	CHECK_EQ(set_cpu1(1), 0);
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read_results(), 0);
+	return finish_readers(&R);
+}
+
+static int test_cpu_hotplug_while_reading(void)
+{
+	return hotplug_run(false);
+}
+
+static int test_cpu_hotplug_while_mmap_consuming(void)
+{
+	return hotplug_run(true);
+}
+
+static int test_bad_mmap(void)
+{
+	size_t size = 4 * 4096;
+	int mapped0, unmapped0, mapped, unmapped, fd, st;
+	uint8_t *map;
+	pid_t pid;
+
+	CHECK_EQ(ctl("open subbuf=4096 n=4"), 0);
+	CHECK_EQ(read_maps(&mapped0, &unmapped0), 0);
+	fd = open_cpu(0, 0);
+	CHECK(fd >= 0);
+	CHECK_ERRNO(mmap(NULL, size - 4096, PROT_READ, MAP_SHARED, fd, 0),
+		    EINVAL);
+	CHECK_ERRNO(mmap(NULL, size + 4096, PROT_READ, MAP_SHARED, fd, 0),
+		    EINVAL);
+	CHECK_ERRNO(mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 4096),
+		    EINVAL);
+	CHECK_ERRNO(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 0), EACCES);
+	CHECK_ERRNO(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
+			 0), EPERM);
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(map != MAP_FAILED);
+	CHECK_ERRNO(mprotect(map, size, PROT_READ | PROT_WRITE), EACCES);
+	CHECK(munmap(map, size) == 0);
+
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(map != MAP_FAILED);
+	CHECK_ERRNO(mprotect(map, size, PROT_READ | PROT_WRITE), EACCES);
+	CHECK_ERRNO(mremap(map, size, 2 * size, MREMAP_MAYMOVE), EFAULT);
+	/* A fork and a split keep the buffer mapped... */
+	pid = fork();
+	if (pid == 0)
+		_exit(map[0] != 0);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	      WEXITSTATUS(st) == 0);
+	CHECK(munmap(map + 4096, 4096) == 0);
+	CHECK_EQ(read_maps(&mapped, &unmapped), 0);
+	CHECK_EQ(mapped - mapped0, 2);	/* the private one, this one */
+	CHECK_EQ(unmapped - unmapped0, 1);
+	/* ...until the last piece goes. */
+	CHECK(munmap(map, size) == 0);
+	CHECK_EQ(read_maps(&mapped, &unmapped), 0);
+	CHECK_EQ(unmapped - unmapped0, 2);
+	CHECK_EQ(ctl("close"), 0);
+	close(fd);
+	return 0;
+}
+
+static int test_bad_acks(void)
+{
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	struct reader r = { .cpu = 0, .len = 64, .subbuf = 4096 };
+	struct relayfs_consume c;
+	uint8_t *map, whole[4096];
+	unsigned int i;
+	int fd;
+
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open subbuf=4096 n=8"), 0);
+	fd = open_cpu(0, 0);
+	CHECK(fd >= 0);
+	map = mmap(NULL, 8 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(map != MAP_FAILED);
+	CHECK_EQ(ctl("write len=64 count=256 ctx=task cpu=0"), 0);
+	CHECK_EQ(ctl("flush"), 0);
+	/* Four sub-buffers ready; malformed requests change nothing. */
+	CHECK_ERRNO(consume(fd, 5, 0, e, MAX_ENTRIES, &c), EINVAL);
+	CHECK_ERRNO(consume(fd, ~0ULL, 0, e, MAX_ENTRIES, &c), EINVAL);
+	CHECK_ERRNO(consume(fd, 0, 1U << 7, e, MAX_ENTRIES, &c), EINVAL);
+	c.version = 99;
+	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_CONSUME, &c), EINVAL);
+	consume(fd, 0, 0, e, 0, &c);
+	c.__reserved = 1;
+	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_CONSUME, &c), EINVAL);
+	CHECK_ERRNO(consume(fd, 0, 0, (void *)8, MAX_ENTRIES, &c), EFAULT);
+	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_CONSUME, (void *)8), EFAULT);
+	CHECK_ERRNO(consume(fd, 0, 0, (void *)map, MAX_ENTRIES, &c), EFAULT);
+	/* Ack two, then going back is refused. */
+	CHECK_EQ(consume(fd, 0, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.n_entries, 4);
+	for (i = 0; i < 2; i++)
+		CHECK(verify_entry(&r, &e[i], map + e[i].offset) == 0);
+	CHECK_EQ(consume(fd, 2, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.next, 2);
+	CHECK_EQ(c.n_entries, 2);
+	CHECK_ERRNO(consume(fd, 1, 0, e, MAX_ENTRIES, &c), EINVAL);
+	CHECK_ERRNO(consume(fd, 5, 0, e, MAX_ENTRIES, &c), EINVAL);
+	/* A read() in the middle of a sub-buffer owns the position. */
+	CHECK_EQ(read(fd, whole, 10), 10);
+	CHECK_ERRNO(consume(fd, 3, 0, e, MAX_ENTRIES, &c), EBUSY);
+	CHECK_EQ(read(fd, whole + 10, sizeof(whole) - 10), 4086);
+	CHECK(verify_chunk(&r, whole, sizeof(whole)) == 0);
+	r.expect++;
+	/* read() moved the position: the snapshot follows. */
+	CHECK_EQ(consume(fd, 3, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.next, 3);
+	CHECK_EQ(c.n_entries, 1);
+	CHECK(verify_entry(&r, &e[0], map + e[0].offset) == 0);
+	CHECK_EQ(consume(fd, 4, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.n_entries, 0);
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read_results(), 0);
+	CHECK_EQ(consume(fd, 4, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.status, RELAYFS_CONSUME_EOF);
+	r.fd = fd;
+	r.subbufs = 4;
+	CHECK(check_counts(&r, true) == 0);
+	munmap(map, 8 * 4096);
+	close(fd);
+	return 0;
+}
+
+static const struct ktap_case cases[] = {
+	{ "mmap_consumer_all_contexts", test_mmap_consumer_all_contexts },
+	{ "mmap_prefilled_in_two_calls", test_mmap_prefilled_in_two_calls },
+	{ "overwrite_mmap_consumer_exact",
+	  test_overwrite_mmap_consumer_exact },
+	{ "read_subbuf_metadata", test_read_subbuf_metadata },
+	{ "losses_placed_in_time", test_losses_placed_in_time },
+	{ "splice_and_sendfile_match_read",
+	  test_splice_and_sendfile_match_read },
+	{ "bad_mmap", test_bad_mmap },
+	{ "bad_acks", test_bad_acks },
+	{ "cpu_offline_closes_last_subbuf",
+	  test_cpu_offline_closes_last_subbuf },
+	{ "cpu_hotplug_while_reading", test_cpu_hotplug_while_reading },
+	{ "cpu_hotplug_while_mmap_consuming",
+	  test_cpu_hotplug_while_mmap_consuming },
+};
+
+int main(int argc, char **argv)
+{
+	/* Buffers exist for every possible CPU, online or not. */
+	ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	if (ncpus > MAXCPU)
+		ncpus = MAXCPU;
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]),
+			argc > 1 ? argv[1] : NULL);
+}
