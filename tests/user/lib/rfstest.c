@@ -151,11 +151,29 @@ void *reader_fn(void *arg)
 {
 	struct reader *r = arg;
 	uint8_t *buf = malloc(r->subbuf);
+	struct relayfs_subbuf sb;
 	ssize_t n;
 
-	while (buf && (n = read(r->fd, buf, r->subbuf)) > 0)
+	while (buf && (n = read(r->fd, buf, r->subbuf)) > 0) {
 		if (verify_chunk(r, buf, n))
 			break;
+		/* Which sub-buffer that was: gaps are overwritten ones. */
+		if (ioctl(r->fd, RELAYFS_IOC_GET_SUBBUF, &sb)) {
+			snprintf(r->err, sizeof(r->err), "GET_SUBBUF: %s",
+				 strerror(errno));
+			break;
+		}
+		if (sb.seq < r->expect || (ssize_t)sb.used != n) {
+			snprintf(r->err, sizeof(r->err),
+				 "cpu%d: sub-buffer %llu (%u bytes) after %llu "
+				 "(%zd bytes read)", r->cpu,
+				 (unsigned long long)sb.seq, sb.used,
+				 (unsigned long long)r->expect, n);
+			break;
+		}
+		r->gaps += sb.seq - r->expect;
+		r->expect = sb.seq + 1;
+	}
 	if (!buf)
 		snprintf(r->err, sizeof(r->err), "out of memory");
 	else if (n < 0 && !r->err[0])
@@ -213,6 +231,9 @@ int check_counts(struct reader *r, bool drained)
 		CHECK_EQ(st.consumed_records, r->records);
 		CHECK_EQ(st.consumed_bytes, r->bytes);
 		CHECK_EQ(st.subbufs_consumed, r->subbufs);
+		/* The reader saw exactly which sub-buffers were lost. */
+		CHECK_EQ(st.subbufs_overwritten, r->gaps);
+		CHECK_EQ(st.subbufs_produced, r->expect);
 	}
 	if (!r->overwrite) {
 		CHECK_EQ(st.overwritten_records, 0);
