@@ -34,7 +34,6 @@ struct run {
 /* open, start readers, write, close, drain, verify everything. */
 static int run_channel(struct run *run)
 {
-	struct relayfs_buf_info info;
 	int cpu, ret;
 
 	memset(res, 0, sizeof(res));
@@ -42,19 +41,8 @@ static int run_channel(struct run *run)
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		struct reader *r = &run->rd[cpu];
 
-		memset(r, 0, sizeof(*r));
-		r->cpu = cpu;
-		r->len = run->len;
-		r->hdr = run->hdr;
-		r->overwrite = run->overwrite;
-		r->fd = open_cpu(cpu, 0);
-		CHECK(r->fd >= 0);
-		CHECK(ioctl(r->fd, RELAYFS_IOC_GET_INFO, &info) == 0);
-		CHECK_EQ(info.version, RELAYFS_ABI_VERSION);
-		CHECK_EQ(info.cpu, cpu);
-		CHECK_EQ(info.header_size, run->hdr);
-		CHECK_EQ(!!(info.flags & RELAYFS_BUF_OVERWRITE), run->overwrite);
-		r->subbuf = info.subbuf_size;
+		CHECK(reader_open(r, cpu, run->len, run->hdr,
+				  run->overwrite) == 0);
 		if (run->live)
 			CHECK(pthread_create(&r->th, NULL, reader_fn, r) == 0);
 	}
@@ -67,13 +55,7 @@ static int run_channel(struct run *run)
 
 		if (!run->live)
 			CHECK(pthread_create(&r->th, NULL, reader_fn, r) == 0);
-		pthread_join(r->th, NULL);
-		if (r->err[0]) {
-			printf("# %s\n", r->err);
-			return -1;
-		}
-		ret = check_counts(r, true);
-		close(r->fd);
+		ret = reader_finish(r);
 		if (ret)
 			return ret;
 	}

@@ -142,18 +142,8 @@ static struct run R;
 static int start_reader(struct run *run, int cpu)
 {
 	struct reader *r = &run->rd[cpu];
-	struct relayfs_buf_info info;
 
-	memset(r, 0, sizeof(*r));
-	r->cpu = cpu;
-	r->len = run->len;
-	r->hdr = run->hdr;
-	r->overwrite = run->overwrite;
-	r->fd = open_cpu(cpu, 0);
-	CHECK(r->fd >= 0);
-	CHECK(ioctl(r->fd, RELAYFS_IOC_GET_INFO, &info) == 0);
-	r->subbuf = info.subbuf_size;
-	r->n_subbufs = info.n_subbufs;
+	CHECK(reader_open(r, cpu, run->len, run->hdr, run->overwrite) == 0);
 	CHECK(pthread_create(&r->th, NULL,
 			     run->use_mmap ? mmap_reader_fn : reader_fn,
 			     r) == 0);
@@ -163,26 +153,18 @@ static int start_reader(struct run *run, int cpu)
 /* Wait for every reader, then the exact checks. */
 static int finish_readers(struct run *run)
 {
-	struct relayfs_buf_stats st;
 	int cpu, ret = 0;
 
+	/* Join them all, even after a failure. */
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		struct reader *r = &run->rd[cpu];
 
-		pthread_join(r->th, NULL);
-		if (!ret && r->err[0]) {
-			printf("# %s\n", r->err);
+		if (reader_finish(r))
 			ret = -1;
-		}
-		if (!ret)
-			ret = check_counts(r, true);
-		if (!ret && run->use_mmap) {
-			CHECK(get_stats(r->fd, &st) == 0);
+		else if (run->use_mmap)
 			printf("# cpu%d: %ld sub-buffers in %ld consume calls, "
 			       "%ld overwritten\n", cpu, r->subbufs,
 			       r->syscalls, r->gaps);
-		}
-		close(r->fd);
 	}
 	return ret;
 }

@@ -190,6 +190,43 @@ int open_cpu(int cpu, int flags)
 	return open(path, O_RDONLY | flags);
 }
 
+int reader_open(struct reader *r, int cpu, unsigned int len,
+		unsigned int hdr, bool overwrite)
+{
+	struct relayfs_buf_info info;
+
+	memset(r, 0, sizeof(*r));
+	r->cpu = cpu;
+	r->len = len;
+	r->hdr = hdr;
+	r->overwrite = overwrite;
+	r->fd = open_cpu(cpu, 0);
+	CHECK(r->fd >= 0);
+	CHECK(ioctl(r->fd, RELAYFS_IOC_GET_INFO, &info) == 0);
+	CHECK_EQ(info.version, RELAYFS_ABI_VERSION);
+	CHECK_EQ(info.cpu, cpu);
+	CHECK_EQ(info.header_size, hdr);
+	CHECK_EQ(!!(info.flags & RELAYFS_BUF_OVERWRITE), overwrite);
+	r->subbuf = info.subbuf_size;
+	r->n_subbufs = info.n_subbufs;
+	return 0;
+}
+
+int reader_finish(struct reader *r)
+{
+	int ret;
+
+	pthread_join(r->th, NULL);
+	if (r->err[0]) {
+		printf("# %s\n", r->err);
+		close(r->fd);
+		return -1;
+	}
+	ret = check_counts(r, true);
+	close(r->fd);
+	return ret;
+}
+
 int get_stats(int fd, struct relayfs_buf_stats *st)
 {
 	memset(st, 0xa5, sizeof(*st));

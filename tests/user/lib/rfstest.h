@@ -58,6 +58,11 @@ int verify_chunk(struct reader *r, const uint8_t *p, unsigned int n);
 void *reader_fn(void *arg);
 int open_cpu(int cpu, int flags);
 int get_stats(int fd, struct relayfs_buf_stats *st);
+/* Open CPU @cpu's buffer for @r and check its geometry against the run. */
+int reader_open(struct reader *r, int cpu, unsigned int len,
+		unsigned int hdr, bool overwrite);
+/* Join @r's thread, then its error, check_counts(drained) and close. */
+int reader_finish(struct reader *r);
 /* Both equations exactly, and agreement with producer and reader. */
 int check_counts(struct reader *r, bool drained);
 
