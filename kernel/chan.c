@@ -255,9 +255,32 @@ static int rfs_check_attr(const char *base, struct relayfs_attr *attr)
 }
 
 /*
+ * Create a channel file.  The channel holds the dentry itself: the client
+ * may remove the parent directory (and the file with it) before
+ * relayfs_close(), which must still find the dentry and inode.
+ */
+static struct dentry *rfs_publish(struct relayfs_chan *chan, const char *name,
+				  void *data, const struct file_operations *fops)
+{
+	struct dentry *d = relayfs_create_entry(name, S_IFREG | chan->attr.mode,
+						chan->parent, data, fops);
+	int err;
+
+	if (IS_ERR(d))
+		return d;
+	err = relayfs_hold_entry(d);
+	if (err) {
+		relayfs_remove_file(d);
+		return ERR_PTR(err);
+	}
+	return d;
+}
+
+/*
  * Remove a channel file; an open racing with us then finds no data behind
  * it (the open paths read i_private under relayfs_files_lock).  @buf, if
- * given, stops pointing at the channel at the same moment.
+ * given, stops pointing at the channel at the same moment.  Removing a
+ * file that went with its directory already does nothing more.
  */
 static void rfs_unpublish(struct dentry *dentry, struct relayfs_buf *buf)
 {
@@ -269,6 +292,7 @@ static void rfs_unpublish(struct dentry *dentry, struct relayfs_buf *buf)
 		WRITE_ONCE(buf->chan, NULL);
 	mutex_unlock(&relayfs_files_lock);
 	relayfs_remove_file(dentry);
+	relayfs_drop_entry(dentry);
 }
 
 /* Remove the files and drop the channel's references.  Process context. */
@@ -302,15 +326,13 @@ static int rfs_chan_create_files(struct relayfs_chan *chan)
 			return PTR_ERR(buf);
 		*per_cpu_ptr(chan->bufs, cpu) = buf;
 		snprintf(name, sizeof(name), "%s%u", chan->base, cpu);
-		d = relayfs_create_entry(name, S_IFREG | chan->attr.mode,
-					 chan->parent, buf, &relayfs_buf_fops);
+		d = rfs_publish(chan, name, buf, &relayfs_buf_fops);
 		if (IS_ERR(d))
 			return PTR_ERR(d);
 		buf->dentry = d;
 	}
 	snprintf(name, sizeof(name), "%s.stats", chan->base);
-	d = relayfs_create_entry(name, S_IFREG | chan->attr.mode, chan->parent,
-				 chan, &relayfs_stats_fops);
+	d = rfs_publish(chan, name, chan, &relayfs_stats_fops);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	chan->stats_dentry = d;

@@ -349,6 +349,30 @@ void relayfs_remove_file(struct dentry *dentry)
 EXPORT_SYMBOL_GPL(relayfs_remove_file);
 
 /**
+ * relayfs_hold_entry - keep an entry's dentry beyond its removal
+ * @dentry: from relayfs_create_entry()
+ *
+ * A reference and a pin of the internal mount, so the dentry and its
+ * inode stay valid (and the mount stays up) even after a removal of its
+ * directory.  Dropped by relayfs_drop_entry().
+ */
+int relayfs_hold_entry(struct dentry *dentry)
+{
+	int err = simple_pin_fs(&relayfs_fs_type, &relayfs_mount,
+				&relayfs_mount_count);
+
+	if (!err)
+		dget(dentry);
+	return err;
+}
+
+void relayfs_drop_entry(struct dentry *dentry)
+{
+	dput(dentry);
+	simple_release_fs(&relayfs_mount, &relayfs_mount_count);
+}
+
+/**
  * relayfs_remove_dir - remove a directory and everything below it
  * @dentry: the directory; NULL or an ERR_PTR is ignored
  */

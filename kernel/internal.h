@@ -152,6 +152,8 @@ void relayfs_fs_exit(void);
 struct dentry *relayfs_create_entry(const char *name, umode_t mode,
 				    struct dentry *parent, void *data,
 				    const struct file_operations *fops);
+int relayfs_hold_entry(struct dentry *dentry);
+void relayfs_drop_entry(struct dentry *dentry);
 
 /* buffer.c: buffer memory and lifetime */
 struct relayfs_buf *relayfs_buf_alloc(struct relayfs_chan *chan,

@@ -206,6 +206,30 @@ static int test_null_and_err_ptr_are_ignored(void)
 	return 0;
 }
 
+/* The client removes the channel's directory first: close still works. */
+static int test_close_after_parent_removed(void)
+{
+	struct relayfs_chan *c;
+	struct dentry *dir;
+
+	dir = relayfs_create_dir("stgone", NULL);
+	KT_NOT_ERR(dir);
+	c = relayfs_open("st", dir, 4096, 2, false, NULL);
+	KT_NOT_ERR(c);
+	KT_EQ(relayfs_write(c, "x", 1), 0);
+	relayfs_remove_dir(dir);
+	relayfs_flush(c);
+	relayfs_close(c);
+	/* The names are free again. */
+	dir = relayfs_create_dir("stgone", NULL);
+	KT_NOT_ERR(dir);
+	c = relayfs_open("st", dir, 4096, 2, false, NULL);
+	KT_NOT_ERR(c);
+	relayfs_close(c);
+	relayfs_remove_dir(dir);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(test_open_bad_geometry),
 	KTAP_CASE(test_open_over_memory_cap),
@@ -214,6 +238,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(test_null_and_err_ptr_are_ignored),
 	KTAP_CASE(test_dir_and_file_lifecycle),
 	KTAP_CASE(test_bad_names),
+	KTAP_CASE(test_close_after_parent_removed),
 };
 
 static int __init selftest_init(void)

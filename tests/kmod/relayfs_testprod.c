@@ -465,8 +465,8 @@ static void __exit testprod_exit(void)
 {
 	unsigned int cpu;
 
-	relayfs_remove_dir(dir);
 	relayfs_close(chan);
+	relayfs_remove_dir(dir);
 	unregister_nmi_handler(NMI_LOCAL, "rfstest");
 	for_each_possible_cpu(cpu) {
 		timer_shutdown_sync(&cpus[cpu]->timer);
