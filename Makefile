@@ -11,23 +11,67 @@
 KDIRS ?= $(wildcard /lib/modules/*/build)
 CC ?= gcc
 BUILD := build
+PREFIX ?= /usr/local
 
 USER_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror \
-	-D_GNU_SOURCE -Iinclude/uapi -Itests/user
+	-D_GNU_SOURCE -Iinclude/uapi -Iinclude -Itests/user
 VM_TEST_SRCS := $(wildcard tests/user/*.c)
 VM_TESTS := $(patsubst tests/user/%.c,$(BUILD)/user/vm/%,$(VM_TEST_SRCS))
 # Programs also built for 32-bit user space, to test the compat ioctl path.
 M32_TESTS := $(BUILD)/user/vm/rfs-core-m32 $(BUILD)/user/vm/rfs-read-m32
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/user/unit/%,$(UNIT_SRCS))
-USER_HDRS := $(wildcard include/uapi/linux/*.h tests/user/*.h tests/kmod/*.h \
+USER_HDRS := $(wildcard include/uapi/linux/*.h tests/user/*.h include/relayfs/*.h \
 	tests/user/lib/*.h)
 # Linked into every in-VM test program.
 VM_TEST_LIB := $(wildcard tests/user/lib/*.c)
 
-.PHONY: all modules user check deps vm-test demo clean
+# librelay (static and shared) and the tools built on it.
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+LIB_PIC_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/pic/%.o,$(LIB_SRCS))
+LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default
+LIBRELAY_SOVER := 1
+LIBS := $(BUILD)/lib/librelay.a $(BUILD)/lib/librelay.so \
+	$(BUILD)/lib/librelay.pc
+TOOLS := $(BUILD)/bin/relay-collect
+# The VM has no libc: its copies of the tools are static.
+VM_TOOLS := $(BUILD)/user/vm/relay-collect
 
-all: modules user
+.PHONY: all modules user lib tools check deps vm-test demo clean
+
+all: modules lib tools user
+
+lib: $(LIBS)
+
+tools: $(TOOLS)
+
+$(BUILD)/lib/%.o: lib/%.c lib/librelay.h $(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(BUILD)/lib/pic/%.o: lib/%.c lib/librelay.h $(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -fPIC -c -o $@ $<
+
+$(BUILD)/lib/librelay.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lib/librelay.so: $(LIB_PIC_OBJS)
+	$(CC) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) -o $@.$(LIBRELAY_SOVER) $^
+	ln -sf librelay.so.$(LIBRELAY_SOVER) $@
+
+$(BUILD)/lib/librelay.pc: lib/librelay.pc.in
+	@mkdir -p $(dir $@)
+	sed 's|@PREFIX@|$(PREFIX)|' $< >$@
+
+$(BUILD)/bin/%: tools/%.c $(BUILD)/lib/librelay.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(BUILD)/lib/librelay.a
+
+$(BUILD)/user/vm/relay-collect: tools/relay-collect.c $(BUILD)/lib/librelay.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a
 
 deps:
 	scripts/install-deps.sh
@@ -36,7 +80,7 @@ modules:
 	@[ -n "$(KDIRS)" ] || { echo "no kernel headers: make deps" >&2; exit 1; }
 	@set -e; for k in $(KDIRS); do scripts/build-modules.sh $$k; done
 
-user: $(VM_TESTS) $(M32_TESTS) $(UNIT_TESTS)
+user: $(VM_TESTS) $(M32_TESTS) $(UNIT_TESTS) $(VM_TOOLS)
 
 # In-VM test programs are static: the initramfs has no libc.
 $(BUILD)/user/vm/%: tests/user/%.c $(VM_TEST_LIB) $(USER_HDRS)

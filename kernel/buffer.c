@@ -158,6 +158,8 @@ static void relayfs_buf_release(struct kref *kref)
 	kvfree(buf->meta);
 	kvfree(buf->bounce);
 	relayfs_mem_uncharge((size_t)buf->n_pages << PAGE_SHIFT);
+	if (buf->app)
+		relayfs_app_buf_drop(buf->app);
 	kfree(buf);
 }
 
@@ -211,6 +213,9 @@ struct relayfs_buf *relayfs_buf_alloc(struct relayfs_chan *chan,
 	kref_init(&buf->kref);
 	buf->chan = chan;
 	buf->owner = chan->attr.owner;
+	buf->app = chan->app;
+	if (buf->app)
+		relayfs_app_buf_hold(buf->app);
 	buf->cpu = cpu;
 	buf->subbuf_size = chan->attr.subbuf_size;
 	buf->subbuf_order = ilog2(buf->subbuf_size);

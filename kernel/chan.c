@@ -339,6 +339,48 @@ static int rfs_chan_create_files(struct relayfs_chan *chan)
 	return 0;
 }
 
+/*
+ * Create a channel; @app, if given, is told about each of its buffers'
+ * allocation and release (app.c).
+ */
+struct relayfs_chan *relayfs_open_app(const char *base, struct dentry *parent,
+				      struct relayfs_attr *attr,
+				      struct relayfs_app_state *app)
+{
+	struct relayfs_chan *chan;
+	int err;
+
+	might_sleep();
+	err = rfs_check_attr(base, attr);
+	if (err)
+		return ERR_PTR(err);
+	chan = kzalloc(sizeof(*chan), GFP_KERNEL_ACCOUNT);
+	if (!chan)
+		return ERR_PTR(-ENOMEM);
+	strscpy(chan->base, base, sizeof(chan->base));
+	chan->parent = parent;
+	chan->attr = *attr;
+	chan->app = app;
+	if (attr->cb)
+		chan->cb = *attr->cb;
+	chan->bufs = alloc_percpu(struct relayfs_buf *);
+	if (!chan->bufs) {
+		kfree(chan);
+		return ERR_PTR(-ENOMEM);
+	}
+	err = rfs_chan_create_files(chan);
+	if (err)
+		goto err_files;
+	err = relayfs_hotplug_add(chan);
+	if (err)
+		goto err_files;
+	return chan;
+
+err_files:
+	rfs_chan_free(chan);
+	return ERR_PTR(err);
+}
+
 /**
  * relayfs_open_attr - create a channel
  * @base: file name prefix; the files are <base><cpu> and <base>.stats;
@@ -358,37 +400,7 @@ struct relayfs_chan *relayfs_open_attr(const char *base,
 				       struct dentry *parent,
 				       struct relayfs_attr *attr)
 {
-	struct relayfs_chan *chan;
-	int err;
-
-	might_sleep();
-	err = rfs_check_attr(base, attr);
-	if (err)
-		return ERR_PTR(err);
-	chan = kzalloc(sizeof(*chan), GFP_KERNEL_ACCOUNT);
-	if (!chan)
-		return ERR_PTR(-ENOMEM);
-	strscpy(chan->base, base, sizeof(chan->base));
-	chan->parent = parent;
-	chan->attr = *attr;
-	if (attr->cb)
-		chan->cb = *attr->cb;
-	chan->bufs = alloc_percpu(struct relayfs_buf *);
-	if (!chan->bufs) {
-		kfree(chan);
-		return ERR_PTR(-ENOMEM);
-	}
-	err = rfs_chan_create_files(chan);
-	if (err)
-		goto err_files;
-	err = relayfs_hotplug_add(chan);
-	if (err)
-		goto err_files;
-	return chan;
-
-err_files:
-	rfs_chan_free(chan);
-	return ERR_PTR(err);
+	return relayfs_open_app(base, parent, attr, NULL);
 }
 EXPORT_SYMBOL_GPL(relayfs_open_attr);
 

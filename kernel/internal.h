@@ -82,6 +82,7 @@ struct relayfs_buf {
 	unsigned int cpu;
 	struct relayfs_chan *chan;	/* NULL once the channel closed */
 	struct module *owner;		/* pinned by an open file */
+	struct relayfs_app_state *app;	/* the relay-app it serves, or NULL */
 
 	/* Writer counters, exact, local to the CPU. */
 	local_t attempted_records, attempted_bytes;
@@ -142,6 +143,7 @@ struct relayfs_chan {
 	unsigned long flags;		/* RFS_CHAN_* */
 	size_t mem;			/* charged against the cap */
 	struct hlist_node cpuhp_node;	/* hotplug.c */
+	struct relayfs_app_state *app;	/* app.c, or NULL */
 };
 
 #define RFS_CHAN_WRITES_OFF	0	/* bit: writers drop */
@@ -187,6 +189,13 @@ long relayfs_ioc_consume(struct relayfs_buf *buf,
 
 /* mmap.c: read-only mappings of a buffer */
 int relayfs_buf_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* chan.c + app.c: channels of relay-apps */
+struct relayfs_chan *relayfs_open_app(const char *base, struct dentry *parent,
+				      struct relayfs_attr *attr,
+				      struct relayfs_app_state *app);
+void relayfs_app_buf_hold(struct relayfs_app_state *app);
+void relayfs_app_buf_drop(struct relayfs_app_state *app);
 
 /* hotplug.c: one multi-instance CPU hotplug state for all channels */
 int relayfs_hotplug_init(void);

@@ -33,7 +33,7 @@
 #include <asm/nmi.h>
 #include <asm/apic.h>
 #include <relayfs/relayfs.h>
-#include "rfs_record.h"
+#include <relayfs/rfs_record.h>
 
 #define BATCH		16
 #define MAX_LEN		65536

@@ -12,7 +12,7 @@
 #include <pthread.h>
 #include <linux/types.h>
 #include <linux/relayfs.h>
-#include "../../kmod/rfs_record.h"
+#include <relayfs/rfs_record.h>
 
 #define ROOT	"/sys/kernel/relayfs/rfstest"
 #define MAXCPU	64

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * relay_sample: a relay-app that writes self-checking records
+ * (<relayfs/rfs_record.h>: CPU, context, per-stream sequence number,
+ * length, checksum) at a chosen offered rate, from chosen contexts, on
+ * every online CPU, while a collector runs:
+ *
+ *   insmod relay_sample.ko rate=2000 len=64 contexts=task,hardirq
+ *   relay-collect -d out -t 5 sample
+ *
+ * rate is records per second per CPU and context.  Generators: task (a
+ * kthread bound to the CPU), softirq (a pinned timer, every jiffy) and
+ * hardirq (a pinned hrtimer, every millisecond); each writes what the
+ * elapsed time owes at its rate, so the offered load holds however late
+ * it runs.  The parameters are read at each start.
+ *
+ * <root>/sample/producer has, per CPU and context, the records written,
+ * dropped (by errno class) and the next sequence number, for checking the
+ * collector's output exactly.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/kthread.h>
+#include <linux/hrtimer.h>
+#include <linux/timer.h>
+#include <linux/delay.h>
+#include <linux/cpu.h>
+#include <relayfs/relay_app.h>
+#include <relayfs/rfs_record.h>
+
+#define SAMPLE_MAX_LEN	4096
+#define SAMPLE_MAX_BURST 4096	/* records per generator wake-up */
+
+static unsigned int rate = 1000;
+module_param(rate, uint, 0644);
+MODULE_PARM_DESC(rate, "records per second per CPU and context");
+static unsigned int len = 64;
+module_param(len, uint, 0644);
+MODULE_PARM_DESC(len, "record length in bytes (1..4096)");
+static char contexts[64] = "task";
+module_param_string(contexts, contexts, sizeof(contexts), 0644);
+MODULE_PARM_DESC(contexts, "comma-separated: task, softirq, hardirq");
+
+struct sample_stream {
+	u32 seq;
+	unsigned long ok, dropped, other;
+	u64 t0;			/* generator start, ns */
+	u64 due_done;		/* records the schedule has paid for */
+	u8 rec[SAMPLE_MAX_LEN];
+};
+
+struct sample_cpu {
+	struct sample_stream st[RFS_NR_CTX];
+	struct task_struct *task;
+	struct timer_list timer;
+	struct hrtimer hrt;
+	unsigned int cpu;
+};
+
+static struct sample_cpu __percpu *cpus;
+static struct relayfs_app sample_app;
+static struct dentry *producer_file;
+static unsigned int run_len, run_rate, run_ctx;	/* this run's */
+static bool running;
+
+/* Write what the schedule owes @ctx on this CPU.  Preemption is off. */
+static notrace void sample_pay(struct sample_cpu *c, int ctx)
+{
+	struct sample_stream *s = &c->st[ctx];
+	u64 due = div_u64((ktime_get_ns() - s->t0) * run_rate, NSEC_PER_SEC);
+	unsigned int n = min_t(u64, due - s->due_done, SAMPLE_MAX_BURST);
+	int ret;
+
+	s->due_done = due;
+	while (n--) {
+		rfs_rec_fill(s->rec, run_len, c->cpu, ctx, s->seq);
+		ret = relayfs_app_write(&sample_app, s->rec, run_len);
+		if (!ret) {
+			s->ok++;
+			s->seq++;
+		} else if (ret == -ENOSPC || ret == -EBUSY ||
+			   ret == -EDEADLK || ret == -ESHUTDOWN) {
+			s->dropped++;
+		} else if (ret != -ENOTCONN) {
+			s->other++;
+		}
+	}
+}
+
+static int sample_task(void *arg)
+{
+	struct sample_cpu *c = arg;
+
+	while (!kthread_should_stop()) {
+		preempt_disable();
+		sample_pay(c, RFS_CTX_TASK);
+		preempt_enable();
+		/* Idle sleep: a slow emulator is not a hung task. */
+		schedule_timeout_idle(1);
+	}
+	return 0;
+}
+
+static void sample_timer(struct timer_list *t)
+{
+	struct sample_cpu *c = from_timer(c, t, timer);
+
+	sample_pay(c, RFS_CTX_SOFTIRQ);
+	if (READ_ONCE(running))
+		mod_timer(&c->timer, jiffies + 1);
+}
+
+static enum hrtimer_restart sample_hrtimer(struct hrtimer *t)
+{
+	struct sample_cpu *c = container_of(t, struct sample_cpu, hrt);
+
+	sample_pay(c, RFS_CTX_HARDIRQ);
+	if (!READ_ONCE(running))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ms_to_ktime(1));
+	return HRTIMER_RESTART;
+}
+
+/* "task,softirq,hardirq" -> bit mask of RFS_CTX_*; 0 if malformed. */
+static unsigned int sample_parse_contexts(void)
+{
+	static const char * const names[] = { "task", "softirq", "hardirq" };
+	char buf[sizeof(contexts)], *p = buf, *tok;
+	unsigned int mask = 0, i;
+
+	strscpy(buf, contexts, sizeof(buf));
+	while ((tok = strsep(&p, ",")) != NULL) {
+		tok = strim(tok);
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (!strcmp(tok, names[i]))
+				break;
+		if (i == ARRAY_SIZE(names))
+			return 0;
+		mask |= 1U << i;
+	}
+	return mask;
+}
+
+static void sample_start_hrtimer(void *info)
+{
+	struct sample_cpu *c = info;
+
+	hrtimer_start(&c->hrt, ms_to_ktime(1), HRTIMER_MODE_REL_PINNED_HARD);
+}
+
+static void sample_stop_generators(void)
+{
+	unsigned int cpu;
+
+	WRITE_ONCE(running, false);
+	for_each_possible_cpu(cpu) {
+		struct sample_cpu *c = per_cpu_ptr(cpus, cpu);
+
+		if (c->task)
+			kthread_stop(c->task);
+		c->task = NULL;
+		del_timer_sync(&c->timer);
+		hrtimer_cancel(&c->hrt);
+	}
+}
+
+/* relay-app start: a collector started a run. */
+static int sample_start(struct relayfs_app *app)
+{
+	u64 now = ktime_get_ns();
+	unsigned int cpu;
+	int ctx;
+
+	run_ctx = sample_parse_contexts();
+	run_len = READ_ONCE(len);
+	run_rate = READ_ONCE(rate);
+	if (!run_ctx || !run_len || run_len > SAMPLE_MAX_LEN)
+		return -EINVAL;
+	WRITE_ONCE(running, true);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct sample_cpu *c = per_cpu_ptr(cpus, cpu);
+
+		for (ctx = 0; ctx < RFS_NR_CTX; ctx++) {
+			memset(&c->st[ctx], 0, offsetof(struct sample_stream,
+							 rec));
+			c->st[ctx].t0 = now;
+		}
+		if (run_ctx & (1U << RFS_CTX_TASK)) {
+			c->task = kthread_create_on_cpu(sample_task, c, cpu,
+							"relay_sample/%u");
+			if (IS_ERR(c->task))
+				c->task = NULL;
+			else
+				wake_up_process(c->task);
+		}
+		if (run_ctx & (1U << RFS_CTX_SOFTIRQ)) {
+			c->timer.expires = jiffies + 1;
+			add_timer_on(&c->timer, cpu);
+		}
+		/* A pinned hrtimer runs where it is started. */
+		if (run_ctx & (1U << RFS_CTX_HARDIRQ))
+			smp_call_function_single(cpu, sample_start_hrtimer, c,
+						 1);
+	}
+	cpus_read_unlock();
+	return 0;
+}
+
+/* relay-app stop: the channel is closed; stop writing. */
+static void sample_stop(struct relayfs_app *app)
+{
+	sample_stop_generators();
+}
+
+static struct relayfs_app sample_app = {
+	.name = "sample",
+	.subbuf_size = 64 * 1024,
+	.n_subbufs = 8,
+	.start = sample_start,
+	.stop = sample_stop,
+};
+
+/* "cpu ctx ok dropped other next_seq" per possible CPU and context. */
+static ssize_t producer_read(struct file *file, char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	size_t size = 96 * RFS_NR_CTX * num_possible_cpus(), n = 0;
+	unsigned int cpu;
+	ssize_t ret;
+	char *text;
+	int ctx;
+
+	text = kmalloc(size, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct sample_cpu *c = per_cpu_ptr(cpus, cpu);
+
+		for (ctx = 0; ctx < RFS_NR_CTX; ctx++) {
+			struct sample_stream *s = &c->st[ctx];
+
+			n += scnprintf(text + n, size - n,
+				       "%u %d %lu %lu %lu %u\n", cpu, ctx,
+				       READ_ONCE(s->ok), READ_ONCE(s->dropped),
+				       READ_ONCE(s->other), READ_ONCE(s->seq));
+		}
+	}
+	ret = simple_read_from_buffer(ubuf, count, ppos, text, n);
+	kfree(text);
+	return ret;
+}
+
+static const struct file_operations producer_fops = {
+	.owner	= THIS_MODULE,
+	.read	= producer_read,
+	.llseek	= default_llseek,
+};
+
+static int __init sample_init(void)
+{
+	unsigned int cpu;
+	int err;
+
+	cpus = alloc_percpu(struct sample_cpu);
+	if (!cpus)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct sample_cpu *c = per_cpu_ptr(cpus, cpu);
+
+		c->cpu = cpu;
+		timer_setup(&c->timer, sample_timer, TIMER_PINNED);
+		hrtimer_init(&c->hrt, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL_PINNED_HARD);
+		c->hrt.function = sample_hrtimer;
+	}
+	err = relayfs_app_register(&sample_app);
+	if (err)
+		goto err_register;
+	producer_file = relayfs_create_file("producer", 0400,
+					    relayfs_app_dir(&sample_app),
+					    NULL, &producer_fops);
+	if (IS_ERR(producer_file)) {
+		err = PTR_ERR(producer_file);
+		goto err_file;
+	}
+	return 0;
+
+err_file:
+	relayfs_app_unregister(&sample_app);
+err_register:
+	free_percpu(cpus);
+	return err;
+}
+
+static void __exit sample_exit(void)
+{
+	relayfs_remove_file(producer_file);
+	/* Stops a running collector's run (and our generators). */
+	relayfs_app_unregister(&sample_app);
+	sample_stop_generators();
+	free_percpu(cpus);
+}
+
+module_init(sample_init);
+module_exit(sample_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("relayfs sample relay-app: self-checking records at a chosen rate");

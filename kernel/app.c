@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * relay-app: a channel whose lifetime is a collector's control file.
+ *
+ * Each registered app has <root>/<name>/control.  One file description
+ * at a time may hold it open for writing: that is the collector.  Its
+ * "start" creates the run's channel and publishes it in app->chan, where
+ * relayfs_app_write() finds it; "stop", or the last close of that file
+ * description (exit, crash, SIGKILL), unpublishes and closes it.
+ *
+ * Lifetimes.  The client's struct relayfs_app lives from register to
+ * unregister.  Everything the control file and the buffers need after
+ * that is in struct relayfs_app_state, owned by relayfs and reference
+ * counted: one reference for the registration, one per open control
+ * file, one per allocated buffer of the app's channels.  The buffers'
+ * count also tells "start" whether the previous run's files are still
+ * held (-EBUSY).  The channels' files pin relayfs, not the client module,
+ * so the client can unregister and unload while a collector still reads.
+ *
+ * Locking: state->lock serialises start, stop, unregister and the
+ * collector slot; it is taken in process context only.  Publishing the
+ * channel is a release store; relayfs_app_write() reads it once with
+ * preemption off, and relayfs_close()'s grace period (after the
+ * channel was unpublished) waits for any writer still using it.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/capability.h>
+#include <linux/uaccess.h>
+#include <linux/string.h>
+#include <linux/ctype.h>
+#include <relayfs/relay_app.h>
+#include "internal.h"
+
+#define RFS_APP_LINE_MAX	256
+
+struct relayfs_app_state {
+	struct kref kref;
+	struct mutex lock;
+	struct relayfs_app *app;	/* NULL once unregistered */
+	struct dentry *control;
+	struct file *collector;		/* holds control for writing */
+	atomic_t bufs_alive;		/* buffers of the app's channels */
+	size_t subbuf_size, n_subbufs;	/* this run's, as rounded */
+	bool overwrite;
+	u64 runs;
+};
+
+static void rfs_app_state_free(struct kref *kref)
+{
+	kfree(container_of(kref, struct relayfs_app_state, kref));
+}
+
+static void rfs_app_state_put(struct relayfs_app_state *st)
+{
+	kref_put(&st->kref, rfs_app_state_free);
+}
+
+/* A buffer of one of the app's channels was allocated / freed. */
+void relayfs_app_buf_hold(struct relayfs_app_state *st)
+{
+	kref_get(&st->kref);
+	atomic_inc(&st->bufs_alive);
+}
+
+void relayfs_app_buf_drop(struct relayfs_app_state *st)
+{
+	atomic_dec(&st->bufs_alive);
+	rfs_app_state_put(st);
+}
+
+static int rfs_app_start(struct relayfs_app_state *st, size_t subbuf_size,
+			 size_t n_subbufs, bool overwrite)
+{
+	struct relayfs_app *app = st->app;
+	struct relayfs_attr attr = {
+		.subbuf_size = subbuf_size,
+		.n_subbufs = n_subbufs,
+		.overwrite = overwrite,
+		.header_size = app->header_size,
+		.private_data = app->private_data,
+		.cb = app->cb,
+	};
+	struct relayfs_chan *chan;
+	int err;
+
+	lockdep_assert_held(&st->lock);
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	/* Running, or the last run's files are still held. */
+	if (app->chan || atomic_read(&st->bufs_alive))
+		return -EBUSY;
+	chan = relayfs_open_app(app->name, app->dir, &attr, st);
+	if (IS_ERR(chan))
+		return PTR_ERR(chan);
+	if (app->start) {
+		err = app->start(app);
+		if (err) {
+			relayfs_close(chan);
+			return err;
+		}
+	}
+	st->subbuf_size = attr.subbuf_size;
+	st->n_subbufs = attr.n_subbufs;
+	st->overwrite = overwrite;
+	st->runs++;
+	/* Release: the channel is complete before writers can see it. */
+	smp_store_release(&app->chan, chan);
+	return 0;
+}
+
+static void rfs_app_stop(struct relayfs_app_state *st)
+{
+	struct relayfs_app *app = st->app;
+	struct relayfs_chan *chan;
+
+	lockdep_assert_held(&st->lock);
+	if (!app || !app->chan)
+		return;
+	chan = app->chan;
+	WRITE_ONCE(app->chan, NULL);
+	/* Waits for writers that still saw the channel, closes the last
+	 * sub-buffers; readers get EOF once drained.
+	 */
+	relayfs_close(chan);
+	if (app->stop)
+		app->stop(app);
+}
+
+/* "start subbuf_size=N n_subbufs=M [mode=overwrite|no-overwrite]" */
+static int rfs_app_parse_start(struct relayfs_app *app, char *args,
+			       size_t *subbuf_size, size_t *n_subbufs,
+			       bool *overwrite)
+{
+	bool have_size = false, have_n = false;
+	unsigned long v;
+	char *tok, *val;
+
+	*overwrite = app->overwrite;
+	while ((tok = strsep(&args, " \t")) != NULL) {
+		if (!*tok)
+			continue;
+		val = strchr(tok, '=');
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		if (!strcmp(tok, "mode")) {
+			if (!strcmp(val, "overwrite"))
+				*overwrite = true;
+			else if (!strcmp(val, "no-overwrite"))
+				*overwrite = false;
+			else
+				return -EINVAL;
+			continue;
+		}
+		if (kstrtoul(val, 0, &v) || !v)
+			return -EINVAL;
+		if (!strcmp(tok, "subbuf_size") && !have_size) {
+			*subbuf_size = v;
+			have_size = true;
+		} else if (!strcmp(tok, "n_subbufs") && !have_n) {
+			*n_subbufs = v;
+			have_n = true;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return have_size && have_n ? 0 : -EINVAL;
+}
+
+static int rfs_app_command(struct relayfs_app_state *st, char *line)
+{
+	char *cmd = strsep(&line, " \t");
+	size_t subbuf_size, n_subbufs;
+	bool overwrite;
+	int err;
+
+	lockdep_assert_held(&st->lock);
+	if (!strcmp(cmd, "stop") && (!line || !*strim(line))) {
+		rfs_app_stop(st);
+		return 0;
+	}
+	if (strcmp(cmd, "start") || !line)
+		return -EINVAL;
+	err = rfs_app_parse_start(st->app, line, &subbuf_size, &n_subbufs,
+				  &overwrite);
+	if (err)
+		return err;
+	return rfs_app_start(st, subbuf_size, n_subbufs, overwrite);
+}
+
+static ssize_t rfs_control_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct relayfs_app_state *st = file->private_data;
+	char buf[RFS_APP_LINE_MAX], *text, *line;
+	int err = 0;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (strlen(buf) != count)
+		return -EINVAL;		/* embedded NUL */
+	mutex_lock(&st->lock);
+	if (!st->app) {
+		err = -ENODEV;
+		goto unlock;
+	}
+	/* One command a line; they run in order until one fails. */
+	text = buf;
+	while (!err && (line = strsep(&text, "\n")) != NULL) {
+		line = strim(line);
+		if (*line)
+			err = rfs_app_command(st, line);
+	}
+unlock:
+	mutex_unlock(&st->lock);
+	return err ? err : count;
+}
+
+static ssize_t rfs_control_read(struct file *file, char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	struct relayfs_app_state *st = file->private_data;
+	struct relayfs_app *app;
+	char buf[512];
+	int len;
+
+	mutex_lock(&st->lock);
+	app = st->app;
+	if (!app) {
+		mutex_unlock(&st->lock);
+		return -ENODEV;
+	}
+	len = scnprintf(buf, sizeof(buf),
+			"state %s\nsubbuf_size %zu\nn_subbufs %zu\nmode %s\n"
+			"cpus %u\nbase %s\nruns %llu\nheld %d\n"
+			"default_subbuf_size %zu\ndefault_n_subbufs %zu\n"
+			"default_mode %s\n",
+			app->chan ? "running" : "idle",
+			app->chan ? st->subbuf_size : 0,
+			app->chan ? st->n_subbufs : 0,
+			app->chan && st->overwrite ? "overwrite" :
+						     "no-overwrite",
+			nr_cpu_ids, app->name, st->runs,
+			atomic_read(&st->bufs_alive),
+			app->subbuf_size, app->n_subbufs,
+			app->overwrite ? "overwrite" : "no-overwrite");
+	mutex_unlock(&st->lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+}
+
+static int rfs_control_open(struct inode *inode, struct file *file)
+{
+	struct relayfs_app_state *st;
+	int err = 0;
+
+	mutex_lock(&relayfs_files_lock);
+	st = inode->i_private;
+	if (st)
+		kref_get(&st->kref);
+	mutex_unlock(&relayfs_files_lock);
+	if (!st)
+		return -ENODEV;
+	if (file->f_mode & FMODE_WRITE) {
+		/* One collector at a time. */
+		mutex_lock(&st->lock);
+		if (st->collector)
+			err = -EBUSY;
+		else
+			st->collector = file;
+		mutex_unlock(&st->lock);
+	}
+	if (err) {
+		rfs_app_state_put(st);
+		return err;
+	}
+	file->private_data = st;
+	return nonseekable_open(inode, file);
+}
+
+/* The collector's last reference is gone: its run ends with it. */
+static int rfs_control_release(struct inode *inode, struct file *file)
+{
+	struct relayfs_app_state *st = file->private_data;
+
+	mutex_lock(&st->lock);
+	if (st->collector == file) {
+		rfs_app_stop(st);
+		st->collector = NULL;
+	}
+	mutex_unlock(&st->lock);
+	rfs_app_state_put(st);
+	return 0;
+}
+
+static const struct file_operations rfs_control_fops = {
+	.owner		= THIS_MODULE,
+	.open		= rfs_control_open,
+	.release	= rfs_control_release,
+	.read		= rfs_control_read,
+	.write		= rfs_control_write,
+};
+
+/**
+ * relayfs_app_register - create <root>/<name>/control for @app
+ * @app: filled in by the caller; must stay valid until unregistered
+ *
+ * Process context.
+ *
+ * Return: 0; -EINVAL for a bad name or sizes; -EEXIST if the name is
+ * taken; -ENOMEM.
+ */
+int relayfs_app_register(struct relayfs_app *app)
+{
+	struct relayfs_app_state *st;
+	size_t len;
+	int err;
+
+	might_sleep();
+	len = app && app->name ? strlen(app->name) : 0;
+	if (!len || isdigit(app->name[len - 1]) || app->n_subbufs < 2 ||
+	    !app->subbuf_size)
+		return -EINVAL;
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	kref_init(&st->kref);
+	mutex_init(&st->lock);
+	st->app = app;
+	app->chan = NULL;
+	app->dir = relayfs_create_dir(app->name, NULL);
+	if (IS_ERR(app->dir)) {
+		err = PTR_ERR(app->dir);
+		goto err_dir;
+	}
+	st->control = relayfs_create_file("control", 0600, app->dir, st,
+					  &rfs_control_fops);
+	if (IS_ERR(st->control)) {
+		err = PTR_ERR(st->control);
+		goto err_control;
+	}
+	app->state = st;
+	return 0;
+
+err_control:
+	relayfs_remove_dir(app->dir);
+err_dir:
+	app->dir = NULL;
+	kfree(st);
+	return err;
+}
+EXPORT_SYMBOL_GPL(relayfs_app_register);
+
+/**
+ * relayfs_app_unregister - remove an app, stopping its run
+ * @app: a registered app
+ *
+ * Process context.  A running collector's run is stopped (its readers get
+ * EOF once drained) and its control file answers -ENODEV from now on;
+ * this does not wait for the collector.  When it returns, relayfs calls
+ * nothing of @app any more and the module may go.
+ */
+void relayfs_app_unregister(struct relayfs_app *app)
+{
+	struct relayfs_app_state *st = app->state;
+
+	might_sleep();
+	mutex_lock(&st->lock);
+	rfs_app_stop(st);
+	st->app = NULL;
+	mutex_unlock(&st->lock);
+	/* No new open of control finds the state. */
+	mutex_lock(&relayfs_files_lock);
+	d_inode(st->control)->i_private = NULL;
+	mutex_unlock(&relayfs_files_lock);
+	relayfs_remove_dir(app->dir);
+	app->dir = NULL;
+	app->state = NULL;
+	rfs_app_state_put(st);
+}
+EXPORT_SYMBOL_GPL(relayfs_app_unregister);

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * librelay: user-space side of relayfs.
+ *
+ * Two levels:
+ *  - relay_app_run(): the collector in one call.  Starts a relay-app run
+ *    through <root>/<app>/control, drains every per-CPU buffer as data
+ *    becomes available into <dir>/<base>.<cpu> (raw data, padding
+ *    removed) with an index beside each, stops on request, on a signal
+ *    flag or after a duration, drains the rest and returns the counters.
+ *  - relay_reader_*(): one per-CPU buffer, for programs that consume
+ *    buffers themselves: zero-copy through mmap and RELAYFS_IOC_CONSUME
+ *    (falling back to read() where mmap is unavailable), one complete
+ *    sub-buffer at a time with its metadata.
+ *
+ * Every function returning int returns 0 (or a count) on success and a
+ * negative errno value on failure; none sets errno as its result.
+ */
+#ifndef LIBRELAY_H
+#define LIBRELAY_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/relayfs.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RELAY_DEFAULT_ROOT	"/sys/kernel/relayfs"
+
+/* ---- one per-CPU buffer ---- */
+
+struct relay_reader;
+
+#define RELAY_READER_NO_MMAP	(1U << 0)	/* use read() */
+
+/* One complete sub-buffer, valid until the next relay_reader_next(). */
+struct relay_subbuf {
+	const void *data;	/* header + records, padding removed */
+	size_t len;
+	struct relayfs_subbuf meta;	/* seq, times, drops, records, bytes */
+};
+
+/*
+ * Open the per-CPU file @path.  -ENOTTY: not a relayfs buffer; -EBUSY:
+ * it has a reader; other open(2) errors as -errno.
+ */
+int relay_reader_open(const char *path, unsigned int flags,
+		      struct relay_reader **rp);
+/* The file descriptor, for poll/epoll (EPOLLIN: data, EPOLLHUP: end). */
+int relay_reader_fd(const struct relay_reader *r);
+const struct relayfs_buf_info *relay_reader_info(const struct relay_reader *r);
+/* 1 if the buffer is consumed through mmap, 0 through read(). */
+int relay_reader_mapped(const struct relay_reader *r);
+/*
+ * The next complete sub-buffer.  Returns 1 and fills @sb; 0 at the end
+ * (channel closed and drained); -EAGAIN if none is ready and !@wait;
+ * -EINTR if a signal interrupted the wait; other -errno.  In overwrite
+ * mode, sub-buffers overwritten before they were read are skipped: a gap
+ * in meta.seq (relay_reader_lost() counts them).
+ */
+int relay_reader_next(struct relay_reader *r, struct relay_subbuf *sb,
+		      int wait);
+/* Sub-buffers this reader skipped because they were overwritten. */
+uint64_t relay_reader_lost(const struct relay_reader *r);
+/* The kernel's counters of the buffer (RELAYFS_IOC_GET_STATS). */
+int relay_reader_stats(struct relay_reader *r, struct relayfs_buf_stats *st);
+void relay_reader_close(struct relay_reader *r);
+
+/* ---- the collector ---- */
+
+enum relay_mode {
+	RELAY_MODE_DEFAULT,	/* the app's */
+	RELAY_MODE_NO_OVERWRITE,
+	RELAY_MODE_OVERWRITE,
+};
+
+/* One span of lost records, placed in time (local_clock() ns). */
+struct relay_loss {
+	uint64_t after;		/* t_close of the last sub-buffer before */
+	uint64_t before;	/* t_open of the first sub-buffer after */
+	uint64_t records;	/* dropped (no-overwrite) */
+	uint64_t subbufs;	/* overwritten unread (overwrite) */
+};
+
+struct relay_cpu_result {
+	unsigned int cpu;
+	uint64_t subbufs;	/* sub-buffers written out */
+	uint64_t bytes;		/* data bytes written out */
+	uint64_t backlog;	/* sub-buffers ready at the last look */
+	uint64_t nlosses;	/* loss spans, of which the first few: */
+	struct relay_loss loss[4];
+	struct relay_loss worst;	/* the span that lost the most */
+	struct relayfs_buf_stats stats;	/* the kernel's, at the end */
+};
+
+struct relay_run {
+	char app[64];
+	char base[64];
+	unsigned int ncpus;		/* entries in cpu[] */
+	size_t subbuf_size, n_subbufs;	/* as the kernel rounded them */
+	int overwrite;
+	int mapped;			/* drained through mmap */
+	double elapsed;			/* seconds */
+	struct relay_cpu_result *cpu;
+};
+
+struct relay_app_opts {
+	const char *app;		/* required */
+	const char *root;		/* NULL: RELAY_DEFAULT_ROOT */
+	const char *dir;		/* output directory; NULL: "." */
+	size_t subbuf_size, n_subbufs;	/* 0: the app's defaults */
+	enum relay_mode mode;
+	double duration;		/* seconds; 0: until *stop */
+	int out_fd;			/* >= 0: all data there, no files */
+	unsigned int reader_flags;	/* RELAY_READER_* */
+	const volatile sig_atomic_t *stop;	/* becomes non-zero: stop */
+	/* Called about every progress_interval seconds while running. */
+	void (*progress)(const struct relay_run *run, void *arg);
+	void *progress_arg;
+	double progress_interval;	/* 0: 1 second */
+};
+
+/*
+ * Run a collection: start the app, drain, stop, drain the rest.  On
+ * success *runp holds the results (free with relay_run_free()), even if
+ * the run stopped early because the app went away.  -ENOENT: no such app
+ * (or relayfs not mounted at root); -EBUSY: another collector runs, or
+ * the last run's files are still open; -EINVAL: bad sizes; -EPERM: no
+ * CAP_SYS_ADMIN; I/O errors as -errno.
+ */
+int relay_app_run(const struct relay_app_opts *opts, struct relay_run **runp);
+void relay_run_free(struct relay_run *run);
+
+/* Records dropped and sub-buffers overwritten, over all CPUs. */
+uint64_t relay_run_dropped(const struct relay_run *run);
+uint64_t relay_run_overwritten(const struct relay_run *run);
+
+/*
+ * Sizes that would have kept this run's load without loss: room for the
+ * buffer plus what its worst loss span lost, twice over (rounded up to a
+ * power-of-two multiple of the buffer), in more sub-buffers while that
+ * stays at 64 or fewer, else in bigger ones.  Returns 1 if the run lost
+ * data and sizes were suggested, 0 if it did not.
+ */
+int relay_advise(const struct relay_run *run, size_t *subbuf_size,
+		 size_t *n_subbufs);
+
+/* "64k", "1M", "4096": bytes.  -EINVAL if malformed or out of range. */
+int relay_parse_size(const char *s, size_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBRELAY_H */

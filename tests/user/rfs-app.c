@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * In-VM tests of relay-app, librelay and relay-collect, end to end: the
+ * sample relay-app (examples/sample) writes self-checking records, the
+ * real relay-collect collects them, and every record in its output, its
+ * indexes and its counters are checked exactly against the producer.
+ *
+ *   rfs-app [SUBSTRING]    run the tests whose name contains SUBSTRING
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#include "ktap.h"
+#include "lib/rfstest.h"
+
+#define APP	"/sys/kernel/relayfs/sample"
+#define PARAMS	"/sys/module/relay_sample/parameters"
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int producer(unsigned int rate, unsigned int len, const char *ctx)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%u", rate);
+	if (write_file(PARAMS "/rate", v))
+		return -1;
+	snprintf(v, sizeof(v), "%u", len);
+	if (write_file(PARAMS "/len", v))
+		return -1;
+	return write_file(PARAMS "/contexts", ctx);
+}
+
+/* Start relay-collect with @argv; its stdout and stderr go to files. */
+static pid_t collect_start(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	char path[128];
+	int fd;
+
+	if (pid)
+		return pid;
+	snprintf(path, sizeof(path), "%s.out", log);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 1);
+	snprintf(path, sizeof(path), "%s.err", log);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 2);
+	execvp("relay-collect", argv);
+	_exit(127);
+}
+
+static int collect_wait(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int collect(char *const argv[], const char *log)
+{
+	return collect_wait(collect_start(argv, log));
+}
+
+/* Does file @path contain @needle? */
+static bool file_has(const char *path, const char *needle)
+{
+	static char buf[65536];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+static void show(const char *path)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		printf("# %s", line);
+	if (f)
+		fclose(f);
+}
+
+/* A "key value" line of the control file. */
+static long control_value(const char *key)
+{
+	char line[128], k[64];
+	long v = -1, x;
+	FILE *f = fopen(APP "/control", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", k, &x) == 2 && !strcmp(k, key))
+			v = x;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static bool control_running(void)
+{
+	char line[128];
+	bool running = false;
+	FILE *f = fopen(APP "/control", "r");
+
+	if (f && fgets(line, sizeof(line), f))
+		running = !strcmp(line, "state running\n");
+	if (f)
+		fclose(f);
+	return running;
+}
+
+/* The producer's per-CPU totals: ok and dropped over all contexts. */
+static int producer_counts(long ok[MAXCPU], long dropped[MAXCPU])
+{
+	unsigned int cpu, seq;
+	long o, d, other;
+	int ctx;
+	FILE *f = fopen(APP "/producer", "r");
+
+	CHECK(f != NULL);
+	memset(ok, 0, MAXCPU * sizeof(long));
+	memset(dropped, 0, MAXCPU * sizeof(long));
+	while (fscanf(f, "%u %d %ld %ld %ld %u", &cpu, &ctx, &o, &d, &other,
+		      &seq) == 6) {
+		CHECK(cpu < MAXCPU);
+		CHECK_EQ(other, 0);
+		ok[cpu] += o;
+		dropped[cpu] += d;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* One CPU's line of <dir>/sample.stats. */
+struct cstats {
+	unsigned long long att, acc, drop, ref, cons, over, unread, accb,
+		consb, produced, sbcons, sbover, backlog, wsb, wbytes;
+};
+
+static int read_stats(const char *dir, struct cstats st[MAXCPU],
+		      size_t *subbuf)
+{
+	char path[128], line[512];
+	unsigned int cpu;
+	struct cstats s;
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/sample.stats", dir);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK(sscanf(line, "# app sample subbuf_size %zu", subbuf) == 1);
+	CHECK(fgets(line, sizeof(line), f) != NULL);	/* field names */
+	while (fscanf(f, "%u %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+		      "%llu %llu %llu %llu %llu %llu", &cpu, &s.att, &s.acc,
+		      &s.drop, &s.ref, &s.cons, &s.over, &s.unread, &s.accb,
+		      &s.consb, &s.produced, &s.sbcons, &s.sbover, &s.backlog,
+		      &s.wsb, &s.wbytes) == 16) {
+		CHECK(cpu < MAXCPU);
+		st[cpu] = s;
+		n++;
+	}
+	fclose(f);
+	CHECK_EQ(n, ncpus);
+	return 0;
+}
+
+/*
+ * Check one CPU's data file record by record, its index against it, and
+ * the counters: both equations, the index and data against the kernel's
+ * consumed counts, the sequence gaps against subbufs_overwritten.
+ */
+static int check_cpu(const char *dir, int cpu, unsigned int len,
+		     bool overwrite, const struct cstats *s)
+{
+	char path[128], line[256];
+	unsigned long long seq, off, recs, bytes, t0, t1, drops;
+	unsigned long long expect_off = 0, nrec = 0, gaps = 0, next = 0;
+	unsigned long long last_drops = 0;
+	struct reader r = { .cpu = cpu, .len = len, .overwrite = overwrite };
+	size_t length;
+	struct stat sb;
+	uint8_t *data;
+	FILE *f;
+	int fd;
+
+	CHECK_EQ(s->att, s->acc + s->drop + s->ref);
+	CHECK_EQ(s->acc, s->cons + s->over + s->unread);
+	CHECK_EQ(s->unread, 0);
+	snprintf(path, sizeof(path), "%s/sample.%d", dir, cpu);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && fstat(fd, &sb) == 0);
+	CHECK_EQ(sb.st_size, s->wbytes);
+	CHECK_EQ(sb.st_size, s->consb);
+	data = malloc(sb.st_size + 1);
+	CHECK(data && read(fd, data, sb.st_size) == sb.st_size);
+	close(fd);
+	/* Index: contiguous, in order, agreeing with the data. */
+	snprintf(path, sizeof(path), "%s/sample.%d.idx", dir, cpu);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	CHECK(fgets(line, sizeof(line), f) && line[0] == '#');
+	while (fscanf(f, "%llu %llu %zu %llu %llu %llu %llu %llu", &seq, &off,
+		      &length, &recs, &bytes, &t0, &t1, &drops) == 8) {
+		CHECK_EQ(off, expect_off);
+		CHECK(seq >= next && t0 <= t1 && drops >= last_drops);
+		CHECK_EQ(length, bytes);	/* no header, no voids */
+		CHECK_EQ(bytes, recs * len);
+		CHECK(verify_chunk(&r, data + off, length) == 0 ||
+		      (printf("# %s\n", r.err), 0));
+		gaps += seq - next;
+		next = seq + 1;
+		expect_off += length;
+		nrec += recs;
+		last_drops = drops;
+	}
+	fclose(f);
+	free(data);
+	CHECK_EQ(expect_off, sb.st_size);
+	CHECK_EQ(nrec, s->cons);
+	CHECK_EQ(r.records, s->cons);
+	CHECK_EQ(last_drops, s->drop);
+	CHECK_EQ(gaps, s->sbover);
+	CHECK_EQ(next, s->produced);
+	if (!overwrite)
+		CHECK_EQ(s->over, 0);
+	return 0;
+}
+
+/* Every CPU's output, and agreement with the producer's own counts. */
+static int check_run(const char *dir, unsigned int len, bool overwrite,
+		     bool have_producer)
+{
+	struct cstats st[MAXCPU];
+	long ok[MAXCPU], dropped[MAXCPU];
+	size_t subbuf;
+	int cpu;
+
+	CHECK(read_stats(dir, st, &subbuf) == 0);
+	if (have_producer)
+		CHECK(producer_counts(ok, dropped) == 0);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		CHECK(check_cpu(dir, cpu, len, overwrite, &st[cpu]) == 0);
+		if (have_producer) {
+			CHECK_EQ(st[cpu].acc, ok[cpu]);
+			CHECK_EQ(st[cpu].drop, dropped[cpu]);
+		}
+		printf("# cpu%d: %llu records verified, %llu dropped, %llu "
+		       "overwritten\n", cpu, st[cpu].cons, st[cpu].drop,
+		       st[cpu].over);
+	}
+	return 0;
+}
+
+static int test_collect_all_contexts(void)
+{
+	char *argv[] = { "relay-collect", "-q", "-d", "/tmp/all", "-t", "3",
+			 "sample", NULL };
+
+	CHECK(producer(1000, 64, "task,softirq,hardirq") == 0);
+	CHECK_EQ(collect(argv, "/tmp/all"), 0);
+	CHECK(check_run("/tmp/all", 64, false, true) == 0);
+	return 0;
+}
+
+static int test_collect_overwrite(void)
+{
+	char *argv[] = { "relay-collect", "-q", "-o", "-s", "4k", "-n", "4",
+			 "-d", "/tmp/ow", "-t", "3", "sample", NULL };
+
+	CHECK(producer(20000, 48, "task,hardirq") == 0);
+	CHECK_EQ(collect(argv, "/tmp/ow"), 0);
+	CHECK(check_run("/tmp/ow", 48, true, true) == 0);
+	return 0;
+}
+
+static int test_collect_read_fallback(void)
+{
+	char *argv[] = { "relay-collect", "--no-mmap", "-d", "/tmp/rd",
+			 "-t", "2", "sample", NULL };
+
+	CHECK(producer(1000, 100, "task,softirq") == 0);
+	CHECK_EQ(collect(argv, "/tmp/rd"), 0);
+	CHECK(file_has("/tmp/rd.out", "no-overwrite, read"));
+	CHECK(check_run("/tmp/rd", 100, false, true) == 0);
+	return 0;
+}
+
+/* Stop the collector for a second mid-run: the buffers must absorb it. */
+static int run_with_pause(char *const argv[], const char *log)
+{
+	pid_t pid = collect_start(argv, log);
+
+	usleep(1000000);
+	kill(pid, SIGSTOP);
+	usleep(1000000);
+	kill(pid, SIGCONT);
+	return collect_wait(pid);
+}
+
+static int test_small_buffers_lose_then_advice_holds(void)
+{
+	char *small[] = { "relay-collect", "-s", "4k", "-n", "2", "-d",
+			  "/tmp/small", "-t", "3", "sample", NULL };
+	char *advised[] = { "relay-collect", "-s", NULL, "-n", NULL, "-d",
+			    "/tmp/advised", "-t", "3", "sample", NULL };
+	char line[256], size[32], n[32];
+	struct cstats st[MAXCPU];
+	size_t subbuf;
+	bool found = false;
+	FILE *f;
+	int cpu;
+
+	CHECK(producer(1000, 64, "task") == 0);
+	CHECK_EQ(run_with_pause(small, "/tmp/small"), 0);
+	show("/tmp/small.out");
+	CHECK(check_run("/tmp/small", 64, false, true) == 0);
+	CHECK(read_stats("/tmp/small", st, &subbuf) == 0);
+	for (cpu = 0; cpu < ncpus; cpu++)
+		CHECK(st[cpu].drop > 0);
+	CHECK(file_has("/tmp/small.out", "lost"));
+	f = fopen("/tmp/small.out", "r");
+	CHECK(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "data was lost: the buffers are too small for "
+			   "this load; try -s %31s -n %31s", size, n) == 2)
+			found = true;
+	fclose(f);
+	CHECK(found);
+	advised[2] = size;
+	advised[4] = n;
+	printf("# advised: -s %s -n %s\n", size, n);
+	CHECK_EQ(run_with_pause(advised, "/tmp/advised"), 0);
+	show("/tmp/advised.out");
+	CHECK(check_run("/tmp/advised", 64, false, true) == 0);
+	CHECK(read_stats("/tmp/advised", st, &subbuf) == 0);
+	for (cpu = 0; cpu < ncpus; cpu++)
+		CHECK_EQ(st[cpu].drop, 0);
+	return 0;
+}
+
+static int test_sigkill_tears_down(void)
+{
+	char *first[] = { "relay-collect", "-q", "-d", "/tmp/k1", "-t", "60",
+			  "sample", NULL };
+	char *second[] = { "relay-collect", "-q", "-s", "8k", "-n", "4",
+			   "-d", "/tmp/k2", "-t", "1", "sample", NULL };
+	size_t subbuf;
+	struct cstats st[MAXCPU];
+	pid_t pid;
+	int i;
+
+	CHECK(producer(1000, 64, "task") == 0);
+	pid = collect_start(first, "/tmp/k1");
+	for (i = 0; i < 100 && !control_running(); i++)
+		usleep(50000);
+	CHECK(control_running());
+	usleep(500000);
+	kill(pid, SIGKILL);
+	CHECK_EQ(collect_wait(pid), 128 + SIGKILL);
+	/* Its exit stopped the run and released every buffer. */
+	CHECK(!control_running());
+	CHECK_EQ(control_value("held"), 0);
+	CHECK_EQ(collect(second, "/tmp/k2"), 0);
+	CHECK(read_stats("/tmp/k2", st, &subbuf) == 0);
+	CHECK_EQ(subbuf, 8192);
+	CHECK(check_run("/tmp/k2", 64, false, true) == 0);
+	return 0;
+}
+
+static int test_second_collector_is_busy(void)
+{
+	char *first[] = { "relay-collect", "-q", "-d", "/tmp/b1", "-t", "60",
+			  "sample", NULL };
+	char *second[] = { "relay-collect", "-q", "-d", "/tmp/b2", "-t", "1",
+			   "sample", NULL };
+	pid_t pid;
+	int i;
+
+	CHECK(producer(500, 64, "task") == 0);
+	pid = collect_start(first, "/tmp/b1");
+	for (i = 0; i < 100 && !control_running(); i++)
+		usleep(50000);
+	CHECK(control_running());
+	CHECK_EQ(collect(second, "/tmp/b2"), 1);
+	CHECK(file_has("/tmp/b2.err", "busy"));
+	/* Ctrl-C: a clean stop with every byte on disk. */
+	kill(pid, SIGINT);
+	CHECK_EQ(collect_wait(pid), 0);
+	CHECK(check_run("/tmp/b1", 64, false, true) == 0);
+	return 0;
+}
+
+/* Each bad command fails with EINVAL and changes nothing. */
+static int bad_command(int fd, const char *cmd, long runs)
+{
+	CHECK_ERRNO(write(fd, cmd, strlen(cmd)), EINVAL);
+	CHECK(!control_running());
+	CHECK_EQ(control_value("runs"), runs);
+	return 0;
+}
+
+static int start_without_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	const char *cmd = "start subbuf_size=4096 n_subbufs=4";
+	int fd;
+
+	if (syscall(SYS_capget, &h, d))
+		return 10;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
+	if (syscall(SYS_capset, &h, d))
+		return 11;
+	fd = open(APP "/control", O_WRONLY);
+	if (fd < 0)
+		return 12;
+	errno = 0;
+	if (write(fd, cmd, strlen(cmd)) != -1 || errno != EPERM)
+		return 13;
+	return 0;
+}
+
+static int test_control_protocol_errors(void)
+{
+	char longline[300];
+	long runs = control_value("runs");
+	pid_t pid;
+	int fd, fd2, st;
+
+	CHECK(runs >= 0);
+	fd = open(APP "/control", O_RDWR);
+	CHECK(fd >= 0);
+	memset(longline, 'a', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	CHECK(bad_command(fd, "garbage", runs) == 0);
+	CHECK(bad_command(fd, "start", runs) == 0);
+	CHECK(bad_command(fd, "start subbuf_size=0 n_subbufs=4", runs) == 0);
+	CHECK(bad_command(fd, "start subbuf_size=4096 n_subbufs=0", runs) == 0);
+	CHECK(bad_command(fd, "start subbuf_size=99999999999999999999999 "
+			  "n_subbufs=4", runs) == 0);
+	CHECK(bad_command(fd, "start subbuf_size=1073741824 n_subbufs=4",
+			  runs) == 0);
+	CHECK(bad_command(fd, "start subbuf_size=4096", runs) == 0);
+	CHECK(bad_command(fd, "start n_subbufs=4", runs) == 0);
+	CHECK(bad_command(fd, "start subbuf_size=4096 n_subbufs=4 "
+			  "mode=sideways", runs) == 0);
+	CHECK(bad_command(fd, "start subbuf_size=4096 n_subbufs=4 x=1",
+			  runs) == 0);
+	CHECK(bad_command(fd, "start subbuf_size=4k n_subbufs=4", runs) == 0);
+	CHECK(bad_command(fd, "stop now", runs) == 0);
+	CHECK(bad_command(fd, longline, runs) == 0);
+	/* One collector: a second writer is refused, readers are not. */
+	CHECK_ERRNO(open(APP "/control", O_WRONLY), EBUSY);
+	fd2 = open(APP "/control", O_RDONLY);
+	CHECK(fd2 >= 0);
+	close(fd2);
+	/* A good start works, and a second start is busy. */
+	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4\n", 35) == 35);
+	CHECK(control_running());
+	CHECK_EQ(control_value("subbuf_size"), 4096);
+	CHECK_ERRNO(write(fd, "start subbuf_size=4096 n_subbufs=4", 34), EBUSY);
+	CHECK(write(fd, "stop", 4) == 4);
+	CHECK(!control_running());
+	close(fd);
+	/* Without CAP_SYS_ADMIN, start is refused. */
+	pid = fork();
+	if (pid == 0)
+		_exit(start_without_cap_sys_admin());
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+	CHECK(!control_running());
+	return 0;
+}
+
+static int test_usage_errors_exit_2(void)
+{
+	char *bad[][6] = {
+		{ "relay-collect", NULL },
+		{ "relay-collect", "-s", "abc", "sample", NULL },
+		{ "relay-collect", "-n", "0", "sample", NULL },
+		{ "relay-collect", "-t", "-1", "sample", NULL },
+		{ "relay-collect", "--bogus", "sample", NULL },
+		{ "relay-collect", "sample", "extra", NULL },
+	};
+	char *help[] = { "relay-collect", "--help", NULL };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ(collect(bad[i], "/tmp/usage"), 2);
+		CHECK(file_has("/tmp/usage.err", "usage: relay-collect"));
+	}
+	CHECK_EQ(collect(help, "/tmp/usage"), 0);
+	CHECK(file_has("/tmp/usage.out", "--subbuf-size"));
+	return 0;
+}
+
+static int test_no_such_app_exit_1(void)
+{
+	char *argv[] = { "relay-collect", "-q", "nosuchapp", NULL };
+
+	CHECK_EQ(collect(argv, "/tmp/noapp"), 1);
+	CHECK(file_has("/tmp/noapp.err", "no such relay-app"));
+	return 0;
+}
+
+static int test_producer_unloaded_while_collecting(void)
+{
+	char *argv[] = { "relay-collect", "-q", "-d", "/tmp/gone", "-t", "60",
+			 "sample", NULL };
+	pid_t pid;
+	int i;
+
+	CHECK(producer(1000, 64, "task,hardirq") == 0);
+	pid = collect_start(argv, "/tmp/gone");
+	for (i = 0; i < 100 && !control_running(); i++)
+		usleep(50000);
+	CHECK(control_running());
+	usleep(1000000);
+	CHECK_EQ(system("rmmod relay_sample"), 0);
+	/* The collector ends by itself, with the data so far. */
+	CHECK_EQ(collect_wait(pid), 0);
+	CHECK(check_run("/tmp/gone", 64, false, false) == 0);
+	CHECK_EQ(system("insmod /lib/relayfs/relay_sample.ko"), 0);
+	return 0;
+}
+
+static const struct ktap_case cases[] = {
+	{ "collect_all_contexts", test_collect_all_contexts },
+	{ "collect_overwrite", test_collect_overwrite },
+	{ "collect_read_fallback", test_collect_read_fallback },
+	{ "small_buffers_lose_then_advice_holds",
+	  test_small_buffers_lose_then_advice_holds },
+	{ "sigkill_tears_down", test_sigkill_tears_down },
+	{ "second_collector_is_busy", test_second_collector_is_busy },
+	{ "control_protocol_errors", test_control_protocol_errors },
+	{ "usage_errors_exit_2", test_usage_errors_exit_2 },
+	{ "no_such_app_exit_1", test_no_such_app_exit_1 },
+	{ "producer_unloaded_while_collecting",
+	  test_producer_unloaded_while_collecting },
+};
+
+int main(int argc, char **argv)
+{
+	ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	if (ncpus > MAXCPU)
+		ncpus = MAXCPU;
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]),
+			argc > 1 ? argv[1] : NULL);
+}
