@@ -282,10 +282,13 @@ static struct dentry *rfs_publish(struct relayfs_chan *chan, const char *name,
  * given, stops pointing at the channel at the same moment.  Removing a
  * file that went with its directory already does nothing more.
  */
-static void rfs_unpublish(struct dentry *dentry, struct relayfs_buf *buf)
+static void rfs_unpublish(struct dentry **dp, struct relayfs_buf *buf)
 {
+	struct dentry *dentry = *dp;
+
 	if (!dentry)
 		return;
+	*dp = NULL;
 	mutex_lock(&relayfs_files_lock);
 	d_inode(dentry)->i_private = NULL;
 	if (buf)
@@ -295,19 +298,31 @@ static void rfs_unpublish(struct dentry *dentry, struct relayfs_buf *buf)
 	relayfs_drop_entry(dentry);
 }
 
+/* Remove the files; the buffers stop pointing at the channel. */
+static void rfs_chan_unpublish(struct relayfs_chan *chan)
+{
+	unsigned int cpu;
+
+	rfs_unpublish(&chan->stats_dentry, NULL);
+	for_each_possible_cpu(cpu) {
+		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
+
+		if (buf)
+			rfs_unpublish(&buf->dentry, buf);
+	}
+}
+
 /* Remove the files and drop the channel's references.  Process context. */
 static void rfs_chan_free(struct relayfs_chan *chan)
 {
 	unsigned int cpu;
 
-	rfs_unpublish(chan->stats_dentry, NULL);
+	rfs_chan_unpublish(chan);
 	for_each_possible_cpu(cpu) {
 		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
 
-		if (!buf)
-			continue;
-		rfs_unpublish(buf->dentry, buf);
-		relayfs_buf_put(buf);
+		if (buf)
+			relayfs_buf_put(buf);
 	}
 	free_percpu(chan->bufs);
 	kfree(chan);
@@ -452,11 +467,17 @@ void relayfs_close(struct relayfs_chan *chan)
 		rfs_buf_quiesce(relayfs_chan_buf(chan, cpu));
 	/* The last sub-buffers become readable. */
 	rfs_run_on_cpus(rfs_close_if_data, chan);
+	/* The final close may have queued work: let it finish. */
+	for_each_possible_cpu(cpu)
+		irq_work_sync(&relayfs_chan_buf(chan, cpu)->work);
+	/*
+	 * No callback from here on (buf->chan is NULL), before any reader
+	 * can see its end and unmap.
+	 */
+	rfs_chan_unpublish(chan);
 	for_each_possible_cpu(cpu) {
 		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
 
-		/* The final close may have queued work: let it finish. */
-		irq_work_sync(&buf->work);
 		/* Release: the last sub-buffers before the flag (file.c). */
 		smp_store_release(&buf->closed, true);
 		wake_up_interruptible_poll(&buf->read_wait,

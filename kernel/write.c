@@ -65,6 +65,11 @@ NOKPROBE_SYMBOL(rfs_commit_add);
 /*
  * Close the sub-buffer @old points at.  Returns false if @old is stale (a
  * nested writer moved the tail first); the caller re-reads it.
+ *
+ * @now and the drop count are read before the cmpxchg that closes: a
+ * writer nesting in after it may switch and stamp newer values, and ours
+ * must not be newer than theirs.  One nesting in before it moves the tail
+ * and makes us retry with fresh values.
  */
 static notrace bool rfs_close(struct relayfs_buf *buf, unsigned long old,
 			      u64 now)
@@ -73,13 +78,15 @@ static notrace bool rfs_close(struct relayfs_buf *buf, unsigned long old,
 	unsigned int idx = rfs_tail_idx(old);
 	struct relayfs_meta *m = &buf->meta[idx];
 	unsigned long closed = (old & ~RFS_OFF_MASK) | RFS_OFF_CLOSED;
+	u64 drops = local_read(&buf->dropped_records);
 
+	barrier();	/* the reads above before the cmpxchg, for nesting */
 	if (local_cmpxchg(&buf->tail, old, closed) != old)
 		return false;
 	/* Nobody else writes this slot's metadata until it is complete. */
 	m->padding = buf->subbuf_size - off;
 	m->t_close = now;
-	m->drops = local_read(&buf->dropped_records);
+	m->drops = drops;
 	rfs_commit_add(buf, idx, m->padding + 1);
 	return true;
 }
@@ -172,13 +179,32 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 NOKPROBE_SYMBOL(rfs_open_next);
 
 /*
+ * The clock for a switch step on @old, read after the tail was: a nested
+ * writer that switches in between moves the tail, so the step's cmpxchg
+ * fails and it is retried with a fresh reading; timestamps thus never go
+ * backwards in a buffer.  A reading stays good while the tail is still
+ * the value our own last step left (@mine), so a whole switch (close,
+ * then open) normally reads the clock once.
+ */
+static notrace u64 rfs_switch_clock(unsigned long old, unsigned long *mine,
+				    u64 now)
+{
+	if (old == *mine)
+		return now;
+	*mine = old;
+	return local_clock();
+}
+NOKPROBE_SYMBOL(rfs_switch_clock);
+
+/*
  * The sub-buffer has no room for @len: close it and open the next one.
- * The clock is read once for the whole switch.  Returns 0 when the caller
- * should retry the fast path, or the errno of the drop.
+ * Returns 0 when the caller should retry the fast path, or the errno of
+ * the drop.
  */
 static notrace int rfs_reserve_slow(struct relayfs_buf *buf, size_t len)
 {
-	u64 now = local_clock();
+	unsigned long mine = RFS_OFF_OPENING;	/* never timed: returns first */
+	u64 now = 0;
 	int ret;
 
 	for (;;) {
@@ -189,8 +215,10 @@ static notrace int rfs_reserve_slow(struct relayfs_buf *buf, size_t len)
 			return 0;
 		if (off == RFS_OFF_OPENING)
 			return -EBUSY;
+		now = rfs_switch_clock(old, &mine, now);
 		if (off != RFS_OFF_CLOSED) {
-			rfs_close(buf, old, now);
+			if (rfs_close(buf, old, now))
+				mine = (old & ~RFS_OFF_MASK) | RFS_OFF_CLOSED;
 			continue;
 		}
 		ret = rfs_open_next(buf, old, now);
@@ -397,8 +425,8 @@ NOKPROBE_SYMBOL(relayfs_write);
 notrace void relayfs_buf_close_subbuf(struct relayfs_buf *buf,
 				      bool only_if_data)
 {
-	u64 now = local_clock();
-	unsigned long old, off;
+	unsigned long old, off, mine = RFS_OFF_OPENING;
+	u64 now = 0;
 
 	do {
 		old = local_read(&buf->tail);
@@ -407,6 +435,7 @@ notrace void relayfs_buf_close_subbuf(struct relayfs_buf *buf,
 			return;
 		if (only_if_data && off <= buf->header_size)
 			return;
+		now = rfs_switch_clock(old, &mine, now);
 	} while (!rfs_close(buf, old, now));
 }
 NOKPROBE_SYMBOL(relayfs_buf_close_subbuf);

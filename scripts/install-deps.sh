@@ -10,6 +10,7 @@
 #   linux-headers-6.12-amd64
 #   linux-source-6.12        checkpatch.pl (extracted once, see checkpatch.sh)
 #   sparse                   the C=2 gate
+#   valgrind, libc6-dbg      leak and memory checks of librelay and relay-collect
 #   gcc, make, libc6-dev     user space; gcc-multilib for the -m32 ABI test
 #   xz-utils                 to unpack linux-source
 set -eu
@@ -17,7 +18,7 @@ set -eu
 PKGS="qemu-system-x86 busybox-static cpio
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
-linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils"
+linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils valgrind libc6-dbg"
 
 missing=""
 for p in $PKGS; do

@@ -40,6 +40,27 @@ cp "$mods"/*.ko "$stage/lib/relayfs/"
 if [ -d "$top/build/user/vm" ]; then
 	cp "$top"/build/user/vm/* "$stage/usr/bin/"
 fi
+# valgrind for the user-space tools: its static launcher and memcheck,
+# the dynamic loader and libc that its preloads and a dynamically linked
+# relay-collect need.
+vg=/usr/libexec/valgrind
+if [ -x /usr/bin/valgrind ] && [ -x "$top/build/bin/relay-collect" ]; then
+	mkdir -p "$stage$vg" "$stage/lib64" "$stage/lib/x86_64-linux-gnu"
+	# Debian's valgrind is a script around valgrind.bin: call the binary.
+	cp /usr/bin/valgrind.bin "$stage/usr/bin/valgrind"
+	cp "$vg/memcheck-amd64-linux" "$vg/vgpreload_core-amd64-linux.so" \
+	   "$vg/vgpreload_memcheck-amd64-linux.so" "$vg/default.supp" \
+	   "$stage$vg/"
+	cp -L /lib64/ld-linux-x86-64.so.2 "$stage/lib64/"
+	cp -L /lib/x86_64-linux-gnu/libc.so.6 "$stage/lib/x86_64-linux-gnu/"
+	cp "$top/build/bin/relay-collect" "$stage/usr/bin/relay-collect-dyn"
+	# memcheck needs ld.so's symbols (libc6-dbg), found by build id.
+	id=$(readelf -n /lib64/ld-linux-x86-64.so.2 |
+	     awk '/Build ID/ { print $3 }')
+	dbg=/usr/lib/debug/.build-id/$(echo "$id" | cut -c1-2)
+	mkdir -p "$stage$dbg"
+	cp "$dbg/$(echo "$id" | cut -c3-).debug" "$stage$dbg/"
+fi
 # An unprivileged user for permission tests.
 printf 'root:x:0:0::/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n' \
 	>"$stage/etc/passwd"
