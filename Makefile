@@ -91,9 +91,9 @@ $(BUILD)/user/vm/%-m32: tests/user/%.c $(VM_TEST_LIB) $(USER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -m32 -static -o $@ $< $(VM_TEST_LIB) -lpthread
 
-$(BUILD)/user/unit/%: tests/unit/%.c $(USER_HDRS)
+$(BUILD)/user/unit/%: tests/unit/%.c $(USER_HDRS) $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -o $@ $<
+	$(CC) $(USER_CFLAGS) -Ilib -o $@ $< $(BUILD)/lib/librelay.a
 
 check:
 	scripts/check.sh

@@ -48,8 +48,8 @@ for kdir in /lib/modules/*/build; do
 done
 [ -n "$kernels" ] || { result 1 "a kernel to test on"; finish; }
 
-make -s user
-result $? "build user space (-Wall -Wextra -Werror)" || finish
+make -s lib tools user
+result $? "build librelay, tools and test programs (-Wall -Wextra -Werror)" || finish
 
 scripts/checkpatch.sh
 result $? "checkpatch.pl clean"
