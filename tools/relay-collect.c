@@ -12,6 +12,7 @@
 #include "librelay.h"
 
 static volatile sig_atomic_t stop_flag;
+static int tty;		/* progress rewrites one line on a terminal */
 
 static void on_signal(int sig)
 {
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 "  -t, --duration SECONDS   stop after this long\n"
 "  -c, --stdout             stream the data to standard output, no files\n"
 "  -q, --quiet              no progress, no summary\n"
+"  -p, --progress           progress lines even when stderr is no terminal\n"
 "  -r, --root PATH          relayfs mount (default: " RELAY_DEFAULT_ROOT ")\n"
 "      --no-mmap            read() instead of the zero-copy mmap protocol\n"
 "  -h, --help               this text\n"
@@ -65,7 +67,7 @@ static void progress(const struct relay_run *run, void *arg)
 	unsigned int i;
 
 	(void)arg;
-	fprintf(stderr, "\r%6.1fs", run->elapsed);
+	fprintf(stderr, "%s%6.1fs", tty ? "\r" : "", run->elapsed);
 	for (i = 0; i < run->ncpus; i++) {
 		const struct relay_cpu_result *c = &run->cpu[i];
 
@@ -76,8 +78,9 @@ static void progress(const struct relay_run *run, void *arg)
 			(unsigned long long)(c->stats.dropped_records +
 					     c->stats.overwritten_records));
 	}
-	fprintf(stderr, " | %s/s\033[K",
-		human(dt > 0 ? (bytes - last_bytes) / dt : 0, b, sizeof(b)));
+	fprintf(stderr, " | %s/s%s",
+		human(dt > 0 ? (bytes - last_bytes) / dt : 0, b, sizeof(b)),
+		tty ? "\033[K" : "\n");
 	last_bytes = bytes;
 	last_t = run->elapsed;
 }
@@ -187,6 +190,7 @@ int main(int argc, char **argv)
 		{ "duration", required_argument, NULL, 't' },
 		{ "stdout", no_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "progress", no_argument, NULL, 'p' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "no-mmap", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
@@ -195,10 +199,10 @@ int main(int argc, char **argv)
 	struct relay_app_opts o = { .out_fd = -1, .stop = &stop_flag };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct relay_run *run;
-	int quiet = 0, opt, err;
+	int quiet = 0, progress_lines = 0, opt, err;
 	char *end;
 
-	while ((opt = getopt_long(argc, argv, "s:n:oOd:t:cqr:h", longopts,
+	while ((opt = getopt_long(argc, argv, "s:n:oOd:t:cqpr:h", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -230,6 +234,9 @@ int main(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'p':
+			progress_lines = 1;
+			break;
 		case 'r':
 			o.root = optarg;
 			break;
@@ -249,14 +256,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.app = argv[optind];
-	if (!quiet && isatty(STDERR_FILENO))
+	tty = isatty(STDERR_FILENO);
+	if (!quiet && (tty || progress_lines))
 		o.progress = progress;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	err = relay_app_run(&o, &run);
-	if (o.progress)
+	if (o.progress && tty)
 		fputc('\n', stderr);
 	if (err) {
 		fprintf(stderr, "relay-collect: %s: %s%s\n", o.app,

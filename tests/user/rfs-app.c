@@ -284,11 +284,16 @@ static int check_run(const char *dir, unsigned int len, bool overwrite,
 
 static int test_collect_all_contexts(void)
 {
-	char *argv[] = { "relay-collect", "-q", "-d", "/tmp/all", "-t", "3",
+	char *argv[] = { "relay-collect", "-p", "-d", "/tmp/all", "-t", "3",
 			 "sample", NULL };
 
 	CHECK(producer(1000, 64, "task,softirq,hardirq") == 0);
 	CHECK_EQ(collect(argv, "/tmp/all"), 0);
+	/* The progress lines and the summary, for people. */
+	show("/tmp/all.err");
+	show("/tmp/all.out");
+	CHECK(file_has("/tmp/all.err", "s | cpu0 "));
+	CHECK(file_has("/tmp/all.out", "relay-collect: sample: "));
 	CHECK(check_run("/tmp/all", 64, false, true) == 0);
 	return 0;
 }
