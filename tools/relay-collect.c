@@ -78,8 +78,12 @@ static void progress(const struct relay_run *run, void *arg)
 			(unsigned long long)(c->stats.dropped_records +
 					     c->stats.overwritten_records));
 	}
+	/* The rate since the last line; the run's average for a short gap
+	 * (the final line, right after the last one).
+	 */
 	fprintf(stderr, " | %s/s%s",
-		human(dt > 0 ? (bytes - last_bytes) / dt : 0, b, sizeof(b)),
+		human(dt >= 0.5 ? (bytes - last_bytes) / dt :
+		      run->elapsed > 0 ? bytes / run->elapsed : 0, b, sizeof(b)),
 		tty ? "\033[K" : "\n");
 	last_bytes = bytes;
 	last_t = run->elapsed;
