@@ -34,9 +34,9 @@ LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default
 LIBRELAY_SOVER := 1
 LIBS := $(BUILD)/lib/librelay.a $(BUILD)/lib/librelay.so \
 	$(BUILD)/lib/librelay.pc
-TOOLS := $(BUILD)/bin/relay-collect
+TOOLS := $(BUILD)/bin/relay-collect $(BUILD)/bin/relay-merge
 # The VM has no libc: its copies of the tools are static.
-VM_TOOLS := $(BUILD)/user/vm/relay-collect
+VM_TOOLS := $(BUILD)/user/vm/relay-collect $(BUILD)/user/vm/relay-merge
 
 .PHONY: all modules user lib tools check deps vm-test demo clean
 
@@ -69,7 +69,7 @@ $(BUILD)/bin/%: tools/%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -o $@ $< $(BUILD)/lib/librelay.a
 
-$(BUILD)/user/vm/relay-collect: tools/relay-collect.c $(BUILD)/lib/librelay.a
+$(BUILD)/user/vm/relay-%: tools/relay-%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a
 

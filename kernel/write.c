@@ -15,6 +15,8 @@
  *		 its metadata, tail -> (idx+1, header_size), fill the header.
  *		 A writer nested inside the OPENING window drops its record
  *		 (counted): it may not wait for the context it interrupted.
+ *		 Interrupts are masked for that window, so only an NMI can
+ *		 nest there; the record path itself leaves them enabled.
  *   write	 tail: off -> off + len (cmpxchg), copy, commit count += len.
  *   close	 tail: off -> CLOSED (cmpxchg); the closer writes padding,
  *		 close time and drop count, then adds padding + 1 (the close
@@ -129,7 +131,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	unsigned long base = old & ~(RFS_OFF_MASK | (RFS_IDX_MASK << RFS_OFF_BITS));
 	u64 seq = buf->meta[idx].seq + 1;
 	struct relayfs_meta *m;
-	unsigned long commit;
+	unsigned long commit, flags;
 
 	if (nidx == buf->n_subbufs) {
 		nidx = 0;
@@ -149,8 +151,17 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 		return -ENOSPC;
 	}
 	base |= (unsigned long)nidx << RFS_OFF_BITS;
-	if (local_cmpxchg(&buf->tail, old, base | RFS_OFF_OPENING) != old)
+	/*
+	 * A writer nesting into the OPENING window cannot wait for us and
+	 * must drop: keep the window (a few stores, once per sub-buffer)
+	 * closed to interrupts, so that only an NMI can land there.  Raw:
+	 * this path must not call into tracing.
+	 */
+	raw_local_irq_save(flags);
+	if (local_cmpxchg(&buf->tail, old, base | RFS_OFF_OPENING) != old) {
+		raw_local_irq_restore(flags);
 		return 0;
+	}
 
 	/* The slot is ours: nested writers see OPENING and drop. */
 	if (buf->overwrite)
@@ -165,6 +176,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	WRITE_ONCE(m->seq, seq);
 	barrier();	/* metadata before nested writers can use the slot */
 	local_set(&buf->tail, base | buf->header_size);
+	raw_local_irq_restore(flags);
 
 	if (buf->header_size) {
 		struct relayfs_chan *chan = buf->chan;
@@ -413,6 +425,30 @@ notrace int relayfs_write(struct relayfs_chan *chan, const void *data,
 }
 EXPORT_SYMBOL_GPL(relayfs_write);
 NOKPROBE_SYMBOL(relayfs_write);
+
+/**
+ * relayfs_count_drops - count records the client lost before writing
+ * @chan: the channel
+ * @records: how many
+ *
+ * Any context.  For records that never reached relayfs_write() (a probe
+ * that missed a hit, say): they count as attempted and dropped on this
+ * CPU, with no bytes, so both counter equations still hold and the
+ * sub-buffer metadata places them in time.
+ */
+notrace void relayfs_count_drops(struct relayfs_chan *chan,
+				 unsigned long records)
+{
+	struct relayfs_buf *buf;
+
+	preempt_disable_notrace();
+	buf = *this_cpu_ptr(chan->bufs);
+	local_add(records, &buf->attempted_records);
+	local_add(records, &buf->dropped_records);
+	preempt_enable_notrace();
+}
+EXPORT_SYMBOL_GPL(relayfs_count_drops);
+NOKPROBE_SYMBOL(relayfs_count_drops);
 
 /**
  * relayfs_buf_close_subbuf - close this CPU's current sub-buffer

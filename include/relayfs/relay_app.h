@@ -79,6 +79,31 @@ static inline struct dentry *relayfs_app_dir(struct relayfs_app *app)
  * Return: as relayfs_write(), or -ENOTCONN while no collector runs (not
  * counted anywhere).
  */
+/* Is a collector running?  Any context; for skipping work early. */
+static __always_inline bool relayfs_app_active(struct relayfs_app *app)
+{
+	return READ_ONCE(app->chan) != NULL;
+}
+
+/**
+ * relayfs_app_count_drops - count records lost before relayfs_app_write()
+ * @app: a registered app
+ * @records: how many
+ *
+ * Any context; nothing while no collector runs.  See relayfs_count_drops().
+ */
+static __always_inline void relayfs_app_count_drops(struct relayfs_app *app,
+						    unsigned long records)
+{
+	struct relayfs_chan *chan;
+
+	preempt_disable_notrace();
+	chan = READ_ONCE(app->chan);
+	if (chan)
+		relayfs_count_drops(chan, records);
+	preempt_enable_notrace();
+}
+
 static __always_inline int relayfs_app_write(struct relayfs_app *app,
 					     const void *data, size_t len)
 {

@@ -100,6 +100,8 @@ void relayfs_discard(struct relayfs_rsv *rsv);
 int __relayfs_write(struct relayfs_chan *chan, const void *data, size_t len);
 int relayfs_write(struct relayfs_chan *chan, const void *data, size_t len);
 
+void relayfs_count_drops(struct relayfs_chan *chan, unsigned long records);
+
 int relayfs_subbufs_consumed(struct relayfs_chan *chan, unsigned int cpu,
 			     size_t n);
 void relayfs_switch_subbuf(struct relayfs_chan *chan);

@@ -22,17 +22,6 @@
 #define APP	"/sys/kernel/relayfs/sample"
 #define PARAMS	"/sys/module/relay_sample/parameters"
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 static int producer(unsigned int rate, unsigned int len, const char *ctx)
 {
@@ -47,92 +36,12 @@ static int producer(unsigned int rate, unsigned int len, const char *ctx)
 	return write_file(PARAMS "/contexts", ctx);
 }
 
-/* Start relay-collect with @argv; its stdout and stderr go to files. */
-static pid_t collect_start(char *const argv[], const char *log)
-{
-	pid_t pid = fork();
-	char path[128];
-	int fd;
 
-	if (pid)
-		return pid;
-	snprintf(path, sizeof(path), "%s.out", log);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	dup2(fd, 1);
-	snprintf(path, sizeof(path), "%s.err", log);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	dup2(fd, 2);
-	execvp("relay-collect", argv);
-	_exit(127);
-}
 
-static int collect_wait(pid_t pid)
-{
-	int st;
 
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
-static int collect(char *const argv[], const char *log)
-{
-	return collect_wait(collect_start(argv, log));
-}
 
-/* Does file @path contain @needle? */
-static bool file_has(const char *path, const char *needle)
-{
-	static char buf[65536];
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
 
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return strstr(buf, needle) != NULL;
-}
-
-static void show(const char *path)
-{
-	char line[256];
-	FILE *f = fopen(path, "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		printf("# %s", line);
-	if (f)
-		fclose(f);
-}
-
-/* A "key value" line of the control file. */
-static long control_value(const char *key)
-{
-	char line[128], k[64];
-	long v = -1, x;
-	FILE *f = fopen(APP "/control", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld", k, &x) == 2 && !strcmp(k, key))
-			v = x;
-	if (f)
-		fclose(f);
-	return v;
-}
-
-static bool control_running(void)
-{
-	char line[128];
-	bool running = false;
-	FILE *f = fopen(APP "/control", "r");
-
-	if (f && fgets(line, sizeof(line), f))
-		running = !strcmp(line, "state running\n");
-	if (f)
-		fclose(f);
-	return running;
-}
 
 /* The producer's per-CPU totals: ok and dropped over all contexts. */
 static int producer_counts(long ok[MAXCPU], long dropped[MAXCPU])
@@ -387,15 +296,15 @@ static int test_sigkill_tears_down(void)
 
 	CHECK(producer(1000, 64, "task") == 0);
 	pid = collect_start(first, "/tmp/k1");
-	for (i = 0; i < 100 && !control_running(); i++)
+	for (i = 0; i < 100 && !app_running("sample"); i++)
 		usleep(50000);
-	CHECK(control_running());
+	CHECK(app_running("sample"));
 	usleep(500000);
 	kill(pid, SIGKILL);
 	CHECK_EQ(collect_wait(pid), 128 + SIGKILL);
 	/* Its exit stopped the run and released every buffer. */
-	CHECK(!control_running());
-	CHECK_EQ(control_value("held"), 0);
+	CHECK(!app_running("sample"));
+	CHECK_EQ(app_control_value("sample", "held"), 0);
 	CHECK_EQ(collect(second, "/tmp/k2"), 0);
 	CHECK(read_stats("/tmp/k2", st, &subbuf) == 0);
 	CHECK_EQ(subbuf, 8192);
@@ -414,9 +323,9 @@ static int test_second_collector_is_busy(void)
 
 	CHECK(producer(500, 64, "task") == 0);
 	pid = collect_start(first, "/tmp/b1");
-	for (i = 0; i < 100 && !control_running(); i++)
+	for (i = 0; i < 100 && !app_running("sample"); i++)
 		usleep(50000);
-	CHECK(control_running());
+	CHECK(app_running("sample"));
 	CHECK_EQ(collect(second, "/tmp/b2"), 1);
 	CHECK(file_has("/tmp/b2.err", "busy"));
 	/* Ctrl-C: a clean stop with every byte on disk. */
@@ -430,8 +339,8 @@ static int test_second_collector_is_busy(void)
 static int bad_command(int fd, const char *cmd, long runs)
 {
 	CHECK_ERRNO(write(fd, cmd, strlen(cmd)), EINVAL);
-	CHECK(!control_running());
-	CHECK_EQ(control_value("runs"), runs);
+	CHECK(!app_running("sample"));
+	CHECK_EQ(app_control_value("sample", "runs"), runs);
 	return 0;
 }
 
@@ -461,7 +370,7 @@ static int start_without_cap_sys_admin(void)
 static int test_control_protocol_errors(void)
 {
 	char longline[300];
-	long runs = control_value("runs");
+	long runs = app_control_value("sample", "runs");
 	pid_t pid;
 	int fd, fd2, st;
 
@@ -494,11 +403,11 @@ static int test_control_protocol_errors(void)
 	close(fd2);
 	/* A good start works, and a second start is busy. */
 	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4\n", 35) == 35);
-	CHECK(control_running());
-	CHECK_EQ(control_value("subbuf_size"), 4096);
+	CHECK(app_running("sample"));
+	CHECK_EQ(app_control_value("sample", "subbuf_size"), 4096);
 	CHECK_ERRNO(write(fd, "start subbuf_size=4096 n_subbufs=4", 34), EBUSY);
 	CHECK(write(fd, "stop", 4) == 4);
-	CHECK(!control_running());
+	CHECK(!app_running("sample"));
 	close(fd);
 	/* Without CAP_SYS_ADMIN, start is refused. */
 	pid = fork();
@@ -506,7 +415,7 @@ static int test_control_protocol_errors(void)
 		_exit(start_without_cap_sys_admin());
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
 	CHECK_EQ(WEXITSTATUS(st), 0);
-	CHECK(!control_running());
+	CHECK(!app_running("sample"));
 	return 0;
 }
 
@@ -550,9 +459,9 @@ static int test_producer_unloaded_while_collecting(void)
 
 	CHECK(producer(1000, 64, "task,hardirq") == 0);
 	pid = collect_start(argv, "/tmp/gone");
-	for (i = 0; i < 100 && !control_running(); i++)
+	for (i = 0; i < 100 && !app_running("sample"); i++)
 		usleep(50000);
-	CHECK(control_running());
+	CHECK(app_running("sample"));
 	usleep(1000000);
 	CHECK_EQ(system("rmmod relay_sample"), 0);
 	/* The collector ends by itself, with the data so far. */

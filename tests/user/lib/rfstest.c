@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include "ktap.h"
 #include "rfstest.h"
 
@@ -277,4 +278,106 @@ int check_counts(struct reader *r, bool drained)
 		CHECK_EQ(st.subbufs_overwritten, 0);
 	}
 	return 0;
+}
+
+int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+pid_t collect_start(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	char path[128];
+	int fd;
+
+	if (pid)
+		return pid;
+	snprintf(path, sizeof(path), "%s.out", log);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 1);
+	snprintf(path, sizeof(path), "%s.err", log);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 2);
+	execvp("relay-collect", argv);
+	_exit(127);
+}
+
+int collect_wait(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int collect(char *const argv[], const char *log)
+{
+	return collect_wait(collect_start(argv, log));
+}
+
+bool file_has(const char *path, const char *needle)
+{
+	static char buf[65536];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+void show(const char *path)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		printf("# %s", line);
+	if (f)
+		fclose(f);
+}
+
+long app_control_value(const char *app, const char *key)
+{
+	char line[128], k[64], path[128];
+	long v = -1, x;
+	FILE *f;
+
+	snprintf(path, sizeof(path), RELAYFS "/%s/control", app);
+	f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", k, &x) == 2 && !strcmp(k, key))
+			v = x;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+bool app_running(const char *app)
+{
+	char line[128], path[128];
+	bool running = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), RELAYFS "/%s/control", app);
+	f = fopen(path, "r");
+
+	if (f && fgets(line, sizeof(line), f))
+		running = !strcmp(line, "state running\n");
+	if (f)
+		fclose(f);
+	return running;
 }

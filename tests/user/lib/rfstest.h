@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <sys/types.h>
 #include <linux/types.h>
 #include <linux/relayfs.h>
 #include <relayfs/rfs_record.h>
@@ -65,5 +66,19 @@ int reader_open(struct reader *r, int cpu, unsigned int len,
 int reader_finish(struct reader *r);
 /* Both equations exactly, and agreement with producer and reader. */
 int check_counts(struct reader *r, bool drained);
+
+/* relay-apps and relay-collect (rfs-app.c, rfs-log.c) */
+#define RELAYFS	"/sys/kernel/relayfs"
+int write_file(const char *path, const char *s);
+/* Start relay-collect @argv; stdout and stderr go to @log.out, @log.err. */
+pid_t collect_start(char *const argv[], const char *log);
+/* Its exit status, or 128 + the signal that killed it. */
+int collect_wait(pid_t pid);
+int collect(char *const argv[], const char *log);
+bool file_has(const char *path, const char *needle);
+/* Print @path as KTAP comment lines. */
+void show(const char *path);
+long app_control_value(const char *app, const char *key);
+bool app_running(const char *app);
 
 #endif

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * In-VM tests of klog and tprintk (examples/), collected by the real
+ * relay-collect and merged by relay-merge: every marked message from
+ * every context on every CPU is found exactly once with its text intact,
+ * filters keep exactly what they should, losses are counted, and NMI
+ * printk (sysrq l), printk storms and unloading during a run are
+ * survived.
+ *
+ *   rfs-log [SUBSTRING]    run the tests whose name contains SUBSTRING
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "ktap.h"
+#include "lib/rfstest.h"
+
+#define DEMO	"/sys/module/klog_demo/parameters"
+#define TPK	"/sys/module/tprintk/parameters"
+#define NCTX	4
+#define MAXLINES 512
+
+static const char *const ctxs[NCTX] = { "task", "softirq", "hardirq", "nmi" };
+
+/* Start a collector for @app into @dir and wait until it runs. */
+static pid_t start_collector(const char *app, const char *dir,
+			     const char *size, const char *n)
+{
+	char *argv[] = { "relay-collect", "-q", "-s", (char *)size, "-n",
+			 (char *)n, "-d", (char *)dir, "-t", "120",
+			 (char *)app, NULL };
+	pid_t pid = collect_start(argv, dir);
+	int i;
+
+	for (i = 0; i < 200 && !app_running(app); i++)
+		usleep(50000);
+	return pid;
+}
+
+/* Ctrl-C, and the collector's clean exit. */
+static int stop_collector(pid_t pid)
+{
+	kill(pid, SIGINT);
+	return collect_wait(pid);
+}
+
+static int demo(const char *sink, const char *tag, unsigned int lines)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%u", lines);
+	if (write_file(DEMO "/sink", sink) || write_file(DEMO "/tag", tag) ||
+	    write_file(DEMO "/lines", v))
+		return -1;
+	return write_file(DEMO "/go", "1");
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st))
+		goto out;
+	buf = malloc(st.st_size + 1);
+	if (buf && read(fd, buf, st.st_size) != st.st_size) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf) {
+		buf[st.st_size] = '\0';
+		*len = st.st_size;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+/* One line of a collected file: "[s.us] cpuN TAG text" */
+static int parse_record(const char *line, unsigned long long *ns,
+			unsigned int *cpu, char *tag, const char **text)
+{
+	unsigned long long s, us;
+	int n = 0;
+
+	if (sscanf(line, "[%llu.%llu] cpu%u %7s %n", &s, &us, cpu, tag,
+		   &n) != 4 || !n)
+		return -1;
+	*ns = s * 1000000000ULL + us * 1000;
+	*text = line + n;
+	return 0;
+}
+
+/* seen[cpu][ctx][seq] for one tag's demo messages. */
+static unsigned char seen[MAXCPU][NCTX][MAXLINES];
+
+/*
+ * Walk every record of every CPU file of @dir/@base: well formed, in
+ * time order per file, each demo message of @tag counted in seen[].
+ * Returns the demo messages found, or -1.
+ */
+static long scan_run(const char *dir, const char *base, const char *tag,
+		     const char *want_tag)
+{
+	char path[128], key[48], rtag[8];
+	long found = 0;
+	int cpu;
+
+	memset(seen, 0, sizeof(seen));
+	snprintf(key, sizeof(key), "klog_demo: tag=%s ", tag);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		unsigned long long ns;
+		unsigned int rcpu, mcpu, seq;
+		const char *text;
+		char ctx[16], *buf, *line, *save = NULL;
+		size_t len;
+		int c;
+
+		snprintf(path, sizeof(path), "%s/%s.%d", dir, base, cpu);
+		buf = read_all(path, &len);
+		CHECK(buf != NULL);
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			if (line[0] == '\t')
+				continue;	/* a multi-line message */
+			CHECK(parse_record(line, &ns, &rcpu, rtag, &text) == 0 ||
+			      (printf("# bad record: %s\n", line), 0));
+			CHECK_EQ(rcpu, cpu);
+			/*
+			 * Not in time order within a file: an interrupting
+			 * context may write between another's clock read and
+			 * its write.  relay-merge sorts (checked below).
+			 */
+			if (strncmp(text, key, strlen(key)))
+				continue;
+			CHECK(!strcmp(rtag, want_tag) ||
+			      (printf("# tag %s: %s\n", rtag, line), 0));
+			CHECK(sscanf(text + strlen(key), "ctx=%15s cpu=%u seq=%u",
+				     ctx, &mcpu, &seq) == 3);
+			for (c = 0; c < NCTX && strcmp(ctx, ctxs[c]); c++)
+				;
+			CHECK(c < NCTX && seq < MAXLINES);
+			CHECK_EQ(mcpu, cpu);	/* logged on the CPU it names */
+			CHECK(!seen[cpu][c][seq] ||
+			      (printf("# twice: %s\n", line), 0));
+			seen[cpu][c][seq] = 1;
+			found++;
+		}
+		free(buf);
+	}
+	return found;
+}
+
+/* Counters from the collector's stats file: dropped over all CPUs. */
+static long run_dropped(const char *dir, const char *base)
+{
+	char path[128], line[512];
+	unsigned long long v[8];
+	long dropped = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.stats", dir, base);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			   &v[7]) != 8)
+			continue;
+		/* attempted = accepted + dropped + refused */
+		if (v[1] != v[2] + v[3] + v[4] ||
+		    v[2] != v[5] + v[6] + v[7] || v[7]) {
+			fclose(f);
+			return -1;
+		}
+		dropped += v[3];
+	}
+	fclose(f);
+	return dropped;
+}
+
+static int test_klog_every_context_merged(void)
+{
+	unsigned long long ns, last = 0;
+	unsigned int rcpu;
+	const char *text;
+	char rtag[8], *buf, *line, *save = NULL;
+	long found, lines = 0;
+	size_t len;
+	pid_t pid;
+	int cpu, c, s;
+
+	pid = start_collector("klog", "/tmp/klog", "64k", "8");
+	CHECK(app_running("klog"));
+	CHECK(demo("klog", "K1", 100) == 0);
+	CHECK_EQ(stop_collector(pid), 0);
+	found = scan_run("/tmp/klog", "klog", "K1", "klog");
+	for (cpu = 0; cpu < ncpus; cpu++)
+		for (c = 0; c < NCTX; c++)
+			for (s = 0; s < 100; s++)
+				if (!seen[cpu][c][s])
+					printf("# missing: cpu%d %s seq %d\n",
+					       cpu, ctxs[c], s);
+	show(DEMO "/errors");
+	CHECK_EQ(run_dropped("/tmp/klog", "klog"), 0);
+	CHECK_EQ(found, (long)ncpus * NCTX * 100);
+	/* Merged: everything, in timestamp order. */
+	CHECK_EQ(system("relay-merge /tmp/klog > /tmp/klog.merged"), 0);
+	buf = read_all("/tmp/klog.merged", &len);
+	CHECK(buf != NULL);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		CHECK(parse_record(line, &ns, &rcpu, rtag, &text) == 0);
+		CHECK(ns >= last);
+		last = ns;
+		lines++;
+	}
+	free(buf);
+	CHECK_EQ(lines, (long)ncpus * NCTX * 100);
+	printf("# %ld lines from %d CPUs merged in time order\n", lines, ncpus);
+	return 0;
+}
+
+static int kmsg(const char *line)
+{
+	return write_file("/dev/kmsg", line);
+}
+
+static int test_tprintk_marked_lines_exactly_once(void)
+{
+	long found, dropped;
+	pid_t pid;
+	int i;
+
+	pid = start_collector("tprintk", "/tmp/tpk", "64k", "8");
+	CHECK(app_running("tprintk"));
+	CHECK(demo("printk", "P1", 50) == 0);
+	for (i = 0; i < 20; i++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "<5>tprintk-kmsg %d\n", i);
+		CHECK(kmsg(line) == 0);
+	}
+	CHECK_EQ(stop_collector(pid), 0);
+	found = scan_run("/tmp/tpk", "tprintk", "P1", "<6>");
+	dropped = run_dropped("/tmp/tpk", "tprintk");
+	CHECK(dropped >= 0);
+	printf("# %ld of %d printk lines captured, %ld missed (counted)\n",
+	       found, ncpus * NCTX * 50, dropped);
+	/* Each line once; any line missing is a counted kprobe miss. */
+	CHECK(found + dropped >= (long)ncpus * NCTX * 50);
+	CHECK(found <= (long)ncpus * NCTX * 50);
+	/* /dev/kmsg lines too, with their level. */
+	CHECK_EQ(system("cat /tmp/tpk/tprintk.[0-9]* > /tmp/tpk.all && "
+			"for i in $(seq 0 19); do grep -q \"<5> tprintk-kmsg "
+			"$i\\$\" /tmp/tpk.all || exit 1; done"), 0);
+	/* printk itself is untouched: the log has every line. */
+	CHECK_EQ(system("test $(dmesg | grep -c 'klog_demo: tag=P1 ') -eq "
+			"$(( $(nproc) * 200 ))"), 0);
+	return 0;
+}
+
+static int test_tprintk_level_and_text_filters(void)
+{
+	char *buf;
+	size_t len;
+	pid_t pid;
+
+	CHECK(write_file(TPK "/level_max", "4") == 0);
+	CHECK(write_file(TPK "/match", "KEEP") == 0);
+	pid = start_collector("tprintk", "/tmp/tpf", "64k", "8");
+	CHECK(app_running("tprintk"));
+	CHECK(kmsg("<3>KEEP one\n") == 0);
+	CHECK(kmsg("<6>KEEP two (level 6)\n") == 0);
+	CHECK(kmsg("<3>DROP three\n") == 0);
+	CHECK(kmsg("<4>KEEP four\n") == 0);
+	CHECK(kmsg("<0>KEEP five\n") == 0);
+	CHECK_EQ(stop_collector(pid), 0);
+	CHECK(write_file(TPK "/level_max", "7") == 0);
+	CHECK(write_file(TPK "/match", "\n") == 0);
+	CHECK_EQ(system("cat /tmp/tpf/tprintk.[0-9] /tmp/tpf/tprintk.[0-9][0-9] "
+			"2>/dev/null | sed 's/^[^]]*] cpu[0-9]* //' | sort "
+			"> /tmp/tpf.all"), 0);
+	buf = read_all("/tmp/tpf.all", &len);
+	CHECK(buf != NULL);
+	printf("# kept:\n%s", buf);
+	CHECK(!strcmp(buf, "<0> KEEP five\n<3> KEEP one\n<4> KEEP four\n"));
+	free(buf);
+	return 0;
+}
+
+/* Every record of @dir/@base well formed; their number. */
+static long count_records(const char *dir, const char *base)
+{
+	char path[128], rtag[8], *buf, *line, *save = NULL;
+	unsigned long long ns;
+	unsigned int rcpu;
+	const char *text;
+	long n = 0;
+	size_t len;
+	int cpu;
+
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		snprintf(path, sizeof(path), "%s/%s.%d", dir, base, cpu);
+		buf = read_all(path, &len);
+		if (!buf)
+			return -1;
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			if (line[0] == '\t')
+				continue;
+			if (parse_record(line, &ns, &rcpu, rtag, &text) ||
+			    rcpu != (unsigned int)cpu) {
+				printf("# bad record: %s\n", line);
+				free(buf);
+				return -1;
+			}
+			n++;
+		}
+		free(buf);
+		save = NULL;
+	}
+	return n;
+}
+
+static int test_sysrq_nmi_backtraces(void)
+{
+	long records, dropped;
+	pid_t pid;
+
+	pid = start_collector("tprintk", "/tmp/tps", "64k", "8");
+	CHECK(app_running("tprintk"));
+	/* With 2 vCPUs: real NMI backtraces of the other CPU. */
+	CHECK(write_file("/proc/sysrq-trigger", "l") == 0);
+	usleep(500000);
+	CHECK_EQ(stop_collector(pid), 0);
+	records = count_records("/tmp/tps", "tprintk");
+	dropped = run_dropped("/tmp/tps", "tprintk");
+	CHECK(records > 0 && dropped >= 0);
+	CHECK(system("cat /tmp/tps/tprintk.[0-9]* | "
+		     "grep -q 'NMI backtrace for cpu'") == 0 || dropped > 0);
+	printf("# sysrq l: %ld records captured, %ld missed (counted)\n",
+	       records, dropped);
+	return 0;
+}
+
+static int test_printk_storm_counts_exact(void)
+{
+	long found, dropped, records;
+	pid_t pid;
+
+	/* Small buffers: the storm must overflow them, counted. */
+	pid = start_collector("tprintk", "/tmp/storm", "4k", "2");
+	CHECK(app_running("tprintk"));
+	CHECK(demo("printk", "S1", 500) == 0);
+	CHECK_EQ(stop_collector(pid), 0);
+	found = scan_run("/tmp/storm", "tprintk", "S1", "<6>");
+	dropped = run_dropped("/tmp/storm", "tprintk");
+	records = count_records("/tmp/storm", "tprintk");
+	CHECK(found >= 0 && dropped >= 0 && records >= found);
+	printf("# storm: %d lines, %ld captured, %ld dropped (counted)\n",
+	       ncpus * NCTX * 500, found, dropped);
+	CHECK(dropped > 0);
+	CHECK(found + dropped >= (long)ncpus * NCTX * 500);
+	return 0;
+}
+
+static int test_tprintk_twice_and_unload_while_collecting(void)
+{
+	pid_t pid;
+
+	/* A second load is refused and changes nothing. */
+	CHECK(system("insmod /lib/relayfs/tprintk.ko 2>/dev/null") != 0);
+	pid = start_collector("tprintk", "/tmp/unl", "64k", "8");
+	CHECK(app_running("tprintk"));
+	CHECK(kmsg("<5>before unload\n") == 0);
+	CHECK_EQ(system("rmmod tprintk"), 0);
+	/* The collector ends by itself, with what was written. */
+	CHECK_EQ(collect_wait(pid), 0);
+	CHECK(count_records("/tmp/unl", "tprintk") >= 1);
+	CHECK(system("cat /tmp/unl/tprintk.[0-9]* | "
+		     "grep -q '<5> before unload'") == 0);
+	CHECK_EQ(system("insmod /lib/relayfs/tprintk.ko"), 0);
+	pid = start_collector("tprintk", "/tmp/again", "64k", "8");
+	CHECK(app_running("tprintk"));
+	CHECK(kmsg("<5>after reload\n") == 0);
+	CHECK_EQ(stop_collector(pid), 0);
+	CHECK(system("cat /tmp/again/tprintk.[0-9]* | "
+		     "grep -q '<5> after reload'") == 0);
+	return 0;
+}
+
+static const struct ktap_case cases[] = {
+	{ "klog_every_context_merged", test_klog_every_context_merged },
+	{ "tprintk_marked_lines_exactly_once",
+	  test_tprintk_marked_lines_exactly_once },
+	{ "tprintk_level_and_text_filters",
+	  test_tprintk_level_and_text_filters },
+	{ "sysrq_nmi_backtraces", test_sysrq_nmi_backtraces },
+	{ "printk_storm_counts_exact", test_printk_storm_counts_exact },
+	{ "tprintk_twice_and_unload_while_collecting",
+	  test_tprintk_twice_and_unload_while_collecting },
+};
+
+int main(int argc, char **argv)
+{
+	ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	if (ncpus > MAXCPU)
+		ncpus = MAXCPU;
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]),
+			argc > 1 ? argv[1] : NULL);
+}
