@@ -60,6 +60,7 @@ void relayfs_buf_init_state(struct relayfs_buf *buf)
 	local_set(&buf->dropped_records, 0);
 	local_set(&buf->dropped_bytes, 0);
 	local_set(&buf->nested_records, 0);
+	local_set(&buf->full_records, 0);
 	local_set(&buf->refused_records, 0);
 	local_set(&buf->refused_bytes, 0);
 	local_set(&buf->overwritten_records, 0);

@@ -87,7 +87,7 @@ struct relayfs_buf {
 	/* Writer counters, exact, local to the CPU. */
 	local_t attempted_records, attempted_bytes;
 	local_t accepted_records, accepted_bytes;
-	local_t dropped_records, dropped_bytes, nested_records;
+	local_t dropped_records, dropped_bytes, nested_records, full_records;
 	local_t refused_records, refused_bytes;
 	local_t overwritten_records, overwritten_bytes;
 	local_t discarded_records;

@@ -57,6 +57,7 @@ void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st)
 	st->dropped_records = local_read(&buf->dropped_records);
 	st->dropped_bytes = local_read(&buf->dropped_bytes);
 	st->nested_records = local_read(&buf->nested_records);
+	st->full_records = local_read(&buf->full_records);
 	st->refused_records = local_read(&buf->refused_records);
 	st->refused_bytes = local_read(&buf->refused_bytes);
 	st->overwritten_records = local_read(&buf->overwritten_records);
@@ -82,6 +83,7 @@ static const struct {
 	RFS_FIELD(accepted_records), RFS_FIELD(accepted_bytes),
 	RFS_FIELD(dropped_records), RFS_FIELD(dropped_bytes),
 	RFS_FIELD(nested_records),
+	RFS_FIELD(full_records),
 	RFS_FIELD(refused_records), RFS_FIELD(refused_bytes),
 	RFS_FIELD(consumed_records), RFS_FIELD(consumed_bytes),
 	RFS_FIELD(overwritten_records), RFS_FIELD(overwritten_bytes),

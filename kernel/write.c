@@ -246,6 +246,8 @@ static notrace void rfs_drop(struct relayfs_buf *buf, size_t len, int why)
 	local_add(len, &buf->dropped_bytes);
 	if (why == -EDEADLK)
 		local_inc(&buf->nested_records);
+	else if (why == -ENOSPC)
+		local_inc(&buf->full_records);
 }
 NOKPROBE_SYMBOL(rfs_drop);
 

@@ -56,6 +56,26 @@ static double relay_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* mkdir -p @dir. */
+static int relay_mkdirs(const char *dir)
+{
+	char path[4096], *p;
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 static int relay_write_all(int fd, const void *p, size_t n)
 {
 	while (n) {
@@ -431,9 +451,10 @@ int relay_app_run(const struct relay_app_opts *o, struct relay_run **runp)
 	c.run->subbuf_size = s.subbuf_size;
 	c.run->n_subbufs = s.n_subbufs;
 	c.run->overwrite = s.overwrite;
-	if (o->out_fd < 0 && o->dir && mkdir(o->dir, 0755) && errno != EEXIST) {
-		err = -errno;
-		goto out;
+	if (o->out_fd < 0 && o->dir) {
+		err = relay_mkdirs(o->dir);
+		if (err)
+			goto out;
 	}
 	err = relay_open_cpus(&c, &s);
 	if (!err)

@@ -110,7 +110,8 @@ struct relay_run {
 struct relay_app_opts {
 	const char *app;		/* required */
 	const char *root;		/* NULL: RELAY_DEFAULT_ROOT */
-	const char *dir;		/* output directory; NULL: "." */
+	const char *dir;		/* output directory (made with its
+					 * parents); NULL: "." */
 	size_t subbuf_size, n_subbufs;	/* 0: the app's defaults */
 	enum relay_mode mode;
 	double duration;		/* seconds; 0: until *stop */

@@ -76,11 +76,14 @@ int relay_advise(const struct relay_run *run, size_t *subbuf_size,
 		 size_t *n_subbufs)
 {
 	uint64_t buf = (uint64_t)run->subbuf_size * run->n_subbufs;
-	uint64_t need = 0, factor = 1, lost;
+	uint64_t need = 0, factor = 1, lost, full = 0;
 	size_t size = run->subbuf_size, n = run->n_subbufs;
 	unsigned int i;
 
-	if (!relay_run_dropped(run) && !relay_run_overwritten(run))
+	/* Only a full buffer is cured by a bigger one. */
+	for (i = 0; i < run->ncpus; i++)
+		full += run->cpu[i].stats.full_records;
+	if (!full && !relay_run_overwritten(run))
 		return 0;
 	for (i = 0; i < run->ncpus; i++) {
 		lost = relay_worst_bytes(run, &run->cpu[i]);

@@ -114,7 +114,7 @@ static void summary(FILE *f, const struct relay_run *run)
 	struct relayfs_buf_stats t = { 0 };
 	uint64_t subbufs = 0, bytes = 0;
 	size_t size, n;
-	char a[32], b[32];
+	char a[32], b[32], span[96];
 	unsigned int i, k;
 
 	fprintf(f, "relay-collect: %s: %.2f s, %u CPUs, %zu x %s sub-buffers, "
@@ -153,12 +153,17 @@ static void summary(FILE *f, const struct relay_run *run)
 		for (k = 0; k < c->nlosses && k < 4; k++) {
 			const struct relay_loss *l = &c->loss[k];
 
+			/* No "after" for a loss before the first one. */
+			if (l->after)
+				snprintf(span, sizeof(span), "between %s and %s",
+					 ktime(l->after, a, sizeof(a)),
+					 ktime(l->before, b, sizeof(b)));
+			else
+				snprintf(span, sizeof(span), "before %s",
+					 ktime(l->before, b, sizeof(b)));
 			fprintf(f, "cpu%u: lost %llu records, %llu sub-buffers "
-				"between %s and %s\n", i,
-				(unsigned long long)l->records,
-				(unsigned long long)l->subbufs,
-				ktime(l->after, a, sizeof(a)),
-				ktime(l->before, b, sizeof(b)));
+				"%s\n", i, (unsigned long long)l->records,
+				(unsigned long long)l->subbufs, span);
 		}
 		if (c->nlosses > 4)
 			fprintf(f, "cpu%u: ... %llu loss spans in all\n", i,
@@ -168,6 +173,10 @@ static void summary(FILE *f, const struct relay_run *run)
 		fprintf(f, "data was lost: the buffers are too small for this "
 			"load; try -s %s -n %zu\n",
 			cli_size(size, a, sizeof(a)), n);
+	else if (t.dropped_records)
+		fprintf(f, "records were dropped without the buffer being "
+			"full (nested writers, or lost by the producer before "
+			"writing): bigger buffers would not help\n");
 }
 
 static int parse_count(const char *s, size_t *out)

@@ -105,7 +105,7 @@ static int add_losses(struct recs *r, const char *idx, unsigned int cpu)
 {
 	unsigned long long seq, off, recs, bytes, t0, t1, drops;
 	unsigned long long next = 0, last_drops = 0, last_close = 0;
-	char line[256], a[32], b[32], *text;
+	char line[256], a[32], b[32], span[80], *text;
 	size_t len;
 	FILE *f = fopen(idx, "r");
 
@@ -124,13 +124,19 @@ static int add_losses(struct recs *r, const char *idx, unsigned int cpu)
 				fclose(f);
 				return -ENOMEM;
 			}
+			/* Before the first sub-buffer: no start known. */
+			x.ns = last_close ? last_close : t0;
+			fmt_ts(x.ns, a, sizeof(a));
+			fmt_ts(t0, b, sizeof(b));
+			if (last_close)
+				snprintf(span, sizeof(span),
+					 "between %s and %s", a, b);
+			else
+				snprintf(span, sizeof(span), "before %s", b);
 			x.len = snprintf(text, 256, "%s cpu%u *** lost %llu "
-					 "records, %llu sub-buffers, between "
-					 "%s and %s ***\n",
-					 fmt_ts(last_close, a, sizeof(a)), cpu,
-					 drops - last_drops, seq - next,
-					 fmt_ts(last_close, a, sizeof(a)),
-					 fmt_ts(t0, b, sizeof(b)));
+					 "records, %llu sub-buffers, %s ***\n",
+					 a, cpu, drops - last_drops,
+					 seq - next, span);
 			x.text = text;
 			if (push(r, &x)) {
 				free(text);

@@ -25,6 +25,7 @@
 #include <linux/cpu.h>
 #include <asm/nmi.h>
 #include <asm/apic.h>
+#include "../include/relayfs_text.h"
 #include "klog.h"
 
 #define DEMO_FMT	"klog_demo: tag=%s ctx=%s cpu=%u seq=%u"
@@ -38,10 +39,10 @@ static unsigned int lines = 10;
 module_param(lines, uint, 0644);
 MODULE_PARM_DESC(lines, "messages per CPU and context for each go");
 static char sink[16] = "klog";
-module_param_string(sink, sink, sizeof(sink), 0644);
+rtext_param_string(sink, sink);
 MODULE_PARM_DESC(sink, "klog or printk");
 static char tag[32] = "demo";
-module_param_string(tag, tag, sizeof(tag), 0644);
+rtext_param_string(tag, tag);
 MODULE_PARM_DESC(tag, "marks this run's messages");
 
 struct demo_cpu {

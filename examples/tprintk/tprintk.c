@@ -44,29 +44,7 @@ static unsigned int level_max = 7;
 module_param(level_max, uint, 0644);
 MODULE_PARM_DESC(level_max, "keep messages of this level (0..7) or more urgent");
 static char match[64];
-
-/* "echo TEXT > .../match" stores TEXT without the newline. */
-static int match_set(const char *val, const struct kernel_param *kp)
-{
-	char buf[sizeof(match)];
-
-	if (strlen(val) >= sizeof(buf))
-		return -ENOSPC;
-	strscpy(buf, val, sizeof(buf));
-	strscpy(match, strim(buf), sizeof(match));
-	return 0;
-}
-
-static const struct kernel_param_ops match_ops = {
-	.set = match_set,
-	.get = param_get_string,
-};
-
-static struct kparam_string match_param = {
-	.maxlen = sizeof(match),
-	.string = match,
-};
-module_param_cb(match, &match_ops, &match_param, 0644);
+rtext_param_string(match, match);
 MODULE_PARM_DESC(match, "keep only messages containing this text");
 
 static DEFINE_PER_CPU(char [RTEXT_MAX], tprintk_buf);

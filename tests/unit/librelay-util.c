@@ -53,6 +53,7 @@ static int test_advise_covers_worst_span(void)
 	/* 8 KiB buffer; CPU 1 lost 1000 records of 64 bytes in one span. */
 	memset(cpus, 0, sizeof(cpus));
 	cpus[1].stats.dropped_records = 1500;
+	cpus[1].stats.full_records = 1500;
 	cpus[1].stats.dropped_bytes = 1500 * 64;
 	cpus[1].worst.records = 1000;
 	CHECK_EQ(relay_advise(&run, &size, &n), 1);
@@ -83,6 +84,7 @@ static int test_advise_at_least_doubles(void)
 
 	memset(cpus, 0, sizeof(cpus));
 	cpus[0].stats.dropped_records = 1;
+	cpus[0].stats.full_records = 1;
 	cpus[0].stats.dropped_bytes = 8;
 	cpus[0].worst.records = 1;
 	CHECK_EQ(relay_advise(&run, &size, &n), 1);
@@ -90,7 +92,22 @@ static int test_advise_at_least_doubles(void)
 	return 0;
 }
 
+static int test_advise_not_for_other_drops(void)
+{
+	size_t size = 1, n = 1;
+
+	/* Lost before relayfs (kprobe misses) or nested: no bigger buffer. */
+	memset(cpus, 0, sizeof(cpus));
+	cpus[0].stats.dropped_records = 7;
+	cpus[0].stats.nested_records = 2;
+	cpus[0].worst.records = 7;
+	CHECK_EQ(relay_advise(&run, &size, &n), 0);
+	CHECK_EQ(size, 1);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
+	{ "advise_not_for_other_drops", test_advise_not_for_other_drops },
 	{ "parse_size", test_parse_size },
 	{ "advise_nothing_lost", test_advise_nothing_lost },
 	{ "advise_covers_worst_span", test_advise_covers_worst_span },

@@ -361,7 +361,7 @@ static int test_ioctl_abi(void)
 	int fd;
 
 	CHECK_EQ(sizeof(info), 32);
-	CHECK_EQ(sizeof(st), 168);
+	CHECK_EQ(sizeof(st), 176);
 	CHECK_EQ(ctl("open subbuf=4096 n=2"), 0);
 	CHECK_EQ(ctl("write len=64 count=10 ctx=task"), 0);
 	fd = open_cpu(0, 0);

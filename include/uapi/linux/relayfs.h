@@ -37,8 +37,10 @@ struct relayfs_buf_info {
  *   accepted  = consumed + overwritten + unread
  *
  * dropped counts records lost because no sub-buffer was free
- * (no-overwrite mode) or writers nested too deep (of which
- * nested_records); refused counts records larger than a sub-buffer.
+ * (no-overwrite mode, of which full_records), writers nested too deep
+ * (of which nested_records), a writer interrupted a sub-buffer switch, or
+ * the client lost them before writing (relayfs_count_drops); refused
+ * counts records larger than a sub-buffer.
  */
 struct relayfs_buf_stats {
 	__u32 version;		/* RELAYFS_ABI_VERSION */
@@ -63,6 +65,8 @@ struct relayfs_buf_stats {
 	__aligned_u64 subbufs_consumed;
 	__aligned_u64 subbufs_overwritten;
 	__aligned_u64 max_backlog;	/* most sub-buffers ever waiting */
+	__aligned_u64 full_records;	/* part of dropped_records: no
+					 * sub-buffer was free */
 };
 
 /*
