@@ -65,8 +65,7 @@ struct relayfs_buf_stats {
 	__aligned_u64 subbufs_consumed;
 	__aligned_u64 subbufs_overwritten;
 	__aligned_u64 max_backlog;	/* most sub-buffers ever waiting */
-	__aligned_u64 full_records;	/* part of dropped_records: no
-					 * sub-buffer was free */
+	__aligned_u64 full_records;	/* of dropped: no sub-buffer free */
 };
 
 /*
