@@ -22,6 +22,35 @@
 
 #define RTEXT_MAX	1024	/* bytes per record, longer ones are cut */
 
+/*
+ * A string module parameter set from sysfs ("echo TEXT > ..."): stored
+ * without the surrounding whitespace and newline.
+ */
+static inline int rtext_param_set(const char *val,
+				  const struct kernel_param *kp)
+{
+	const struct kparam_string *kps = kp->str;
+	char buf[128];
+
+	if (strlen(val) >= min_t(size_t, sizeof(buf), kps->maxlen))
+		return -ENOSPC;
+	strscpy(buf, val, sizeof(buf));
+	strscpy(kps->string, strim(buf), kps->maxlen);
+	return 0;
+}
+
+static const struct kernel_param_ops rtext_param_ops = {
+	.set = rtext_param_set,
+	.get = param_get_string,
+};
+
+/* module_param_string(), but trimmed as rtext_param_set() does. */
+#define rtext_param_string(name, var)					\
+	static struct kparam_string __rtext_param_##name = {		\
+		.maxlen = sizeof(var), .string = var,			\
+	};								\
+	module_param_cb(name, &rtext_param_ops, &__rtext_param_##name, 0644)
+
 /* Write "[sec.usec] cpuN <tag> " at @buf; returns its length. */
 static inline size_t rtext_header(char *buf, u64 ns, unsigned int cpu,
 				  const char *tag)
@@ -56,34 +85,5 @@ static inline size_t rtext_finish(char *buf, size_t len)
 	buf[len++] = '\n';
 	return len;
 }
-
-/*
- * A string module parameter set from sysfs ("echo TEXT > ..."): stored
- * without the surrounding whitespace and newline.
- */
-static inline int rtext_param_set(const char *val,
-				  const struct kernel_param *kp)
-{
-	const struct kparam_string *kps = kp->str;
-	char buf[128];
-
-	if (strlen(val) >= min_t(size_t, sizeof(buf), kps->maxlen))
-		return -ENOSPC;
-	strscpy(buf, val, sizeof(buf));
-	strscpy(kps->string, strim(buf), kps->maxlen);
-	return 0;
-}
-
-static const struct kernel_param_ops rtext_param_ops = {
-	.set = rtext_param_set,
-	.get = param_get_string,
-};
-
-/* module_param_string(), but trimmed as rtext_param_set() does. */
-#define rtext_param_string(name, var)					\
-	static struct kparam_string __rtext_param_##name = {		\
-		.maxlen = sizeof(var), .string = var,			\
-	};								\
-	module_param_cb(name, &rtext_param_ops, &__rtext_param_##name, 0644)
 
 #endif /* RELAYFS_TEXT_H */
