@@ -4,6 +4,7 @@
 #   make check      the whole test suite (installs what it needs first)
 #   make vm-test KERNEL=<release> SUITES=a,b   one suite, one kernel
 #   make demo       the demo in a VM
+#   make bench      the write-path benchmark on both kernels (docs/benchmarks.md)
 #
 # KDIRS selects the kernels to build for (default: every
 # /lib/modules/*/build present).
@@ -38,7 +39,7 @@ TOOLS := $(BUILD)/bin/relay-collect $(BUILD)/bin/relay-merge
 # The VM has no libc: its copies of the tools are static.
 VM_TOOLS := $(BUILD)/user/vm/relay-collect $(BUILD)/user/vm/relay-merge
 
-.PHONY: all modules user lib tools check deps vm-test demo clean
+.PHONY: all modules user lib tools check deps vm-test demo bench clean
 
 all: modules lib tools user
 
@@ -103,6 +104,9 @@ vm-test: all
 
 demo:
 	scripts/demo.sh
+
+bench:
+	bench/run.sh
 
 clean:
 	rm -rf $(BUILD)

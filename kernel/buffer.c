@@ -222,6 +222,7 @@ struct relayfs_buf *relayfs_buf_alloc(struct relayfs_chan *chan,
 	buf->subbuf_order = ilog2(buf->subbuf_size);
 	buf->n_subbufs = chan->attr.n_subbufs;
 	buf->header_size = chan->attr.header_size;
+	buf->max_len = buf->subbuf_size - buf->header_size;
 	buf->overwrite = chan->attr.overwrite;
 	buf->flush_jiffies = max(1UL,
 			msecs_to_jiffies(chan->attr.flush_interval_ms));

@@ -45,4 +45,21 @@ static inline void relayfs_vm_flags_mod(struct vm_area_struct *vma,
 #define relayfs_splice_read	generic_file_splice_read
 #endif
 
+/*
+ * For the benchmark's ftrace back-end (bench/kmod), which includes
+ * <linux/ring_buffer.h> first: 6.3 dropped the event argument of
+ * ring_buffer_unlock_commit().
+ */
+#ifdef _LINUX_RING_BUFFER_H
+static inline int relayfs_rb_unlock_commit(struct trace_buffer *buffer,
+					   struct ring_buffer_event *event)
+{
+#ifdef RELAYFS_HAVE_RB_UNLOCK_COMMIT_1ARG
+	return ring_buffer_unlock_commit(buffer);
+#else
+	return ring_buffer_unlock_commit(buffer, event);
+#endif
+}
+#endif
+
 #endif /* RELAYFS_COMPAT_H */

@@ -78,6 +78,7 @@ struct relayfs_buf {
 	unsigned int subbuf_size;
 	unsigned int n_subbufs;
 	unsigned int header_size;
+	unsigned int max_len;		/* subbuf_size - header_size */
 	bool overwrite;
 	unsigned int cpu;
 	struct relayfs_chan *chan;	/* NULL once the channel closed */

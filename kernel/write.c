@@ -42,6 +42,16 @@
 
 #define RFS_OFF_OPENING		(RFS_OFF_CLOSED - 1)
 
+/*
+ * The kernel may be built to zero every automatic variable; a reservation
+ * on the write path is always filled before use, so skip that.
+ */
+#if __has_attribute(__uninitialized__)
+#define rfs_noinit	__attribute__((__uninitialized__))
+#else
+#define rfs_noinit
+#endif
+
 static notrace void rfs_subbuf_done(struct relayfs_buf *buf)
 {
 	local_inc(&buf->subbufs_produced);
@@ -119,8 +129,8 @@ static notrace void rfs_claim_unread(struct relayfs_buf *buf, u64 seq,
 NOKPROBE_SYMBOL(rfs_claim_unread);
 
 /*
- * Open the sub-buffer after the closed one @old points at.  0: opened (or
- * @old was stale: re-read); -ENOSPC: no free sub-buffer (no-overwrite);
+ * Open the sub-buffer after the closed one @old points at.  1: opened; 0:
+ * @old was stale (re-read); -ENOSPC: no free sub-buffer (no-overwrite);
  * -EBUSY: the slot still has an uncommitted reservation of a writer we
  * interrupted.
  */
@@ -186,7 +196,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 					      seq, chan->attr.private_data);
 		rfs_commit_add(buf, nidx, buf->header_size);
 	}
-	return 0;
+	return 1;
 }
 NOKPROBE_SYMBOL(rfs_open_next);
 
@@ -209,13 +219,15 @@ static notrace u64 rfs_switch_clock(unsigned long old, unsigned long *mine,
 NOKPROBE_SYMBOL(rfs_switch_clock);
 
 /*
- * The sub-buffer has no room for @len: close it and open the next one.
- * Returns 0 when the caller should retry the fast path, or the errno of
- * the drop.
+ * The sub-buffer has no room for @len: close it, open the next one and
+ * reserve there.  Returns 0 with the reserved tail in @reserved, or the
+ * errno of the drop.
  */
-static notrace int rfs_reserve_slow(struct relayfs_buf *buf, size_t len)
+static notrace int rfs_reserve_slow(struct relayfs_buf *buf, size_t len,
+				    unsigned long *reserved)
 {
 	unsigned long mine = RFS_OFF_OPENING;	/* never timed: returns first */
+	bool opened = false;
 	u64 now = 0;
 	int ret;
 
@@ -223,8 +235,20 @@ static notrace int rfs_reserve_slow(struct relayfs_buf *buf, size_t len)
 		unsigned long old = local_read(&buf->tail);
 		unsigned long off = rfs_tail_off(old);
 
-		if (off + len <= buf->subbuf_size)
+		if (off + len <= buf->subbuf_size) {
+			if (local_cmpxchg(&buf->tail, old, old + len) != old)
+				continue;
+			/*
+			 * A record now waits in the sub-buffer we opened:
+			 * have the irq_work arm the flush timer.  Queued
+			 * after the reservation, which it checks: it may run
+			 * at once.
+			 */
+			if (opened && !buf->overwrite)
+				irq_work_queue(&buf->work);
+			*reserved = old;
 			return 0;
+		}
 		if (off == RFS_OFF_OPENING)
 			return -EBUSY;
 		now = rfs_switch_clock(old, &mine, now);
@@ -234,8 +258,9 @@ static notrace int rfs_reserve_slow(struct relayfs_buf *buf, size_t len)
 			continue;
 		}
 		ret = rfs_open_next(buf, old, now);
-		if (ret)
+		if (ret < 0)
 			return ret;
+		opened |= ret;
 	}
 }
 NOKPROBE_SYMBOL(rfs_reserve_slow);
@@ -261,7 +286,7 @@ static __always_inline int rfs_reserve(struct relayfs_chan *chan, size_t len,
 
 	local_inc(&buf->attempted_records);
 	local_add(len, &buf->attempted_bytes);
-	if (unlikely(len - 1 >= buf->subbuf_size - buf->header_size)) {
+	if (unlikely(len - 1 >= buf->max_len)) {
 		local_inc(&buf->refused_records);
 		local_add(len, &buf->refused_bytes);
 		return -E2BIG;
@@ -282,9 +307,10 @@ static __always_inline int rfs_reserve(struct relayfs_chan *chan, size_t len,
 				break;
 			continue;
 		}
-		ret = rfs_reserve_slow(buf, len);
+		ret = rfs_reserve_slow(buf, len, &old);
 		if (ret)
 			goto drop;
+		break;
 	}
 	rsv->buf = buf;
 	rsv->tail = old;
@@ -306,9 +332,6 @@ static __always_inline void rfs_commit(struct relayfs_rsv *rsv)
 	local_inc(&buf->accepted_records);
 	local_add(rsv->len, &buf->accepted_bytes);
 	rfs_commit_add(buf, rsv->idx, RFS_REC_ONE + rsv->len);
-	/* First record of a sub-buffer: arm the flush timer (irq_work). */
-	if (rfs_tail_off(rsv->tail) == buf->header_size && !buf->overwrite)
-		irq_work_queue(&buf->work);
 	local_dec(&buf->nest);
 }
 
@@ -388,10 +411,10 @@ NOKPROBE_SYMBOL(relayfs_discard);
  *
  * Return: as relayfs_reserve().
  */
-notrace int __relayfs_write(struct relayfs_chan *chan, const void *data,
-			    size_t len)
+static __always_inline int rfs_write(struct relayfs_chan *chan,
+				     const void *data, size_t len)
 {
-	struct relayfs_rsv rsv;
+	struct relayfs_rsv rsv rfs_noinit;
 	int ret;
 
 	ret = rfs_reserve(chan, len, &rsv);
@@ -400,6 +423,12 @@ notrace int __relayfs_write(struct relayfs_chan *chan, const void *data,
 		rfs_commit(&rsv);
 	}
 	return ret;
+}
+
+notrace int __relayfs_write(struct relayfs_chan *chan, const void *data,
+			    size_t len)
+{
+	return rfs_write(chan, data, len);
 }
 EXPORT_SYMBOL_GPL(__relayfs_write);
 NOKPROBE_SYMBOL(__relayfs_write);
@@ -421,7 +450,7 @@ notrace int relayfs_write(struct relayfs_chan *chan, const void *data,
 	int ret;
 
 	preempt_disable_notrace();
-	ret = __relayfs_write(chan, data, len);
+	ret = rfs_write(chan, data, len);
 	preempt_enable_notrace();
 	return ret;
 }

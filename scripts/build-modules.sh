@@ -19,7 +19,7 @@ src=$out/src
 # tree must not leave a stale module behind.
 rm -rf "$src"
 mkdir -p "$src"
-for d in Kbuild kernel include tests/kmod examples; do
+for d in Kbuild kernel include tests/kmod examples bench; do
 	mkdir -p "$src/$(dirname "$d")"
 	cp -a "$top/$d" "$src/$(dirname "$d")/"
 done

@@ -12,6 +12,8 @@
 #   VM_MEM=1024        MiB of guest memory
 #   VM_APPEND=...      extra kernel command line
 #   VM_DIR=build/vm/<release>   where the initramfs and both logs are kept
+#   VM_SUITES_DIR=tests/vm/suites   where the suites come from (bench/vm)
+#   VM_QEMU_OPTS=...   extra qemu options (the benchmark's -icount)
 #
 # Output: one line per failure or skip, then "P F S" as the last line.
 # The console log and the result log stay in VM_DIR for debugging.
@@ -34,7 +36,7 @@ mkdir -p "$stage/bin" "$stage/proc" "$stage/sys" "$stage/dev" "$stage/tmp" \
 cp /bin/busybox "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 cp "$top/tests/vm/init" "$stage/init"
-cp "$top"/tests/vm/suites/* "$stage/suites/"
+cp "${VM_SUITES_DIR:-$top/tests/vm/suites}"/* "$stage/suites/"
 cp "$top"/tests/vm/lib.sh "$stage/lib/relayfs/lib.sh"
 cp "$mods"/*.ko "$stage/lib/relayfs/"
 if [ -d "$top/build/user/vm" ]; then
@@ -87,7 +89,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 	-machine pc -accel tcg -cpu qemu64 \
 	-smp "${VM_SMP:-2}" -m "${VM_MEM:-1024}" \
 	-kernel "$kernel" -initrd "$vmdir/initramfs.cpio.gz" \
-	-append "$cmdline" \
+	-append "$cmdline" ${VM_QEMU_OPTS:-} \
 	-serial "file:$vmdir/console.log" \
 	-serial "file:$vmdir/results.log" </dev/null
 qrc=$?

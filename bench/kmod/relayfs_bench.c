@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Write-path benchmark: relayfs beside the kernel's relay and the ftrace
+ * ring buffer, through one harness.  Runs at load and prints one line per
+ * case to the kernel log:
+ *
+ *   relayfs-bench: mode=M cpus=C backend=B size=S ns=N written=W err=E
+ *
+ * written=1 if every timed write wrote its record (drop mode: 0, as it
+ * should; otherwise 0 means the back-end refuses that size).
+ *
+ * N is the median over batches of (batch time / records) minus the same
+ * for an empty call, in local_clock() nanoseconds: under qemu -icount
+ * shift=0 one guest instruction is one nanosecond, so N counts
+ * instructions.  With cpus > 1 every online CPU runs the case at once
+ * and N is their mean.
+ *
+ * Back-ends are called through noinline wrappers with a run-time length,
+ * in the same mode (overwrite: a flight recorder), as the SPEC asks:
+ *   relayfs_write, relayfs_reserve (reserve+copy+commit), relayfs_hdr
+ *   (relayfs_write of the timestamp + length header ftrace events carry,
+ *   plus the payload), relay_write and __relay_write (the kernel's relay,
+ *   header inlines, buffers on debugfs), rb_write (ring_buffer_write) and
+ *   rb_reserve (ring_buffer_lock_reserve + copy + unlock_commit).
+ * Modes:
+ *   nofill	buffers large enough that no sub-buffer switch happens in
+ *		the timed loops (the ring buffer still changes page every
+ *		4 KiB: that is its design)
+ *   switch	4 KiB sub-buffers (ring buffer: 4 pages): switches included
+ *   drop	no-overwrite buffers filled first: every write drops
+ *
+ *   insmod relayfs_bench.ko [modes=nofill,switch,drop] [sizes=8,64]
+ *	[backends=relayfs_write,rb_write] [count=2000] [batches=11]
+ *	[cpus=one|all|both]
+ */
+#include <linux/module.h>
+#include <linux/kthread.h>
+#include <linux/cpu.h>
+#include <linux/sched/clock.h>
+#include <linux/relay.h>
+#include <linux/debugfs.h>
+#include <linux/ring_buffer.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/delay.h>
+#include <relayfs/relayfs.h>
+#include "../../kernel/compat.h"
+
+#define BENCH_MAX_SIZE	4096
+#define BENCH_MAX_BATCHES 31
+
+static char *modes = "nofill,switch,drop";
+module_param(modes, charp, 0444);
+static char *sizes = "8,16,32,64,128,256,1024,4096";
+module_param(sizes, charp, 0444);
+static char *backends = "relayfs_write,relayfs_reserve,relayfs_hdr,relay_write,__relay_write,rb_write,rb_reserve";
+module_param(backends, charp, 0444);
+static unsigned int count = 2000;
+module_param(count, uint, 0444);
+static unsigned int batches = 11;
+module_param(batches, uint, 0444);
+static char *cpus = "both";
+module_param(cpus, charp, 0444);
+
+enum bench_mode { MODE_NOFILL, MODE_SWITCH, MODE_DROP };
+
+static u8 payload[BENCH_MAX_SIZE + 16];
+static struct relayfs_chan *rfs;
+static struct rchan *rly;
+static struct trace_buffer *rb;
+static struct dentry *rly_dir;
+static bool rly_overwrite;
+
+/* ---- the back-ends, each behind a noinline wrapper ---- */
+
+static noinline bool b_empty(size_t len)
+{
+	barrier();
+	return true;
+}
+
+static noinline bool b_relayfs_write(size_t len)
+{
+	return !relayfs_write(rfs, payload, len);
+}
+
+static noinline bool b_relayfs_reserve(size_t len)
+{
+	struct relayfs_rsv rsv;
+
+	if (relayfs_reserve(rfs, len, &rsv))
+		return false;
+	memcpy(rsv.data, payload, len);
+	relayfs_commit(&rsv);
+	return true;
+}
+
+/* What an ftrace event carries besides its payload. */
+struct bench_hdr {
+	u64 ts;
+	u32 len;
+} __packed;
+
+static noinline bool b_relayfs_hdr(size_t len)
+{
+	struct relayfs_rsv rsv;
+	struct bench_hdr *h;
+
+	if (relayfs_reserve(rfs, sizeof(*h) + len, &rsv))
+		return false;
+	h = rsv.data;
+	h->ts = local_clock();
+	h->len = len;
+	memcpy(h + 1, payload, len);
+	relayfs_commit(&rsv);
+	return true;
+}
+
+/* relay says nothing; a record longer than a sub-buffer is dropped. */
+static noinline bool b_relay_write(size_t len)
+{
+	relay_write(rly, payload, len);
+	return len <= rly->subbuf_size;
+}
+
+static noinline bool b___relay_write(size_t len)
+{
+	preempt_disable();
+	__relay_write(rly, payload, len);
+	preempt_enable();
+	return len <= rly->subbuf_size;
+}
+
+static noinline bool b_rb_write(size_t len)
+{
+	return !ring_buffer_write(rb, len, payload);
+}
+
+static noinline bool b_rb_reserve(size_t len)
+{
+	struct ring_buffer_event *ev = ring_buffer_lock_reserve(rb, len);
+
+	if (!ev)
+		return false;
+	memcpy(ring_buffer_event_data(ev), payload, len);
+	relayfs_rb_unlock_commit(rb, ev);
+	return true;
+}
+
+enum bench_kind { K_RELAYFS, K_RELAY, K_RB };
+
+static const struct bench_backend {
+	const char *name;
+	enum bench_kind kind;
+	bool (*write)(size_t len);	/* false: not written */
+	size_t extra;		/* bytes it adds to each record */
+} bench_backends[] = {
+	{ "relayfs_write", K_RELAYFS, b_relayfs_write, 0 },
+	{ "relayfs_reserve", K_RELAYFS, b_relayfs_reserve, 0 },
+	{ "relayfs_hdr", K_RELAYFS, b_relayfs_hdr, sizeof(struct bench_hdr) },
+	{ "relay_write", K_RELAY, b_relay_write, 0 },
+	{ "__relay_write", K_RELAY, b___relay_write, 0 },
+	{ "rb_write", K_RB, b_rb_write, 0 },
+	{ "rb_reserve", K_RB, b_rb_reserve, 0 },
+};
+
+/* ---- the kernel's relay: debugfs files, overwrite or not ---- */
+
+static struct dentry *rly_create(const char *name, struct dentry *parent,
+				 umode_t mode, struct rchan_buf *buf,
+				 int *is_global)
+{
+	return debugfs_create_file(name, mode, parent, buf,
+				   &relay_file_operations);
+}
+
+static int rly_remove(struct dentry *dentry)
+{
+	debugfs_remove(dentry);
+	return 0;
+}
+
+static int rly_subbuf_start(struct rchan_buf *buf, void *subbuf,
+			    void *prev, size_t prev_padding)
+{
+	return rly_overwrite || !relay_buf_full(buf);
+}
+
+static const struct rchan_callbacks rly_cb = {
+	.subbuf_start = rly_subbuf_start,
+	.create_buf_file = rly_create,
+	.remove_buf_file = rly_remove,
+};
+
+/* ---- one case ---- */
+
+struct bench_case {
+	const struct bench_backend *be;
+	size_t len;
+	unsigned int n;			/* records per batch */
+	atomic_t ready;
+	struct completion go;
+	atomic_t done;
+	struct completion all_done;
+	atomic_t failed;		/* writes that did not write */
+	u64 result[NR_CPUS];		/* per CPU, ns * 1000 */
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median over batches of ns * 1000 per call of @fn; failures counted. */
+static u64 bench_time(bool (*fn)(size_t), size_t len, unsigned int n,
+		      atomic_t *failed)
+{
+	u64 t[BENCH_MAX_BATCHES];
+	unsigned int b, i, bad = 0;
+
+	for (b = 0; b < batches; b++) {
+		u64 t0 = local_clock();
+
+		for (i = 0; i < n; i++)
+			bad += !fn(len);
+		t[b] = div_u64((local_clock() - t0) * 1000, n);
+		cond_resched();
+	}
+	atomic_add(bad, failed);
+	sort(t, batches, sizeof(t[0]), cmp_u64, NULL);
+	return t[batches / 2];
+}
+
+static int bench_thread(void *arg)
+{
+	struct bench_case *c = arg;
+	unsigned int cpu = raw_smp_processor_id();	/* bound to it */
+	u64 cost, empty;
+
+	atomic_inc(&c->ready);
+	wait_for_completion(&c->go);
+	/* Warm up: the first sub-buffer is opened here, not timed. */
+	c->be->write(c->len);
+	cost = bench_time(c->be->write, c->len, c->n, &c->failed);
+	empty = bench_time(b_empty, c->len, c->n, &c->failed);
+	c->result[cpu] = cost > empty ? cost - empty : 0;
+	if (atomic_dec_and_test(&c->done))
+		complete(&c->all_done);
+	return 0;
+}
+
+/* Records per timed batch: at most 256 KiB of them. */
+static unsigned int bench_batch(size_t rec_bytes)
+{
+	return min_t(unsigned int, count,
+		     max_t(unsigned int, (256 * 1024) / rec_bytes, 16));
+}
+
+/* Geometry for @mode: sub-buffer size and count, overwrite or not. */
+static void bench_geometry(enum bench_mode mode, size_t rec_bytes,
+			   size_t *subbuf, size_t *n, bool *overwrite)
+{
+	/* nofill: every batch of the case (and the warm-up) fits. */
+	size_t need = rec_bytes * bench_batch(rec_bytes) * (batches + 2);
+
+	*overwrite = mode != MODE_DROP;
+	*n = mode == MODE_NOFILL ? 2 : 4;
+	*subbuf = mode == MODE_NOFILL ? roundup_pow_of_two(need) : 4096;
+}
+
+static int bench_setup(const struct bench_backend *be, enum bench_mode mode,
+		       size_t len)
+{
+	size_t subbuf, n;
+	bool ow;
+
+	bench_geometry(mode, len + be->extra + 16, &subbuf, &n, &ow);
+	switch (be->kind) {
+	case K_RELAYFS:
+		rfs = relayfs_open("bench", NULL, subbuf, n, ow, NULL);
+		return PTR_ERR_OR_ZERO(rfs);
+	case K_RELAY:
+		rly_overwrite = ow;
+		rly = relay_open("bench", rly_dir, subbuf, n, &rly_cb, NULL);
+		return rly ? 0 : -ENOMEM;
+	case K_RB:
+		rb = ring_buffer_alloc(subbuf * n, ow ? RB_FL_OVERWRITE : 0);
+		return rb ? 0 : -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+static void bench_teardown(const struct bench_backend *be)
+{
+	switch (be->kind) {
+	case K_RELAYFS:
+		relayfs_close(rfs);
+		break;
+	case K_RELAY:
+		relay_close(rly);
+		break;
+	case K_RB:
+		ring_buffer_free(rb);
+		break;
+	}
+}
+
+/* Drop mode: fill every CPU's buffer before timing. */
+static void bench_fill(void *info)
+{
+	const struct bench_backend *be = info;
+	unsigned int i;
+
+	for (i = 0; i < 64 * 1024; i++)
+		if (!be->write(64))
+			break;		/* full */
+}
+
+static int bench_run(const struct bench_backend *be, enum bench_mode mode,
+		     size_t len, bool all, u64 *ns_x1000, bool *written)
+{
+	struct bench_case *c;
+	unsigned int cpu, ncpu = 0;
+	u64 sum = 0;
+	int err;
+
+	c = kvzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	atomic_set(&c->failed, 0);
+	c->be = be;
+	c->len = len;
+	c->n = bench_batch(len + be->extra + 16);
+	init_completion(&c->go);
+	init_completion(&c->all_done);
+	err = bench_setup(be, mode, len);
+	if (err)
+		goto out;
+	if (mode == MODE_DROP)
+		on_each_cpu(bench_fill, (void *)be, 1);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct task_struct *t;
+
+		if (!all && ncpu)
+			break;
+		t = kthread_create_on_cpu(bench_thread, c, cpu, "rfsbench/%u");
+		if (IS_ERR(t)) {
+			err = PTR_ERR(t);
+			break;
+		}
+		atomic_inc(&c->done);
+		wake_up_process(t);
+		ncpu++;
+	}
+	cpus_read_unlock();
+	if (ncpu) {
+		while (atomic_read(&c->ready) < ncpu)
+			usleep_range(100, 200);
+		complete_all(&c->go);
+		wait_for_completion(&c->all_done);
+	}
+	for_each_online_cpu(cpu)
+		sum += c->result[cpu];
+	*ns_x1000 = ncpu ? div_u64(sum, ncpu) : 0;
+	*written = !atomic_read(&c->failed);
+	bench_teardown(be);
+out:
+	kvfree(c);
+	return err;
+}
+
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static void bench_all(void)
+{
+	static const char *const mode_names[] = { "nofill", "switch", "drop" };
+	unsigned int m, b, pass;
+	unsigned long len;
+	char *list, *tok, *p;
+	bool written;
+	u64 ns;
+
+	for (m = 0; m < ARRAY_SIZE(mode_names); m++) {
+		if (!listed(modes, mode_names[m]))
+			continue;
+		for (pass = 0; pass < 2; pass++) {
+			bool all = pass;
+
+			if ((all && !strcmp(cpus, "one")) ||
+			    (!all && !strcmp(cpus, "all")))
+				continue;
+			for (b = 0; b < ARRAY_SIZE(bench_backends); b++) {
+				const struct bench_backend *be =
+					&bench_backends[b];
+
+				if (!listed(backends, be->name))
+					continue;
+				list = kstrdup(sizes, GFP_KERNEL);
+				for (p = list; p && (tok = strsep(&p, ","));) {
+					int err;
+
+					if (kstrtoul(tok, 0, &len) || !len ||
+					    len > BENCH_MAX_SIZE)
+						continue;
+					err = bench_run(be, m, len, all, &ns,
+							&written);
+					pr_info("relayfs-bench: mode=%s cpus=%u backend=%s size=%lu ns=%llu.%03llu written=%d err=%d\n",
+						mode_names[m],
+						all ? num_online_cpus() : 1,
+						be->name, len, div_u64(ns, 1000),
+						ns % 1000, written, err);
+				}
+				kfree(list);
+			}
+		}
+	}
+}
+
+static int __init bench_init(void)
+{
+	unsigned int i;
+
+	if (!batches || batches > BENCH_MAX_BATCHES || !count)
+		return -EINVAL;
+	for (i = 0; i < sizeof(payload); i++)
+		payload[i] = i;
+	rly_dir = debugfs_create_dir("relayfs_bench", NULL);
+	bench_all();
+	debugfs_remove(rly_dir);
+	pr_info("relayfs-bench: done\n");
+	return 0;
+}
+
+static void __exit bench_exit(void)
+{
+}
+
+module_init(bench_init);
+module_exit(bench_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("relayfs write-path benchmark beside relay and the ftrace ring buffer");

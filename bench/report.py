@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Tables, CSV, JSON and plots from the benchmark's logs (bench/run.sh).
+
+    bench/report.py OUTDIR LOG...
+
+Each LOG starts with "# kernel=K clock=icount|wall vcpus=N" and has one
+"# bench mode=M cpus=C backend=B size=S ns=N written=W err=E" line per
+case.  Prints one table per kernel, mode and CPU count: cost per record
+(guest instructions under icount, emulated ns otherwise) and its ratio to
+relay_write and to ring_buffer_write of the same size, with the SPEC's
+goals checked; writes OUTDIR/results.csv, results.json and one PNG per
+kernel (cost against record size, one line per back-end, no-fill mode,
+one CPU).
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+LINE = re.compile(r"# bench mode=(\S+) cpus=(\d+) backend=(\S+) size=(\d+) "
+                  r"ns=([\d.]+) written=(\d) err=(-?\d+)")
+ORDER = ["relayfs_write", "relayfs_reserve", "relayfs_hdr", "relay_write",
+         "__relay_write", "rb_write", "rb_reserve"]
+
+
+def load(paths):
+    rows = []
+    for path in paths:
+        meta = {}
+        with open(path) as f:
+            for line in f:
+                if line.startswith("# kernel="):
+                    meta = dict(kv.split("=") for kv in line[2:].split())
+                    continue
+                m = LINE.match(line)
+                if not m:
+                    continue
+                mode, cpus, be, size, ns, written, err = m.groups()
+                rows.append({
+                    "kernel": meta["kernel"], "clock": meta["clock"],
+                    "mode": mode, "cpus": int(cpus), "backend": be,
+                    "size": int(size), "cost": float(ns),
+                    "written": written == "1", "err": int(err)})
+    return rows
+
+
+def fmt_ratio(a, b):
+    return "%.2f" % (a / b) if b else "-"
+
+
+def tables(rows):
+    goals = []
+    keys = sorted({(r["kernel"], r["clock"], r["mode"], r["cpus"])
+                   for r in rows}, key=lambda k: (k[0], k[2], k[3]))
+    for kernel, clock, mode, cpus in keys:
+        sel = [r for r in rows if (r["kernel"], r["clock"], r["mode"],
+                                   r["cpus"]) == (kernel, clock, mode, cpus)]
+        unit = "instructions" if clock == "icount" else "emulated ns"
+        print("\n%s, mode %s, %d CPU(s): cost per record in %s (%s)"
+              % (kernel, mode, cpus, unit,
+                 "qemu -icount shift=0" if clock == "icount"
+                 else "no icount: wall time under emulation"))
+        print("%-16s %6s %10s %14s %14s" % ("back-end", "size", "cost",
+                                             "/relay_write", "/rb_write"))
+        by = {(r["backend"], r["size"]): r for r in sel}
+        for be in ORDER:
+            for size in sorted({r["size"] for r in sel}):
+                r = by.get((be, size))
+                if not r:
+                    continue
+                rel = by.get(("relay_write", size))
+                rb = by.get(("rb_write", size))
+                note = ""
+                if not r["written"] and mode != "drop":
+                    note = "  (refused: too big)"
+                print("%-16s %6d %10.1f %14s %14s%s" % (
+                    be, size, r["cost"],
+                    fmt_ratio(r["cost"], rel["cost"]) if rel else "-",
+                    fmt_ratio(r["cost"], rb["cost"])
+                    if rb and rb["written"] else "-", note))
+        if mode != "nofill":
+            continue
+        # The SPEC section 7 goals, on this table.
+        for size in sorted({r["size"] for r in sel}):
+            w, rel = by.get(("relayfs_write", size)), by.get(("relay_write", size))
+            hdr, rb = by.get(("relayfs_hdr", size)), by.get(("rb_write", size))
+            if w and rel and size <= 64:
+                goals.append((kernel, cpus, size, "relayfs_write <= relay_write + 20",
+                              w["cost"] - rel["cost"] <= 20,
+                              "%+.1f" % (w["cost"] - rel["cost"])))
+            if w and rel and size >= 1024:
+                goals.append((kernel, cpus, size, "relayfs_write within 5% of relay_write",
+                              w["cost"] <= 1.05 * rel["cost"],
+                              "%.3fx" % (w["cost"] / rel["cost"])))
+            if hdr and rb and rb["written"] and hdr["written"]:
+                goals.append((kernel, cpus, size, "relayfs_write+hdr <= 0.5 x ring_buffer_write",
+                              hdr["cost"] <= 0.5 * rb["cost"],
+                              "%.2fx" % (hdr["cost"] / rb["cost"])))
+    print("\nSPEC section 7 goals (mode nofill):")
+    for kernel, cpus, size, goal, ok, value in goals:
+        print("  %-4s %-22s cpus=%d size=%-5d %-46s %s" % (
+            "met" if ok else "MISS", kernel, cpus, size, goal, value))
+    return goals
+
+
+def plot(rows, outdir):
+    for kernel in sorted({r["kernel"] for r in rows}):
+        sel = [r for r in rows if r["kernel"] == kernel and
+               r["mode"] == "nofill" and r["cpus"] == 1 and r["written"]]
+        if not sel:
+            continue
+        clock = sel[0]["clock"]
+        data = os.path.join(outdir, "plot-%s.dat" % kernel)
+        names = [be for be in ORDER if any(r["backend"] == be for r in sel)]
+        with open(data, "w") as f:
+            for be in names:
+                f.write("# %s\n" % be)
+                for r in sorted((r for r in sel if r["backend"] == be),
+                                key=lambda r: r["size"]):
+                    f.write("%d %.1f\n" % (r["size"], r["cost"]))
+                f.write("\n\n")
+        png = os.path.join(outdir, "bench-%s.png" % kernel)
+        script = ("set terminal png size 900,600; set output '%s';"
+                  "set logscale xy 2; set key left top;"
+                  "set xlabel 'record size (bytes)';"
+                  "set ylabel 'cost per record (%s)';"
+                  "set title 'write cost, %s, one CPU, buffers never fill';"
+                  % (png, "guest instructions" if clock == "icount"
+                     else "emulated ns", kernel))
+        script += "plot " + ", ".join(
+            "'%s' index %d with linespoints title '%s'" % (data, i, be)
+            for i, be in enumerate(names))
+        subprocess.run(["gnuplot", "-e", script], check=True)
+        print("plot: %s" % png)
+
+
+def main():
+    outdir, paths = sys.argv[1], sys.argv[2:]
+    rows = load(paths)
+    if not rows:
+        sys.exit("report: no results in %s" % " ".join(paths))
+    with open(os.path.join(outdir, "results.csv"), "w") as f:
+        f.write("kernel,clock,mode,cpus,backend,size,cost,written,err\n")
+        for r in rows:
+            f.write("%(kernel)s,%(clock)s,%(mode)s,%(cpus)d,%(backend)s,"
+                    "%(size)d,%(cost).3f,%(written)d,%(err)d\n" % r)
+    goals = tables(rows)
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump({"results": rows, "goals": [
+            {"kernel": k, "cpus": c, "size": s, "goal": g, "met": ok,
+             "value": v} for k, c, s, g, ok, v in goals]}, f, indent=1)
+    plot(rows, outdir)
+
+
+if __name__ == "__main__":
+    main()

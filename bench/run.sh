@@ -1,0 +1,46 @@
+#!/bin/sh
+# make bench: the write-path benchmark on both kernels, in qemu, beside
+# relay and the ftrace ring buffer; then tables, CSV, JSON and plots
+# (bench/report.py) in build/bench/.  See docs/benchmarks.md.
+#
+#   BENCH_ARGS="count=500 batches=5"   fewer records (module parameters)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+scripts/install-deps.sh
+command -v gnuplot >/dev/null || apt-get install -y -q gnuplot-nox >/dev/null
+make -s all
+out=build/bench
+rm -rf "$out"
+mkdir -p "$out"
+k612=$(basename "$(dirname "$(ls -d /lib/modules/6.12*/build | head -n 1)")")
+k61=$(basename "$(dirname "$(ls -d /lib/modules/6.1.*/build | head -n 1)")")
+args=""
+for a in ${BENCH_ARGS:-}; do args="$args relayfs_bench.$a"; done
+
+# run NAME KERNEL SMP CLOCK CPUS: one boot, its lines kept as NAME.log
+run() {
+	icount=""
+	[ "$4" = icount ] && icount="-icount shift=0"
+	echo "bench: $2, $3 vCPU(s), $4, cpus=$5"
+	VM_DIR="$top/$out/vm-$1" VM_SUITES_DIR="$top/bench/vm" VM_SMP=$3 \
+	VM_TIMEOUT=1500 VM_QEMU_OPTS="$icount" \
+	VM_APPEND="mitigations=off relayfs_bench.cpus=$5 $args" \
+		tests/vm/run.sh "$2" bench >"$out/$1.run" 2>&1 ||
+		{ tail -n 20 "$out/$1.run"; exit 1; }
+	{
+		echo "# kernel=$2 clock=$4 vcpus=$3"
+		grep '^# bench mode=' "$out/vm-$1/results.log"
+	} >"$out/$1.log"
+}
+
+start=$(date +%s)
+# 6.12 boots under -icount with 2 vCPUs: every case counts instructions.
+run k612 "$k612" 2 icount both
+# qemu 7.2 boots 6.1 under -icount only with 1 vCPU; its all-CPU cases
+# run without icount, in emulated wall time.
+run k61-one "$k61" 1 icount one
+run k61-all "$k61" 2 wall all
+echo "bench: $(($(date +%s) - start)) s in qemu"
+python3 bench/report.py "$out" "$out"/k612.log "$out"/k61-one.log \
+	"$out"/k61-all.log
