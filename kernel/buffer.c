@@ -43,6 +43,7 @@ void relayfs_buf_init_state(struct relayfs_buf *buf)
 
 		local_set(&buf->commit[i], 0);
 		m->commit_base = -(unsigned long)(buf->subbuf_size + 1);
+		m->done_at = 0;		/* complete: commit 0 == base + size + 1 */
 		local_set(&m->void_bytes, 0);
 		m->void_base = 0;
 		m->seq = U64_MAX;	/* the first sub-buffer gets seq 0 */

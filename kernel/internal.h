@@ -58,6 +58,7 @@ struct relayfs_meta {
 	unsigned long void_base;
 	local_t void_bytes;	/* cumulative bytes voided by discard */
 	u32 padding;		/* bytes of padding at the end */
+	u32 done_at;		/* (u32)commit when complete: base + size + 1 */
 };
 
 /* What one lap of a sub-buffer holds. */

@@ -69,7 +69,7 @@ static notrace void rfs_commit_add(struct relayfs_buf *buf, unsigned int idx,
 	 */
 	smp_wmb();
 	v = local_add_return(val, &buf->commit[idx]);
-	if ((u32)(v - buf->meta[idx].commit_base) == buf->subbuf_size + 1)
+	if ((u32)v == buf->meta[idx].done_at)
 		rfs_subbuf_done(buf);
 }
 NOKPROBE_SYMBOL(rfs_commit_add);
@@ -177,6 +177,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	if (buf->overwrite)
 		rfs_claim_unread(buf, seq, nidx, commit);
 	m->commit_base = commit;
+	m->done_at = (u32)(commit + buf->subbuf_size + 1);
 	m->void_base = local_read(&m->void_bytes);
 	m->padding = 0;
 	m->t_open = now;
@@ -218,13 +219,18 @@ static notrace u64 rfs_switch_clock(unsigned long old, unsigned long *mine,
 }
 NOKPROBE_SYMBOL(rfs_switch_clock);
 
+/* What the slow path returns: in two registers, nothing on the stack. */
+struct rfs_slow {
+	unsigned long tail;	/* the reserved tail */
+	long err;		/* or the errno of the drop */
+};
+
 /*
  * The sub-buffer has no room for @len: close it, open the next one and
- * reserve there.  Returns 0 with the reserved tail in @reserved, or the
- * errno of the drop.
+ * reserve there.
  */
-static notrace int rfs_reserve_slow(struct relayfs_buf *buf, size_t len,
-				    unsigned long *reserved)
+static notrace noinline struct rfs_slow rfs_reserve_slow(struct relayfs_buf *buf,
+							 size_t len)
 {
 	unsigned long mine = RFS_OFF_OPENING;	/* never timed: returns first */
 	bool opened = false;
@@ -246,11 +252,10 @@ static notrace int rfs_reserve_slow(struct relayfs_buf *buf, size_t len,
 			 */
 			if (opened && !buf->overwrite)
 				irq_work_queue(&buf->work);
-			*reserved = old;
-			return 0;
+			return (struct rfs_slow){ .tail = old };
 		}
 		if (off == RFS_OFF_OPENING)
-			return -EBUSY;
+			return (struct rfs_slow){ .err = -EBUSY };
 		now = rfs_switch_clock(old, &mine, now);
 		if (off != RFS_OFF_CLOSED) {
 			if (rfs_close(buf, old, now))
@@ -259,7 +264,7 @@ static notrace int rfs_reserve_slow(struct relayfs_buf *buf, size_t len,
 		}
 		ret = rfs_open_next(buf, old, now);
 		if (ret < 0)
-			return ret;
+			return (struct rfs_slow){ .err = ret };
 		opened |= ret;
 	}
 }
@@ -281,6 +286,7 @@ static __always_inline int rfs_reserve(struct relayfs_chan *chan, size_t len,
 				       struct relayfs_rsv *rsv)
 {
 	struct relayfs_buf *buf = *this_cpu_ptr(chan->bufs);
+	struct rfs_slow slow;
 	unsigned long old;
 	int ret;
 
@@ -307,9 +313,11 @@ static __always_inline int rfs_reserve(struct relayfs_chan *chan, size_t len,
 				break;
 			continue;
 		}
-		ret = rfs_reserve_slow(buf, len, &old);
+		slow = rfs_reserve_slow(buf, len);
+		ret = slow.err;
 		if (ret)
 			goto drop;
+		old = slow.tail;
 		break;
 	}
 	rsv->buf = buf;
