@@ -70,6 +70,7 @@ void relayfs_buf_init_state(struct relayfs_buf *buf)
 	local_set(&buf->subbufs_produced, 0);
 	local_set(&buf->subbufs_overwritten, 0);
 	local_set(&buf->want_full_cb, 0);
+	buf->full_reported = false;
 	atomic64_set(&buf->consumed, 0);
 	buf->reading = false;
 	buf->read_sb_valid = false;

@@ -50,6 +50,9 @@ bool relayfs_buf_consume(struct relayfs_buf *buf, u64 seq,
 	 */
 	if (atomic64_cmpxchg(&buf->consumed, seq, seq + 1) != seq)
 		return false;
+	/* A slot is free: the next time it is full is news again. */
+	if (READ_ONCE(buf->full_reported))
+		WRITE_ONCE(buf->full_reported, false);
 	buf->consumed_records += lap->records;
 	buf->consumed_bytes += lap->bytes;
 	buf->subbufs_consumed++;

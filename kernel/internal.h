@@ -95,6 +95,7 @@ struct relayfs_buf {
 	local_t discarded_records;
 	local_t subbufs_produced, subbufs_overwritten;
 	local_t want_full_cb;
+	bool full_reported;		/* until the reader frees a slot */
 
 	/*
 	 * Sequence number of the next sub-buffer to consume.  Advanced by

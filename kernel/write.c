@@ -104,6 +104,24 @@ static notrace bool rfs_close(struct relayfs_buf *buf, unsigned long old,
 }
 NOKPROBE_SYMBOL(rfs_close);
 
+/*
+ * The clock for a switch step on @old, read after the tail was: a nested
+ * writer that switches in between moves the tail, so the step's cmpxchg
+ * fails and it is retried with a fresh reading; timestamps thus never go
+ * backwards in a buffer.  A reading stays good while the tail is still
+ * the value our own last step left (@mine), so a whole switch (close,
+ * then open) normally reads the clock once.
+ */
+static notrace u64 rfs_switch_clock(unsigned long old, unsigned long *mine,
+				    u64 now)
+{
+	if (old == *mine)
+		return now;
+	*mine = old;
+	return local_clock();
+}
+NOKPROBE_SYMBOL(rfs_switch_clock);
+
 /* Overwrite mode: take the unread lap of the next slot from the reader. */
 static notrace void rfs_claim_unread(struct relayfs_buf *buf, u64 seq,
 				     unsigned int idx, unsigned long commit)
@@ -135,7 +153,7 @@ NOKPROBE_SYMBOL(rfs_claim_unread);
  * interrupted.
  */
 static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
-				 u64 now)
+				 unsigned long *mine, u64 *now)
 {
 	unsigned int idx = rfs_tail_idx(old), nidx = idx + 1;
 	unsigned long base = old & ~(RFS_OFF_MASK | (RFS_IDX_MASK << RFS_OFF_BITS));
@@ -156,10 +174,16 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	 */
 	if (!buf->overwrite &&
 	    rfs_slot_unread(buf, seq, atomic64_read_acquire(&buf->consumed))) {
-		local_set(&buf->want_full_cb, 1);
-		irq_work_queue(&buf->work);
+		/* Once until the reader frees a sub-buffer, not per drop. */
+		if (!READ_ONCE(buf->full_reported)) {
+			WRITE_ONCE(buf->full_reported, true);
+			local_set(&buf->want_full_cb, 1);
+			irq_work_queue(&buf->work);
+		}
 		return -ENOSPC;
 	}
+	/* The clock only for a switch that can happen (not per drop). */
+	*now = rfs_switch_clock(old, mine, *now);
 	base |= (unsigned long)nidx << RFS_OFF_BITS;
 	/*
 	 * A writer nesting into the OPENING window cannot wait for us and
@@ -180,7 +204,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	m->done_at = (u32)(commit + buf->subbuf_size + 1);
 	m->void_base = local_read(&m->void_bytes);
 	m->padding = 0;
-	m->t_open = now;
+	m->t_open = *now;
 	m->t_close = 0;
 	m->drops = 0;
 	smp_wmb();	/* metadata before the sequence number readers test */
@@ -201,23 +225,6 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 }
 NOKPROBE_SYMBOL(rfs_open_next);
 
-/*
- * The clock for a switch step on @old, read after the tail was: a nested
- * writer that switches in between moves the tail, so the step's cmpxchg
- * fails and it is retried with a fresh reading; timestamps thus never go
- * backwards in a buffer.  A reading stays good while the tail is still
- * the value our own last step left (@mine), so a whole switch (close,
- * then open) normally reads the clock once.
- */
-static notrace u64 rfs_switch_clock(unsigned long old, unsigned long *mine,
-				    u64 now)
-{
-	if (old == *mine)
-		return now;
-	*mine = old;
-	return local_clock();
-}
-NOKPROBE_SYMBOL(rfs_switch_clock);
 
 /* What the slow path returns: in two registers, nothing on the stack. */
 struct rfs_slow {
@@ -256,13 +263,13 @@ static notrace noinline struct rfs_slow rfs_reserve_slow(struct relayfs_buf *buf
 		}
 		if (off == RFS_OFF_OPENING)
 			return (struct rfs_slow){ .err = -EBUSY };
-		now = rfs_switch_clock(old, &mine, now);
 		if (off != RFS_OFF_CLOSED) {
+			now = rfs_switch_clock(old, &mine, now);
 			if (rfs_close(buf, old, now))
 				mine = (old & ~RFS_OFF_MASK) | RFS_OFF_CLOSED;
 			continue;
 		}
-		ret = rfs_open_next(buf, old, now);
+		ret = rfs_open_next(buf, old, &mine, &now);
 		if (ret < 0)
 			return (struct rfs_slow){ .err = ret };
 		opened |= ret;
