@@ -409,9 +409,6 @@ static const struct ktap_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	ncpus = sysconf(_SC_NPROCESSORS_CONF);
-	if (ncpus > MAXCPU)
-		ncpus = MAXCPU;
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]),
-			argc > 1 ? argv[1] : NULL);
+	return rfstest_main(cases, sizeof(cases) / sizeof(cases[0]), argc,
+			    argv);
 }

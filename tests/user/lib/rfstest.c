@@ -381,3 +381,11 @@ bool app_running(const char *app)
 		fclose(f);
 	return running;
 }
+
+int rfstest_main(const struct ktap_case *cases, int n, int argc, char **argv)
+{
+	ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	if (ncpus > MAXCPU)
+		ncpus = MAXCPU;
+	return ktap_run(cases, n, argc > 1 ? argv[1] : NULL);
+}

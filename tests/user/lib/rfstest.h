@@ -67,6 +67,14 @@ int reader_finish(struct reader *r);
 /* Both equations exactly, and agreement with producer and reader. */
 int check_counts(struct reader *r, bool drained);
 
+struct ktap_case;
+/*
+ * main() of every test program: ncpus from the possible CPUs (buffers
+ * exist for all of them), then the cases whose name contains argv[1].
+ */
+int rfstest_main(const struct ktap_case *cases, int n, int argc,
+		 char **argv);
+
 /* relay-apps and relay-collect (rfs-app.c, rfs-log.c) */
 #define RELAYFS	"/sys/kernel/relayfs"
 int write_file(const char *path, const char *s);
