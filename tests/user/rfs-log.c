@@ -184,8 +184,24 @@ static long run_dropped(const char *dir, const char *base)
 	return dropped;
 }
 
+/* klog_demo's klog() failures by context (cumulative). */
+static int demo_errors(int err[NCTX])
+{
+	FILE *f = fopen(DEMO "/errors", "r");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "task=%d softirq=%d hardirq=%d nmi=%d", &err[0],
+		   &err[1], &err[2], &err[3]);
+	fclose(f);
+	return n == NCTX ? 0 : -1;
+}
+
 static int test_klog_every_context_merged(void)
 {
+	int err0[NCTX], err1[NCTX];
+	long dropped;
 	unsigned long long ns, last = 0;
 	unsigned int rcpu;
 	const char *text;
@@ -195,10 +211,12 @@ static int test_klog_every_context_merged(void)
 	pid_t pid;
 	int cpu, c, s;
 
+	CHECK(demo_errors(err0) == 0);
 	pid = start_collector("klog", "/tmp/klog", "64k", "8");
 	CHECK(app_running("klog"));
 	CHECK(demo("klog", "K1", 100) == 0);
 	CHECK_EQ(stop_collector(pid), 0);
+	CHECK(demo_errors(err1) == 0);
 	found = scan_run("/tmp/klog", "klog", "K1", "klog");
 	for (cpu = 0; cpu < ncpus; cpu++)
 		for (c = 0; c < NCTX; c++)
@@ -207,8 +225,16 @@ static int test_klog_every_context_merged(void)
 					printf("# missing: cpu%d %s seq %d\n",
 					       cpu, ctxs[c], s);
 	show(DEMO "/errors");
-	CHECK_EQ(run_dropped("/tmp/klog", "klog"), 0);
-	CHECK_EQ(found, (long)ncpus * NCTX * 100);
+	/*
+	 * Every line is there, except that an NMI landing in another
+	 * writer's sub-buffer switch on its CPU drops its record (counted):
+	 * nothing else may fail, and the count must be exact.
+	 */
+	dropped = run_dropped("/tmp/klog", "klog");
+	for (c = 0; c < NCTX - 1; c++)
+		CHECK_EQ(err1[c], err0[c]);
+	CHECK_EQ(dropped, err1[NCTX - 1] - err0[NCTX - 1]);
+	CHECK_EQ(found + dropped, (long)ncpus * NCTX * 100);
 	/* Merged: everything, in timestamp order. */
 	CHECK_EQ(system("relay-merge /tmp/klog > /tmp/klog.merged"), 0);
 	buf = read_all("/tmp/klog.merged", &len);
