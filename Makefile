@@ -37,7 +37,8 @@ LIBS := $(BUILD)/lib/librelay.a $(BUILD)/lib/librelay.so \
 	$(BUILD)/lib/librelay.pc
 TOOLS := $(BUILD)/bin/relay-collect $(BUILD)/bin/relay-merge
 # The VM has no libc: its copies of the tools are static.
-VM_TOOLS := $(BUILD)/user/vm/relay-collect $(BUILD)/user/vm/relay-merge
+VM_TOOLS := $(BUILD)/user/vm/relay-collect $(BUILD)/user/vm/relay-merge \
+	$(patsubst bench/user/%.c,$(BUILD)/user/vm/%,$(wildcard bench/user/*.c))
 
 .PHONY: all modules user lib tools check deps vm-test demo bench clean
 
@@ -69,6 +70,10 @@ $(BUILD)/lib/librelay.pc: lib/librelay.pc.in
 $(BUILD)/bin/%: tools/%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -o $@ $< $(BUILD)/lib/librelay.a
+
+$(BUILD)/user/vm/relay-drain-bench: bench/user/relay-drain-bench.c $(BUILD)/lib/librelay.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a -lpthread
 
 $(BUILD)/user/vm/relay-%: tools/relay-%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)

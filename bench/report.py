@@ -19,10 +19,55 @@ import re
 import subprocess
 import sys
 
+CONSUMER = re.compile(r"# consumer method=(\S+) mb=([\d.]+) seconds=([\d.]+) "
+                      r"mbps=([\d.]+) err=(-?\d+)")
 LINE = re.compile(r"# bench mode=(\S+) cpus=(\d+) backend=(\S+) size=(\d+) "
                   r"ns=([\d.]+) written=(\d) err=(-?\d+)")
 ORDER = ["relayfs_write", "relayfs_reserve", "relayfs_hdr", "relay_write",
          "__relay_write", "rb_write", "rb_reserve"]
+
+
+def load_consumer(paths):
+    rows = []
+    for path in paths:
+        meta = {}
+        with open(path) as f:
+            for line in f:
+                if line.startswith("# kernel="):
+                    meta = dict(kv.split("=") for kv in line[2:].split())
+                m = CONSUMER.match(line)
+                if m:
+                    rows.append({"kernel": meta["kernel"],
+                                 "clock": meta["clock"],
+                                 "vcpus": int(meta["vcpus"]),
+                                 "method": m.group(1),
+                                 "mb": float(m.group(2)),
+                                 "mbps": float(m.group(4)),
+                                 "err": int(m.group(5))})
+    return rows
+
+
+def consumer_table(rows):
+    goals = []
+    for key in sorted({(r["kernel"], r["clock"], r["vcpus"]) for r in rows}):
+        sel = [r for r in rows if (r["kernel"], r["clock"], r["vcpus"]) == key]
+        ceiling = next((r["mbps"] for r in sel
+                        if r["method"] == "memcpy-to-tmpfs"), 0)
+        print("\n%s, %d vCPU(s), %s: pre-filled buffers drained to tmpfs" %
+              (key[0], key[2], "MB per guest second under icount"
+               if key[1] == "icount" else "MB per emulated second"))
+        print("%-22s %8s %10s %12s" % ("method", "MB", "MB/s", "/ceiling"))
+        for r in sel:
+            print("%-22s %8.1f %10.1f %12s%s" % (
+                r["method"], r["mb"], r["mbps"],
+                "%.2f" % (r["mbps"] / ceiling) if ceiling else "-",
+                "" if not r["err"] else "  (error %d)" % r["err"]))
+            if r["method"] == "mmap-one-loop" and ceiling:
+                goals.append((key[0], key[2], 0,
+                              "collector drain >= 0.8 x memcpy-to-tmpfs",
+                              r["mbps"] >= 0.8 * ceiling,
+                              "%.2fx" % (r["mbps"] / ceiling)))
+    return goals
 
 
 def load(paths):
@@ -147,8 +192,14 @@ def main():
             f.write("%(kernel)s,%(clock)s,%(mode)s,%(cpus)d,%(backend)s,"
                     "%(size)d,%(cost).3f,%(written)d,%(err)d\n" % r)
     goals = tables(rows)
+    consumer = load_consumer(paths)
+    cgoals = consumer_table(consumer)
+    for kernel, cpus, size, goal, ok, value in cgoals:
+        print("  %-4s %-22s vcpus=%d %-46s %s" % (
+            "met" if ok else "MISS", kernel, cpus, goal, value))
+    goals += cgoals
     with open(os.path.join(outdir, "results.json"), "w") as f:
-        json.dump({"results": rows, "goals": [
+        json.dump({"results": rows, "consumer": consumer, "goals": [
             {"kernel": k, "cpus": c, "size": s, "goal": g, "met": ok,
              "value": v} for k, c, s, g, ok, v in goals]}, f, indent=1)
     plot(rows, outdir)

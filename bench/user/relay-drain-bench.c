@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Consumer benchmark (bench/vm/bench): how fast pre-filled relayfs
+ * buffers drain to a tmpfs file, beside the same VM's plain
+ * memory-to-tmpfs copy (the ceiling).  The buffers are filled by
+ * tests/kmod/relayfs_testprod.ko and drained with librelay's reader,
+ * the code relay-collect runs: through mmap (zero-copy) and through
+ * read(), from one thread for all CPUs (relay-collect's design) and from
+ * one thread per CPU.  Prints one line per method:
+ *
+ *   consumer method=M mb=N seconds=S mbps=R
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "librelay.h"
+
+#define CTL	"/sys/kernel/relayfs/rfstest/ctl"
+#define MAXCPU	64
+#define RECORD	4096
+
+static int ncpus;
+static unsigned int per_cpu_records = 6000;	/* ~24 MiB per CPU */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int ctl(const char *cmd)
+{
+	int fd = open(CTL, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, cmd, strlen(cmd)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+struct drain {
+	struct relay_reader *r;
+	int out;
+	uint64_t bytes;
+	int err;
+};
+
+/* Write every sub-buffer of @d's buffer to its file, to the end. */
+static void *drain_one(void *arg)
+{
+	struct drain *d = arg;
+	struct relay_subbuf sb;
+	int ret;
+
+	while ((ret = relay_reader_next(d->r, &sb, 1)) == 1) {
+		if (write(d->out, sb.data, sb.len) != (ssize_t)sb.len) {
+			d->err = -EIO;
+			return NULL;
+		}
+		d->bytes += sb.len;
+	}
+	d->err = ret;
+	return NULL;
+}
+
+/* All CPUs from this thread, round robin, as relay-collect does. */
+static void drain_loop(struct drain *d)
+{
+	struct relay_subbuf sb;
+	int live = ncpus, i, ret;
+
+	while (live) {
+		for (i = 0; i < ncpus; i++) {
+			if (!d[i].r)
+				continue;
+			ret = relay_reader_next(d[i].r, &sb, 0);
+			if (ret == 1) {
+				if (write(d[i].out, sb.data, sb.len) !=
+				    (ssize_t)sb.len)
+					d[i].err = -EIO;
+				d[i].bytes += sb.len;
+			} else if (ret != -EAGAIN) {
+				d[i].err = ret;
+				relay_reader_close(d[i].r);
+				d[i].r = NULL;
+				live--;
+			}
+		}
+	}
+}
+
+/* Fill, then drain with @threads and @flags; report MB/s. */
+static int run(const char *method, int threads, unsigned int flags)
+{
+	struct drain d[MAXCPU] = { 0 };
+	pthread_t th[MAXCPU];
+	char path[128], cmd[96];
+	uint64_t total = 0;
+	double t0, dt;
+	int i, err = 0;
+
+	snprintf(cmd, sizeof(cmd), "open subbuf=1048576 n=%u",
+		 (per_cpu_records * RECORD >> 20) + 2);
+	if ((err = ctl(cmd)))
+		return err;
+	for (i = 0; i < ncpus; i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/relayfs/rfstest/rfs%d",
+			 i);
+		err = relay_reader_open(path, flags, &d[i].r);
+		if (err)
+			return err;
+		snprintf(path, sizeof(path), "/tmp/drain.%d", i);
+		d[i].out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	}
+	snprintf(cmd, sizeof(cmd), "write len=%d count=%u ctx=task", RECORD,
+		 per_cpu_records);
+	if ((err = ctl(cmd)) || (err = ctl("close")))
+		return err;
+	t0 = now();
+	if (threads) {
+		for (i = 0; i < ncpus; i++)
+			pthread_create(&th[i], NULL, drain_one, &d[i]);
+		for (i = 0; i < ncpus; i++)
+			pthread_join(th[i], NULL);
+	} else {
+		drain_loop(d);
+	}
+	dt = now() - t0;
+	for (i = 0; i < ncpus; i++) {
+		total += d[i].bytes;
+		if (d[i].err)
+			err = d[i].err;
+		relay_reader_close(d[i].r);
+		close(d[i].out);
+		snprintf(path, sizeof(path), "/tmp/drain.%d", i);
+		unlink(path);
+	}
+	printf("consumer method=%s mb=%.1f seconds=%.3f mbps=%.1f err=%d\n",
+	       method, total / 1048576.0, dt, total / 1048576.0 / dt, err);
+	return err;
+}
+
+/* The ceiling: the same bytes from memory to a tmpfs file. */
+static int memcpy_ceiling(void)
+{
+	size_t chunk = 1 << 20, n = (size_t)ncpus * per_cpu_records * RECORD;
+	char *buf = malloc(chunk);
+	size_t done;
+	double t0, dt;
+	int fd;
+
+	if (!buf)
+		return -ENOMEM;
+	memset(buf, 0x5a, chunk);
+	fd = open("/tmp/ceiling", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	t0 = now();
+	for (done = 0; done < n; done += chunk)
+		if (write(fd, buf, chunk) != (ssize_t)chunk)
+			return -EIO;
+	dt = now() - t0;
+	close(fd);
+	unlink("/tmp/ceiling");
+	free(buf);
+	printf("consumer method=memcpy-to-tmpfs mb=%.1f seconds=%.3f "
+	       "mbps=%.1f err=0\n", n / 1048576.0, dt, n / 1048576.0 / dt);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int err = 0;
+
+	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpus > MAXCPU)
+		ncpus = MAXCPU;
+	if (argc > 1)
+		per_cpu_records = strtoul(argv[1], NULL, 0);
+	err |= memcpy_ceiling();
+	err |= run("mmap-one-loop", 0, 0);
+	err |= run("mmap-thread-per-cpu", 1, 0);
+	err |= run("read-one-loop", 0, RELAY_READER_NO_MMAP);
+	err |= run("read-thread-per-cpu", 1, RELAY_READER_NO_MMAP);
+	return err ? 1 : 0;
+}
