@@ -110,7 +110,8 @@ static int run(const char *method, int threads, unsigned int flags)
 
 	snprintf(cmd, sizeof(cmd), "open subbuf=1048576 n=%u",
 		 (per_cpu_records * RECORD >> 20) + 2);
-	if ((err = ctl(cmd)))
+	err = ctl(cmd);
+	if (err)
 		return err;
 	for (i = 0; i < ncpus; i++) {
 		snprintf(path, sizeof(path), "/sys/kernel/relayfs/rfstest/rfs%d",
@@ -123,7 +124,10 @@ static int run(const char *method, int threads, unsigned int flags)
 	}
 	snprintf(cmd, sizeof(cmd), "write len=%d count=%u ctx=task", RECORD,
 		 per_cpu_records);
-	if ((err = ctl(cmd)) || (err = ctl("close")))
+	err = ctl(cmd);
+	if (!err)
+		err = ctl("close");
+	if (err)
 		return err;
 	t0 = now();
 	if (threads) {
@@ -170,8 +174,8 @@ static int memcpy_ceiling(void)
 	close(fd);
 	unlink("/tmp/ceiling");
 	free(buf);
-	printf("consumer method=memcpy-to-tmpfs mb=%.1f seconds=%.3f "
-	       "mbps=%.1f err=0\n", n / 1048576.0, dt, n / 1048576.0 / dt);
+	printf("consumer method=%s mb=%.1f seconds=%.3f mbps=%.1f err=0\n",
+	       "memcpy-to-tmpfs", n / 1048576.0, dt, n / 1048576.0 / dt);
 	return 0;
 }
 
