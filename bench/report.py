@@ -27,26 +27,6 @@ ORDER = ["relayfs_write", "relayfs_reserve", "relayfs_hdr", "relay_write",
          "__relay_write", "rb_write", "rb_reserve"]
 
 
-def load_consumer(paths):
-    rows = []
-    for path in paths:
-        meta = {}
-        with open(path) as f:
-            for line in f:
-                if line.startswith("# kernel="):
-                    meta = dict(kv.split("=") for kv in line[2:].split())
-                m = CONSUMER.match(line)
-                if m:
-                    rows.append({"kernel": meta["kernel"],
-                                 "clock": meta["clock"],
-                                 "vcpus": int(meta["vcpus"]),
-                                 "method": m.group(1),
-                                 "mb": float(m.group(2)),
-                                 "mbps": float(m.group(4)),
-                                 "err": int(m.group(5))})
-    return rows
-
-
 def consumer_table(rows):
     goals = []
     for key in sorted({(r["kernel"], r["clock"], r["vcpus"]) for r in rows}):
@@ -71,7 +51,8 @@ def consumer_table(rows):
 
 
 def load(paths):
-    rows = []
+    """One pass over the logs: (write-path rows, consumer rows)."""
+    rows, consumer = [], []
     for path in paths:
         meta = {}
         with open(path) as f:
@@ -80,15 +61,22 @@ def load(paths):
                     meta = dict(kv.split("=") for kv in line[2:].split())
                     continue
                 m = LINE.match(line)
-                if not m:
+                if m:
+                    mode, cpus, be, size, ns, written, err = m.groups()
+                    rows.append({
+                        "kernel": meta["kernel"], "clock": meta["clock"],
+                        "mode": mode, "cpus": int(cpus), "backend": be,
+                        "size": int(size), "cost": float(ns),
+                        "written": written == "1", "err": int(err)})
                     continue
-                mode, cpus, be, size, ns, written, err = m.groups()
-                rows.append({
-                    "kernel": meta["kernel"], "clock": meta["clock"],
-                    "mode": mode, "cpus": int(cpus), "backend": be,
-                    "size": int(size), "cost": float(ns),
-                    "written": written == "1", "err": int(err)})
-    return rows
+                m = CONSUMER.match(line)
+                if m:
+                    consumer.append({
+                        "kernel": meta["kernel"], "clock": meta["clock"],
+                        "vcpus": int(meta["vcpus"]), "method": m.group(1),
+                        "mb": float(m.group(2)), "mbps": float(m.group(4)),
+                        "err": int(m.group(5))})
+    return rows, consumer
 
 
 def fmt_ratio(a, b):
@@ -183,7 +171,7 @@ def plot(rows, outdir):
 
 def main():
     outdir, paths = sys.argv[1], sys.argv[2:]
-    rows = load(paths)
+    rows, consumer = load(paths)
     if not rows:
         sys.exit("report: no results in %s" % " ".join(paths))
     with open(os.path.join(outdir, "results.csv"), "w") as f:
@@ -192,7 +180,6 @@ def main():
             f.write("%(kernel)s,%(clock)s,%(mode)s,%(cpus)d,%(backend)s,"
                     "%(size)d,%(cost).3f,%(written)d,%(err)d\n" % r)
     goals = tables(rows)
-    consumer = load_consumer(paths)
     cgoals = consumer_table(consumer)
     for kernel, cpus, size, goal, ok, value in cgoals:
         print("  %-4s %-22s vcpus=%d %-46s %s" % (

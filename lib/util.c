@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Sizes: parsing "64k"-style arguments and advising bigger buffers. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "librelay.h"
@@ -40,24 +41,27 @@ int relay_parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-uint64_t relay_run_dropped(const struct relay_run *run)
+/* One counter of struct relayfs_buf_stats (at @off), over all CPUs. */
+static uint64_t relay_run_sum(const struct relay_run *run, size_t off)
 {
 	uint64_t n = 0;
 	unsigned int i;
 
 	for (i = 0; i < run->ncpus; i++)
-		n += run->cpu[i].stats.dropped_records;
+		n += *(const __u64 *)((const char *)&run->cpu[i].stats + off);
 	return n;
+}
+
+uint64_t relay_run_dropped(const struct relay_run *run)
+{
+	return relay_run_sum(run, offsetof(struct relayfs_buf_stats,
+					   dropped_records));
 }
 
 uint64_t relay_run_overwritten(const struct relay_run *run)
 {
-	uint64_t n = 0;
-	unsigned int i;
-
-	for (i = 0; i < run->ncpus; i++)
-		n += run->cpu[i].stats.subbufs_overwritten;
-	return n;
+	return relay_run_sum(run, offsetof(struct relayfs_buf_stats,
+					   subbufs_overwritten));
 }
 
 /* Bytes CPU @c lost in its worst span. */
@@ -76,14 +80,14 @@ int relay_advise(const struct relay_run *run, size_t *subbuf_size,
 		 size_t *n_subbufs)
 {
 	uint64_t buf = (uint64_t)run->subbuf_size * run->n_subbufs;
-	uint64_t need = 0, factor = 1, lost, full = 0;
+	uint64_t need = 0, factor = 1, lost;
 	size_t size = run->subbuf_size, n = run->n_subbufs;
 	unsigned int i;
 
 	/* Only a full buffer is cured by a bigger one. */
-	for (i = 0; i < run->ncpus; i++)
-		full += run->cpu[i].stats.full_records;
-	if (!full && !relay_run_overwritten(run))
+	if (!relay_run_sum(run, offsetof(struct relayfs_buf_stats,
+					 full_records)) &&
+	    !relay_run_overwritten(run))
 		return 0;
 	for (i = 0; i < run->ncpus; i++) {
 		lost = relay_worst_bytes(run, &run->cpu[i]);

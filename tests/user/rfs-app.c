@@ -65,48 +65,13 @@ static int producer_counts(long ok[MAXCPU], long dropped[MAXCPU])
 	return 0;
 }
 
-/* One CPU's line of <dir>/sample.stats. */
-struct cstats {
-	unsigned long long att, acc, drop, ref, cons, over, unread, accb,
-		consb, produced, sbcons, sbover, backlog, wsb, wbytes;
-};
-
-static int read_stats(const char *dir, struct cstats st[MAXCPU],
-		      size_t *subbuf)
-{
-	char path[128], line[512];
-	unsigned int cpu;
-	struct cstats s;
-	FILE *f;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "%s/sample.stats", dir);
-	f = fopen(path, "r");
-	CHECK(f != NULL);
-	CHECK(fgets(line, sizeof(line), f) != NULL);
-	CHECK(sscanf(line, "# app sample subbuf_size %zu", subbuf) == 1);
-	CHECK(fgets(line, sizeof(line), f) != NULL);	/* field names */
-	while (fscanf(f, "%u %llu %llu %llu %llu %llu %llu %llu %llu %llu "
-		      "%llu %llu %llu %llu %llu %llu", &cpu, &s.att, &s.acc,
-		      &s.drop, &s.ref, &s.cons, &s.over, &s.unread, &s.accb,
-		      &s.consb, &s.produced, &s.sbcons, &s.sbover, &s.backlog,
-		      &s.wsb, &s.wbytes) == 16) {
-		CHECK(cpu < MAXCPU);
-		st[cpu] = s;
-		n++;
-	}
-	fclose(f);
-	CHECK_EQ(n, ncpus);
-	return 0;
-}
-
 /*
  * Check one CPU's data file record by record, its index against it, and
  * the counters: both equations, the index and data against the kernel's
  * consumed counts, the sequence gaps against subbufs_overwritten.
  */
 static int check_cpu(const char *dir, int cpu, unsigned int len,
-		     bool overwrite, const struct cstats *s)
+		     bool overwrite, const struct run_stats *s)
 {
 	char path[128], line[256];
 	unsigned long long seq, off, recs, bytes, t0, t1, drops;
@@ -170,12 +135,12 @@ static int check_cpu(const char *dir, int cpu, unsigned int len,
 static int check_run(const char *dir, unsigned int len, bool overwrite,
 		     bool have_producer)
 {
-	struct cstats st[MAXCPU];
+	struct run_stats st[MAXCPU];
 	long ok[MAXCPU], dropped[MAXCPU];
 	size_t subbuf;
 	int cpu;
 
-	CHECK(read_stats(dir, st, &subbuf) == 0);
+	CHECK(read_run_stats(dir, "sample", st, &subbuf) == 0);
 	if (have_producer)
 		CHECK(producer_counts(ok, dropped) == 0);
 	for (cpu = 0; cpu < ncpus; cpu++) {
@@ -249,7 +214,7 @@ static int test_small_buffers_lose_then_advice_holds(void)
 	char *advised[] = { "relay-collect", "-s", NULL, "-n", NULL, "-d",
 			    "/tmp/advised", "-t", "3", "sample", NULL };
 	char line[256], size[32], n[32];
-	struct cstats st[MAXCPU];
+	struct run_stats st[MAXCPU];
 	size_t subbuf;
 	bool found = false;
 	FILE *f;
@@ -259,7 +224,7 @@ static int test_small_buffers_lose_then_advice_holds(void)
 	CHECK_EQ(run_with_pause(small, "/tmp/small"), 0);
 	show("/tmp/small.out");
 	CHECK(check_run("/tmp/small", 64, false, true) == 0);
-	CHECK(read_stats("/tmp/small", st, &subbuf) == 0);
+	CHECK(read_run_stats("/tmp/small", "sample", st, &subbuf) == 0);
 	for (cpu = 0; cpu < ncpus; cpu++)
 		CHECK(st[cpu].drop > 0);
 	CHECK(file_has("/tmp/small.out", "lost"));
@@ -277,7 +242,7 @@ static int test_small_buffers_lose_then_advice_holds(void)
 	CHECK_EQ(run_with_pause(advised, "/tmp/advised"), 0);
 	show("/tmp/advised.out");
 	CHECK(check_run("/tmp/advised", 64, false, true) == 0);
-	CHECK(read_stats("/tmp/advised", st, &subbuf) == 0);
+	CHECK(read_run_stats("/tmp/advised", "sample", st, &subbuf) == 0);
 	for (cpu = 0; cpu < ncpus; cpu++)
 		CHECK_EQ(st[cpu].drop, 0);
 	return 0;
@@ -290,7 +255,7 @@ static int test_sigkill_tears_down(void)
 	char *second[] = { "relay-collect", "-q", "-s", "8k", "-n", "4",
 			   "-d", "/tmp/k2", "-t", "1", "sample", NULL };
 	size_t subbuf;
-	struct cstats st[MAXCPU];
+	struct run_stats st[MAXCPU];
 	pid_t pid;
 	int i;
 
@@ -306,7 +271,7 @@ static int test_sigkill_tears_down(void)
 	CHECK(!app_running("sample"));
 	CHECK_EQ(app_control_value("sample", "held"), 0);
 	CHECK_EQ(collect(second, "/tmp/k2"), 0);
-	CHECK(read_stats("/tmp/k2", st, &subbuf) == 0);
+	CHECK(read_run_stats("/tmp/k2", "sample", st, &subbuf) == 0);
 	CHECK_EQ(subbuf, 8192);
 	CHECK(check_run("/tmp/k2", 64, false, true) == 0);
 	return 0;

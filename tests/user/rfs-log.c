@@ -155,32 +155,27 @@ static long scan_run(const char *dir, const char *base, const char *tag,
 	return found;
 }
 
-/* Counters from the collector's stats file: dropped over all CPUs. */
+/*
+ * Counters from the collector's stats file: both equations on every CPU,
+ * nothing unread; the records dropped over all CPUs, or -1.
+ */
 static long run_dropped(const char *dir, const char *base)
 {
-	char path[128], line[512];
-	unsigned long long v[8];
+	struct run_stats st[MAXCPU];
 	long dropped = 0;
-	FILE *f;
+	size_t subbuf;
+	int cpu;
 
-	snprintf(path, sizeof(path), "%s/%s.stats", dir, base);
-	f = fopen(path, "r");
-	if (!f)
+	if (read_run_stats(dir, base, st, &subbuf))
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu",
-			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-			   &v[7]) != 8)
-			continue;
-		/* attempted = accepted + dropped + refused */
-		if (v[1] != v[2] + v[3] + v[4] ||
-		    v[2] != v[5] + v[6] + v[7] || v[7]) {
-			fclose(f);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		const struct run_stats *s = &st[cpu];
+
+		if (s->att != s->acc + s->drop + s->ref ||
+		    s->acc != s->cons + s->over + s->unread || s->unread)
 			return -1;
-		}
-		dropped += v[3];
+		dropped += s->drop;
 	}
-	fclose(f);
 	return dropped;
 }
 

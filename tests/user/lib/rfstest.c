@@ -389,3 +389,33 @@ int rfstest_main(const struct ktap_case *cases, int n, int argc, char **argv)
 		ncpus = MAXCPU;
 	return ktap_run(cases, n, argc > 1 ? argv[1] : NULL);
 }
+
+int read_run_stats(const char *dir, const char *app,
+		   struct run_stats st[MAXCPU], size_t *subbuf)
+{
+	char path[128], line[512], name[64];
+	unsigned int cpu;
+	struct run_stats s;
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.stats", dir, app);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK(sscanf(line, "# app %63s subbuf_size %zu", name, subbuf) == 2);
+	CHECK(!strcmp(name, app));
+	CHECK(fgets(line, sizeof(line), f) != NULL);	/* field names */
+	while (fscanf(f, "%u %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+		      "%llu %llu %llu %llu %llu %llu", &cpu, &s.att, &s.acc,
+		      &s.drop, &s.ref, &s.cons, &s.over, &s.unread, &s.accb,
+		      &s.consb, &s.produced, &s.sbcons, &s.sbover, &s.backlog,
+		      &s.wsb, &s.wbytes) == 16) {
+		CHECK(cpu < MAXCPU);
+		st[cpu] = s;
+		n++;
+	}
+	fclose(f);
+	CHECK_EQ(n, ncpus);
+	return 0;
+}

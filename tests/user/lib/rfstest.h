@@ -87,6 +87,15 @@ bool file_has(const char *path, const char *needle);
 /* Print @path as KTAP comment lines. */
 void show(const char *path);
 long app_control_value(const char *app, const char *key);
+
+/* One CPU's line of relay-collect's <dir>/<app>.stats (librelay). */
+struct run_stats {
+	unsigned long long att, acc, drop, ref, cons, over, unread, accb,
+		consb, produced, sbcons, sbover, backlog, wsb, wbytes;
+};
+/* Every CPU's line, indexed by CPU, and the run's sub-buffer size. */
+int read_run_stats(const char *dir, const char *app,
+		   struct run_stats st[MAXCPU], size_t *subbuf);
 bool app_running(const char *app);
 
 #endif
