@@ -1,0 +1,80 @@
+#!/bin/sh
+# Build a test kernel from Debian's linux-source tarball, once.
+#
+#   scripts/build-kernel.sh FLAVOR        (debug or race)
+#
+# The kernel is allnoconfig plus tests/kernels/vm.config plus
+# tests/kernels/FLAVOR.config, built out of tree in a cache outside the
+# repository (RELAYFS_CACHE, default ~/.cache/relayfs) keyed by the source
+# package's version and a hash of the fragments and this script, so it is
+# built again only when one of them changes.  Every option a fragment asks
+# for must survive olddefconfig, or the build fails: a fragment that
+# silently lost KASAN would make every later pass meaningless.
+#
+# Afterwards build/<release>/kdir points at the object tree (what modules
+# build against) and build/<release>/vmlinuz at its bzImage (what
+# tests/vm/run.sh boots).  Prints the release on the last line.
+set -eu
+flavor=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+frags="$top/tests/kernels/vm.config $top/tests/kernels/$flavor.config"
+for f in $frags; do
+	[ -r "$f" ] || { echo "build-kernel: no $f" >&2; exit 2; }
+done
+
+tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
+[ -n "$tarball" ] || { echo "build-kernel: no linux-source" >&2; exit 1; }
+base=$(basename "$tarball" .tar.xz)
+ver=$(dpkg-query -W -f='${Version}' "$base" 2>/dev/null ||
+      stat -c %Y "$tarball")
+cache=${RELAYFS_CACHE:-${HOME:-/root}/.cache/relayfs}/kernels
+key=$(cat $frags "$0" | sha256sum | cut -c1-12)
+src=$cache/src-$ver
+obj=$cache/$flavor-$ver-$key
+log=$cache/$flavor-$ver-$key.log
+mkdir -p "$cache"
+
+if [ ! -f "$src/.extracted" ]; then
+	echo "build-kernel: extracting $tarball"
+	rm -rf "$src"
+	mkdir -p "$src"
+	tar -xJf "$tarball" -C "$src" --strip-components=1
+	touch "$src/.extracted"
+fi
+
+if [ ! -f "$obj/.built" ]; then
+	echo "build-kernel: building $flavor kernel in $obj (log $log)"
+	rm -rf "$obj"
+	mkdir -p "$obj"
+	mk() { make -C "$src" O="$obj" ARCH=x86_64 "$@" >>"$log" 2>&1; }
+	: >"$log"
+	mk allnoconfig
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" \
+		"$obj/.config" $frags >>"$log" 2>&1
+	mk olddefconfig
+	# Each requested setting must be in the final configuration.
+	lost=$(cat $frags | grep -E '^CONFIG_' | while IFS= read -r line; do
+		opt=${line%%=*}
+		case $line in
+		*=n) grep -q "^$opt=" "$obj/.config" && echo "$line" ;;
+		*) grep -qxF "$line" "$obj/.config" || echo "$line" ;;
+		esac
+	done)
+	if [ -n "$lost" ]; then
+		echo "build-kernel: olddefconfig dropped:" $lost >&2
+		exit 1
+	fi
+	if ! mk -j"$(nproc)" bzImage modules; then
+		tail -n 40 "$log"
+		echo "build-kernel: $flavor build failed (log $log)" >&2
+		exit 1
+	fi
+	touch "$obj/.built"
+fi
+
+kver=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+	"$obj/include/generated/utsrelease.h")
+mkdir -p "$top/build/$kver"
+ln -sfn "$obj" "$top/build/$kver/kdir"
+ln -sfn "$obj/arch/x86/boot/bzImage" "$top/build/$kver/vmlinuz"
+echo "$kver"
