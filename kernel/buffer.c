@@ -147,7 +147,8 @@ static void relayfs_buf_free_pages(struct relayfs_buf *buf)
 
 	if (buf->data)
 		vunmap(buf->data);
-	for (i = 0; i < buf->n_pages && buf->pages[i]; i++)
+	/* A failed allocation stops anywhere: no array, or a partial one. */
+	for (i = 0; buf->pages && i < buf->n_pages && buf->pages[i]; i++)
 		__free_page(buf->pages[i]);
 	kvfree(buf->pages);
 }

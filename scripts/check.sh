@@ -4,9 +4,15 @@
 # kernel in qemu and run every in-VM suite.  Ends with one line
 # "N passed, N failed[, N skipped]" and exits non-zero on any failure.
 #
-# Environment: KERNELS="rel1 rel2" to test a subset (default: every kernel
-# with headers and a /boot image); SUITES=a,b (default: all in
-# tests/vm/suites); VM_TIMEOUT, VM_SMP as in tests/vm/run.sh.
+# Kernels: every Debian kernel with headers and a /boot image, and the
+# debug kernels of tests/kernels, built from linux-source once and cached
+# (scripts/build-kernel.sh).  Each kernel runs every suite whose "# needs:"
+# options its configuration has; a suite marked "# order: last" runs after
+# the others (the kmemleak scan).
+#
+# Environment: KERNELS="rel1 rel2" to test a subset of Debian's kernels;
+# DEBUG_KERNELS="debug" (the default; "" for none); SUITES=a,b (default:
+# all in tests/vm/suites); VM_TIMEOUT, VM_SMP as in tests/vm/run.sh.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -46,6 +52,17 @@ for kdir in /lib/modules/*/build; do
 	result $? "build modules for $kver (no compiler/sparse/modpost warning)"
 	[ -r "/boot/vmlinuz-$kver" ] && kernels="$kernels $kver"
 done
+for flavor in ${DEBUG_KERNELS-debug}; do
+	scripts/build-kernel.sh "$flavor" >"build/kernel-$flavor.out" 2>&1
+	rc=$?
+	sed '$d' "build/kernel-$flavor.out"
+	result $rc "build the $flavor kernel (tests/kernels/$flavor.config)" ||
+		continue
+	kver=$(tail -n 1 "build/kernel-$flavor.out")
+	scripts/build-modules.sh "build/$kver/kdir"
+	result $? "build modules for $kver (no compiler/sparse/modpost warning)" &&
+		kernels="$kernels $kver"
+done
 [ -n "$kernels" ] || { result 1 "a kernel to test on"; finish; }
 
 make -s lib tools user
@@ -71,8 +88,38 @@ for t in build/user/unit/* tests/unit/*.sh; do
 	[ "$2" -ne 0 ] && cat "build/unit-$name.log"
 done
 
-suites=${SUITES:-$(ls tests/vm/suites | tr '\n' ',' | sed 's/,$//')}
+# The kernel's configuration, wherever that kernel came from.
+kconfig() {
+	if [ -r "/boot/config-$1" ]; then
+		echo "/boot/config-$1"
+	else
+		echo "build/$1/kdir/.config"
+	fi
+}
+
+# The suites for kernel $1: those it has every needed option for, in name
+# order, the "order: last" ones at the end.
+suites_for() {
+	cfg=$(kconfig "$1")
+	first="" last=""
+	for name in $(echo "${SUITES:-$(ls tests/vm/suites)}" | tr ',' ' '); do
+		f=tests/vm/suites/$name
+		ok=1
+		for opt in $(sed -n 's/^# needs: //p' "$f"); do
+			grep -q "^$opt=[ym]" "$cfg" || ok=0
+		done
+		[ "$ok" = 1 ] || continue
+		if grep -q '^# order: last' "$f"; then
+			last="$last,$name"
+		else
+			first="$first,$name"
+		fi
+	done
+	echo "$first$last" | sed 's/^,//'
+}
+
 for kver in $kernels; do
+	suites=$(suites_for "$kver")
 	tests/vm/run.sh "$kver" "$suites" >"build/vm-$kver.out" 2>&1
 	sed '$d' "build/vm-$kver.out"
 	set -- $(tail -n 1 "build/vm-$kver.out")
