@@ -48,7 +48,7 @@ static int fds[NFDS] = { -1, -1, -1, -1 };
 static int app_fd = -1;
 static uint8_t *good, *ro_page;
 static void *unmapped_page;
-static unsigned long by_op[16];
+static unsigned long by_op[16], calls_ok, calls_err;
 static char last_op[160];
 static sigjmp_buf touch_env;
 static volatile sig_atomic_t touching;
@@ -106,6 +106,10 @@ static int errno_in(int err, const int *set, int n)
 /* A call failed with an errno its interface does not give: report it. */
 #define EXPECT_ERRNO(ret, ...) do {					\
 	static const int __ok[] = { __VA_ARGS__ };			\
+	if ((ret) < 0)							\
+		calls_err++;						\
+	else								\
+		calls_ok++;						\
 	if ((ret) < 0 && !errno_in(errno, __ok,				\
 				   sizeof(__ok) / sizeof(__ok[0]))) {	\
 		printf("# seed %lu op %lu: %s: unexpected errno %d (%s)\n",\
@@ -227,6 +231,7 @@ static int op_mmap(void)
 			     EBADF);
 		return 0;
 	}
+	calls_ok++;
 	/* A readable mapping that was granted reads back, every page. */
 	if ((prot & PROT_READ) && touch(p, len)) {
 		printf("# seed %lu op %lu: %s: fault reading the mapping\n",
@@ -244,6 +249,7 @@ static int op_mmap(void)
 		nlen = len + PAGE * rnd(3);
 		q = mremap(p, len, nlen, MREMAP_MAYMOVE);
 		if (q != MAP_FAILED) {
+			calls_ok++;
 			p = q;
 			len = nlen;
 		} else {
@@ -424,6 +430,7 @@ static int t_fuzz(void)
 
 	rng = seed * 0x9e3779b97f4a7c15ULL + 1;
 	memset(by_op, 0, sizeof(by_op));
+	calls_ok = calls_err = 0;
 	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
 
 	for (done_ops = 0; done_ops < ops; done_ops++) {
@@ -446,6 +453,8 @@ static int t_fuzz(void)
 	       "splice/poll/seek/write, %lu control, %lu mount\n", seed, ops,
 	       by_op[0] + by_op[1], by_op[2], by_op[3] + by_op[4], by_op[5],
 	       by_op[6]);
+	printf("# seed %lu: %lu calls succeeded, %lu failed with a documented "
+	       "errno\n", seed, calls_ok, calls_err);
 	return 0;
 }
 
