@@ -6,8 +6,8 @@
 # The kernel is allnoconfig plus tests/kernels/vm.config plus
 # tests/kernels/FLAVOR.config, built out of tree in a cache outside the
 # repository (RELAYFS_CACHE, default ~/.cache/relayfs) keyed by the source
-# package's version and a hash of the fragments and this script, so it is
-# built again only when one of them changes.  Every option a fragment asks
+# package's version and a hash of the fragments, so it is built again only
+# when one of them changes (the last build of each flavor is kept).  Every option a fragment asks
 # for must survive olddefconfig, or the build fails: a fragment that
 # silently lost KASAN would make every later pass meaningless.
 #
@@ -28,7 +28,10 @@ base=$(basename "$tarball" .tar.xz)
 ver=$(dpkg-query -W -f='${Version}' "$base" 2>/dev/null ||
       stat -c %Y "$tarball")
 cache=${RELAYFS_CACHE:-${HOME:-/root}/.cache/relayfs}/kernels
-key=$(cat $frags "$0" | sha256sum | cut -c1-12)
+# What the kernel is made of: the fragments (and this recipe's revision,
+# bumped by hand when a change below alters the result).
+recipe=1
+key=$( (echo "$recipe"; cat $frags) | sha256sum | cut -c1-12)
 src=$cache/src-$ver
 obj=$cache/$flavor-$ver-$key
 log=$cache/$flavor-$ver-$key.log
@@ -44,7 +47,8 @@ fi
 
 if [ ! -f "$obj/.built" ]; then
 	echo "build-kernel: building $flavor kernel in $obj (log $log)"
-	rm -rf "$obj"
+	# Older builds of this flavor are a few GiB each: keep only this one.
+	rm -rf "$cache/$flavor"-*
 	mkdir -p "$obj"
 	mk() { make -C "$src" O="$obj" ARCH=x86_64 "$@" >>"$log" 2>&1; }
 	: >"$log"

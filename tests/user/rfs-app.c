@@ -23,152 +23,19 @@
 #define PARAMS	"/sys/module/relay_sample/parameters"
 
 
-static int producer(unsigned int rate, unsigned int len, const char *ctx)
-{
-	char v[32];
-
-	snprintf(v, sizeof(v), "%u", rate);
-	if (write_file(PARAMS "/rate", v))
-		return -1;
-	snprintf(v, sizeof(v), "%u", len);
-	if (write_file(PARAMS "/len", v))
-		return -1;
-	return write_file(PARAMS "/contexts", ctx);
-}
-
-
-
-
-
-
-
-
-/* The producer's per-CPU totals: ok and dropped over all contexts. */
-static int producer_counts(long ok[MAXCPU], long dropped[MAXCPU])
-{
-	unsigned int cpu, seq;
-	long o, d, other;
-	int ctx;
-	FILE *f = fopen(APP "/producer", "r");
-
-	CHECK(f != NULL);
-	memset(ok, 0, MAXCPU * sizeof(long));
-	memset(dropped, 0, MAXCPU * sizeof(long));
-	while (fscanf(f, "%u %d %ld %ld %ld %u", &cpu, &ctx, &o, &d, &other,
-		      &seq) == 6) {
-		CHECK(cpu < MAXCPU);
-		CHECK_EQ(other, 0);
-		ok[cpu] += o;
-		dropped[cpu] += d;
-	}
-	fclose(f);
-	return 0;
-}
-
-/*
- * Check one CPU's data file record by record, its index against it, and
- * the counters: both equations, the index and data against the kernel's
- * consumed counts, the sequence gaps against subbufs_overwritten.
- */
-static int check_cpu(const char *dir, int cpu, unsigned int len,
-		     bool overwrite, const struct run_stats *s)
-{
-	char path[128], line[256];
-	unsigned long long seq, off, recs, bytes, t0, t1, drops;
-	unsigned long long expect_off = 0, nrec = 0, gaps = 0, next = 0;
-	unsigned long long last_drops = 0, last_close = 0;
-	struct reader r = { .cpu = cpu, .len = len, .overwrite = overwrite };
-	size_t length;
-	struct stat sb;
-	uint8_t *data;
-	FILE *f;
-	int fd;
-
-	CHECK_EQ(s->att, s->acc + s->drop + s->ref);
-	CHECK_EQ(s->acc, s->cons + s->over + s->unread);
-	CHECK_EQ(s->unread, 0);
-	snprintf(path, sizeof(path), "%s/sample.%d", dir, cpu);
-	fd = open(path, O_RDONLY);
-	CHECK(fd >= 0 && fstat(fd, &sb) == 0);
-	CHECK_EQ(sb.st_size, s->wbytes);
-	CHECK_EQ(sb.st_size, s->consb);
-	data = malloc(sb.st_size + 1);
-	CHECK(data && read(fd, data, sb.st_size) == sb.st_size);
-	close(fd);
-	/* Index: contiguous, in order, agreeing with the data. */
-	snprintf(path, sizeof(path), "%s/sample.%d.idx", dir, cpu);
-	f = fopen(path, "r");
-	CHECK(f != NULL);
-	CHECK(fgets(line, sizeof(line), f) && line[0] == '#');
-	while (fscanf(f, "%llu %llu %zu %llu %llu %llu %llu %llu", &seq, &off,
-		      &length, &recs, &bytes, &t0, &t1, &drops) == 8) {
-		CHECK_EQ(off, expect_off);
-		/* In order, and losses placed in time: never backwards. */
-		CHECK(seq >= next);
-		CHECK(t0 <= t1 && t0 >= last_close);
-		CHECK(drops >= last_drops);
-		CHECK_EQ(length, bytes);	/* no header, no voids */
-		CHECK_EQ(bytes, recs * len);
-		CHECK(verify_chunk(&r, data + off, length) == 0 ||
-		      (printf("# %s\n", r.err), 0));
-		gaps += seq - next;
-		next = seq + 1;
-		last_close = t1;
-		expect_off += length;
-		nrec += recs;
-		last_drops = drops;
-	}
-	fclose(f);
-	free(data);
-	CHECK_EQ(expect_off, sb.st_size);
-	CHECK_EQ(nrec, s->cons);
-	CHECK_EQ(r.records, s->cons);
-	CHECK_EQ(last_drops, s->drop);
-	CHECK_EQ(gaps, s->sbover);
-	CHECK_EQ(next, s->produced);
-	if (!overwrite)
-		CHECK_EQ(s->over, 0);
-	return 0;
-}
-
-/* Every CPU's output, and agreement with the producer's own counts. */
-static int check_run(const char *dir, unsigned int len, bool overwrite,
-		     bool have_producer)
-{
-	struct run_stats st[MAXCPU];
-	long ok[MAXCPU], dropped[MAXCPU];
-	size_t subbuf;
-	int cpu;
-
-	CHECK(read_run_stats(dir, "sample", st, &subbuf) == 0);
-	if (have_producer)
-		CHECK(producer_counts(ok, dropped) == 0);
-	for (cpu = 0; cpu < ncpus; cpu++) {
-		CHECK(check_cpu(dir, cpu, len, overwrite, &st[cpu]) == 0);
-		if (have_producer) {
-			CHECK_EQ(st[cpu].acc, ok[cpu]);
-			CHECK_EQ(st[cpu].drop, dropped[cpu]);
-		}
-		printf("# cpu%d: %llu records verified, %llu dropped, %llu "
-		       "overwritten\n", cpu, st[cpu].cons, st[cpu].drop,
-		       st[cpu].over);
-	}
-	return 0;
-}
-
 static int test_collect_all_contexts(void)
 {
 	char *argv[] = { "relay-collect", "-p", "-d", "/tmp/all", "-t", "3",
 			 "sample", NULL };
 
-	CHECK(producer(1000, 64, "task,softirq,hardirq") == 0);
+	CHECK(sample_producer(1000, 64, "task,softirq,hardirq") == 0);
 	CHECK_EQ(collect(argv, "/tmp/all"), 0);
 	/* The progress lines and the summary, for people. */
 	show("/tmp/all.err");
 	show("/tmp/all.out");
 	CHECK(file_has("/tmp/all.err", "s | cpu0 "));
 	CHECK(file_has("/tmp/all.out", "relay-collect: sample: "));
-	CHECK(check_run("/tmp/all", 64, false, true) == 0);
+	CHECK(sample_check_run("/tmp/all", 64, false, true) == 0);
 	return 0;
 }
 
@@ -177,9 +44,9 @@ static int test_collect_overwrite(void)
 	char *argv[] = { "relay-collect", "-q", "-o", "-s", "4k", "-n", "4",
 			 "-d", "/tmp/ow", "-t", "3", "sample", NULL };
 
-	CHECK(producer(20000, 48, "task,hardirq") == 0);
+	CHECK(sample_producer(20000, 48, "task,hardirq") == 0);
 	CHECK_EQ(collect(argv, "/tmp/ow"), 0);
-	CHECK(check_run("/tmp/ow", 48, true, true) == 0);
+	CHECK(sample_check_run("/tmp/ow", 48, true, true) == 0);
 	return 0;
 }
 
@@ -188,10 +55,10 @@ static int test_collect_read_fallback(void)
 	char *argv[] = { "relay-collect", "--no-mmap", "-d", "/tmp/rd",
 			 "-t", "2", "sample", NULL };
 
-	CHECK(producer(1000, 100, "task,softirq") == 0);
+	CHECK(sample_producer(1000, 100, "task,softirq") == 0);
 	CHECK_EQ(collect(argv, "/tmp/rd"), 0);
 	CHECK(file_has("/tmp/rd.out", "no-overwrite, read"));
-	CHECK(check_run("/tmp/rd", 100, false, true) == 0);
+	CHECK(sample_check_run("/tmp/rd", 100, false, true) == 0);
 	return 0;
 }
 
@@ -220,10 +87,10 @@ static int test_small_buffers_lose_then_advice_holds(void)
 	FILE *f;
 	int cpu;
 
-	CHECK(producer(1000, 64, "task") == 0);
+	CHECK(sample_producer(1000, 64, "task") == 0);
 	CHECK_EQ(run_with_pause(small, "/tmp/small"), 0);
 	show("/tmp/small.out");
-	CHECK(check_run("/tmp/small", 64, false, true) == 0);
+	CHECK(sample_check_run("/tmp/small", 64, false, true) == 0);
 	CHECK(read_run_stats("/tmp/small", "sample", st, &subbuf) == 0);
 	for (cpu = 0; cpu < ncpus; cpu++)
 		CHECK(st[cpu].drop > 0);
@@ -241,7 +108,7 @@ static int test_small_buffers_lose_then_advice_holds(void)
 	printf("# advised: -s %s -n %s\n", size, n);
 	CHECK_EQ(run_with_pause(advised, "/tmp/advised"), 0);
 	show("/tmp/advised.out");
-	CHECK(check_run("/tmp/advised", 64, false, true) == 0);
+	CHECK(sample_check_run("/tmp/advised", 64, false, true) == 0);
 	CHECK(read_run_stats("/tmp/advised", "sample", st, &subbuf) == 0);
 	for (cpu = 0; cpu < ncpus; cpu++)
 		CHECK_EQ(st[cpu].drop, 0);
@@ -259,7 +126,7 @@ static int test_sigkill_tears_down(void)
 	pid_t pid;
 	int i;
 
-	CHECK(producer(1000, 64, "task") == 0);
+	CHECK(sample_producer(1000, 64, "task") == 0);
 	pid = collect_start(first, "/tmp/k1");
 	for (i = 0; i < 100 && !app_running("sample"); i++)
 		usleep(50000);
@@ -273,7 +140,7 @@ static int test_sigkill_tears_down(void)
 	CHECK_EQ(collect(second, "/tmp/k2"), 0);
 	CHECK(read_run_stats("/tmp/k2", "sample", st, &subbuf) == 0);
 	CHECK_EQ(subbuf, 8192);
-	CHECK(check_run("/tmp/k2", 64, false, true) == 0);
+	CHECK(sample_check_run("/tmp/k2", 64, false, true) == 0);
 	return 0;
 }
 
@@ -286,7 +153,7 @@ static int test_second_collector_is_busy(void)
 	pid_t pid;
 	int i;
 
-	CHECK(producer(500, 64, "task") == 0);
+	CHECK(sample_producer(500, 64, "task") == 0);
 	pid = collect_start(first, "/tmp/b1");
 	for (i = 0; i < 100 && !app_running("sample"); i++)
 		usleep(50000);
@@ -296,7 +163,7 @@ static int test_second_collector_is_busy(void)
 	/* Ctrl-C: a clean stop with every byte on disk. */
 	kill(pid, SIGINT);
 	CHECK_EQ(collect_wait(pid), 0);
-	CHECK(check_run("/tmp/b1", 64, false, true) == 0);
+	CHECK(sample_check_run("/tmp/b1", 64, false, true) == 0);
 	return 0;
 }
 
@@ -422,7 +289,7 @@ static int test_producer_unloaded_while_collecting(void)
 	pid_t pid;
 	int i;
 
-	CHECK(producer(1000, 64, "task,hardirq") == 0);
+	CHECK(sample_producer(1000, 64, "task,hardirq") == 0);
 	pid = collect_start(argv, "/tmp/gone");
 	for (i = 0; i < 100 && !app_running("sample"); i++)
 		usleep(50000);
@@ -431,7 +298,7 @@ static int test_producer_unloaded_while_collecting(void)
 	CHECK_EQ(system("rmmod relay_sample"), 0);
 	/* The collector ends by itself, with the data so far. */
 	CHECK_EQ(collect_wait(pid), 0);
-	CHECK(check_run("/tmp/gone", 64, false, false) == 0);
+	CHECK(sample_check_run("/tmp/gone", 64, false, false) == 0);
 	CHECK_EQ(system("insmod /lib/relayfs/relay_sample.ko"), 0);
 	return 0;
 }
@@ -460,17 +327,17 @@ static int valgrind_run(const char *dir, const char *log, const char *opt,
 	snprintf(path, sizeof(path), "%s.err", log);
 	show(path);
 	CHECK_EQ(fd, 0);
-	CHECK(check_run(dir, len, overwrite, true) == 0);
+	CHECK(sample_check_run(dir, len, overwrite, true) == 0);
 	return 0;
 }
 
 static int test_valgrind_clean(void)
 {
-	CHECK(producer(2000, 64, "task,hardirq") == 0);
+	CHECK(sample_producer(2000, 64, "task,hardirq") == 0);
 	CHECK(valgrind_run("/tmp/vg1", "/tmp/vg1", "-O", 64, false) == 0);
-	CHECK(producer(20000, 64, "task") == 0);
+	CHECK(sample_producer(20000, 64, "task") == 0);
 	CHECK(valgrind_run("/tmp/vg2", "/tmp/vg2", "-o", 64, true) == 0);
-	CHECK(producer(1000, 64, "task") == 0);
+	CHECK(sample_producer(1000, 64, "task") == 0);
 	CHECK(valgrind_run("/tmp/vg3", "/tmp/vg3", "--no-mmap", 64,
 			   false) == 0);
 	return 0;

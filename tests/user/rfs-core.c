@@ -23,51 +23,12 @@
 #include "ktap.h"
 #include "lib/rfstest.h"
 
-struct run {
-	const char *open;	/* ctl open arguments */
-	const char *write;	/* ctl write arguments (without len=) */
-	unsigned int len, hdr;
-	bool overwrite, live;	/* readers run during the write */
-	struct reader rd[MAXCPU];
-};
-
-/* open, start readers, write, close, drain, verify everything. */
-static int run_channel(struct run *run)
-{
-	int cpu, ret;
-
-	memset(res, 0, sizeof(res));
-	CHECK_EQ(ctl("open %s", run->open), 0);
-	for (cpu = 0; cpu < ncpus; cpu++) {
-		struct reader *r = &run->rd[cpu];
-
-		CHECK(reader_open(r, cpu, run->len, run->hdr,
-				  run->overwrite) == 0);
-		if (run->live)
-			CHECK(pthread_create(&r->th, NULL, reader_fn, r) == 0);
-	}
-	ret = ctl("write len=%u %s", run->len, run->write);
-	CHECK_EQ(ret, 0);
-	CHECK_EQ(ctl("close"), 0);
-	CHECK_EQ(read_results(), 0);
-	for (cpu = 0; cpu < ncpus; cpu++) {
-		struct reader *r = &run->rd[cpu];
-
-		if (!run->live)
-			CHECK(pthread_create(&r->th, NULL, reader_fn, r) == 0);
-		ret = reader_finish(r);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 static struct run R;
 
 static int test_task_records_no_overwrite(void)
 {
 	R = (struct run){ .open = "subbuf=8192 n=4", .len = 64,
-			  .write = "count=3000 ctx=task", .live = true };
+			  .write = "count=3000 ctx=task" };
 	return run_channel(&R);
 }
 
@@ -80,7 +41,7 @@ static int test_all_contexts_concurrently(void)
 	 * every context gets records in whatever order they run.
 	 */
 	R = (struct run){ .open = "subbuf=65536 n=8", .len = 48,
-			  .write = "count=1500 ctx=all", .live = true };
+			  .write = "count=1500 ctx=all" };
 	if (run_channel(&R))
 		return -1;
 	/* Every context really wrote on every CPU, NMI included. */
@@ -101,21 +62,21 @@ static int test_all_contexts_small_buffer_drops(void)
 	 * softirq, hardirq and NMI are all counted exactly.
 	 */
 	R = (struct run){ .open = "subbuf=4096 n=2", .len = 48,
-			  .write = "count=1500 ctx=all", .live = true };
+			  .write = "count=1500 ctx=all" };
 	return run_channel(&R);
 }
 
 static int test_one_byte_records(void)
 {
 	R = (struct run){ .open = "subbuf=4096 n=2", .len = 1,
-			  .write = "count=5000 ctx=task", .live = true };
+			  .write = "count=5000 ctx=task" };
 	return run_channel(&R);
 }
 
 static int test_odd_size_and_rounding(void)
 {
 	R = (struct run){ .open = "subbuf=5000 n=3", .len = 17,
-			  .write = "count=2000 ctx=task", .live = true };
+			  .write = "count=2000 ctx=task" };
 	if (run_channel(&R))
 		return -1;
 	CHECK_EQ(R.rd[0].subbuf, 8192);	/* rounded up to a power of 2 */
@@ -125,7 +86,7 @@ static int test_odd_size_and_rounding(void)
 static int test_whole_subbuf_records(void)
 {
 	R = (struct run){ .open = "subbuf=8192 n=2 hdr=8", .len = 8184,
-			  .hdr = 8, .write = "count=40 ctx=task", .live = true };
+			  .hdr = 8, .write = "count=40 ctx=task" };
 	return run_channel(&R);
 }
 
@@ -134,7 +95,7 @@ static int test_too_big_is_refused(void)
 	int cpu;
 
 	R = (struct run){ .open = "subbuf=4096 n=2", .len = 4097,
-			  .write = "count=10 ctx=task", .live = true };
+			  .write = "count=10 ctx=task" };
 	if (run_channel(&R))
 		return -1;
 	for (cpu = 0; cpu < ncpus; cpu++) {
@@ -147,8 +108,7 @@ static int test_too_big_is_refused(void)
 static int test_headers_mark_each_subbuf(void)
 {
 	R = (struct run){ .open = "subbuf=4096 n=4 hdr=16", .len = 40,
-			  .hdr = 16, .write = "count=2000 ctx=task",
-			  .live = true };
+			  .hdr = 16, .write = "count=2000 ctx=task" };
 	if (run_channel(&R))
 		return -1;
 	/* Four sub-buffers fill before anything can drop. */
@@ -162,7 +122,7 @@ static int test_no_overwrite_full_buffer_drops(void)
 
 	/* No reader during the write: 2 x 4 KiB holds 2 x 63 records. */
 	R = (struct run){ .open = "subbuf=4096 n=2", .len = 64,
-			  .write = "count=1000 ctx=task", .live = false };
+			  .write = "count=1000 ctx=task", .after_close = true };
 	if (run_channel(&R))
 		return -1;
 	for (cpu = 0; cpu < ncpus; cpu++) {
@@ -178,7 +138,7 @@ static int test_overwrite_keeps_newest(void)
 
 	R = (struct run){ .open = "subbuf=4096 n=4 overwrite=1", .len = 64,
 			  .overwrite = true, .write = "count=2000 ctx=task",
-			  .live = false };
+			  .after_close = true };
 	if (run_channel(&R))
 		return -1;
 	for (cpu = 0; cpu < ncpus; cpu++) {
@@ -194,8 +154,7 @@ static int test_overwrite_keeps_newest(void)
 static int test_overwrite_with_live_readers(void)
 {
 	R = (struct run){ .open = "subbuf=4096 n=2 overwrite=1", .len = 32,
-			  .overwrite = true, .write = "count=3000 ctx=all",
-			  .live = true };
+			  .overwrite = true, .write = "count=3000 ctx=all" };
 	return run_channel(&R);
 }
 

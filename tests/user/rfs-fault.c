@@ -26,13 +26,11 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
 
 #define APP		RELAYFS "/sample"
 #define MAX_NTH		10000
-#define KMODS		"/lib/relayfs"
 #define RELAYFS_MAGIC	0x72656c61	/* kernel/internal.h */
 
 static long injected_total;
@@ -112,22 +110,6 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-static int module_refs(const char *mod)
-{
-	char path[96];
-	FILE *f;
-	int v = -1;
-
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", mod);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 /* ---- mount ---- */
 
 static int do_mount(void)
@@ -165,29 +147,9 @@ static int t_mount(void)
 
 /* ---- relay-app registration: loading the sample module ---- */
 
-static int load(const char *mod)
-{
-	char path[96];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), KMODS "/%s.ko", mod);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, "", 0))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int unload(const char *mod)
-{
-	return syscall(SYS_delete_module, mod, O_NONBLOCK) ? -errno : 0;
-}
-
 static int sample_load(void)
 {
-	return load("relay_sample");
+	return load_module("relay_sample", "");
 }
 
 static int sample_load_check(int ret, int injected)
@@ -200,7 +162,7 @@ static int sample_load_check(int ret, int injected)
 		return 0;
 	}
 	CHECK(exists("/tmp/rfsmnt/sample/control"));
-	CHECK(unload("relay_sample") == 0);
+	CHECK(unload_module("relay_sample") == 0);
 	CHECK(!exists("/tmp/rfsmnt/sample"));
 	return 0;
 }
@@ -217,8 +179,8 @@ static int t_app_register(void)
 	CHECK_EQ(module_refs("relayfs"), refs);
 	CHECK(umount("/tmp/rfsmnt") == 0);
 	/* The setup the other cases need. */
-	CHECK(load("relay_sample") == 0);
-	CHECK(load("relayfs_testprod") == 0);
+	CHECK(load_module("relay_sample", "") == 0);
+	CHECK(load_module("relayfs_testprod", "") == 0);
 	CHECK(mount("relayfs", RELAYFS, "relayfs", 0, NULL) == 0);
 	return 0;
 }

@@ -98,4 +98,53 @@ int read_run_stats(const char *dir, const char *app,
 		   struct run_stats st[MAXCPU], size_t *subbuf);
 bool app_running(const char *app);
 
+/* finit_module of /lib/relayfs/@mod.ko; delete_module without waiting. */
+int load_module(const char *mod, const char *params);
+int unload_module(const char *mod);
+/* The module's reference count, -1 when it is not loaded. */
+int module_refs(const char *mod);
+
+/* Live consumers of the test producer (lib/live.c). */
+struct run {
+	const char *open;	/* ctl open arguments */
+	const char *write;	/* ctl write arguments (without len=) */
+	unsigned int len, hdr;
+	bool overwrite, use_mmap;
+	bool after_close;	/* readers start once the channel closed */
+	struct reader rd[MAXCPU];
+};
+#define MAX_ENTRIES	16	/* per RELAYFS_IOC_CONSUME call */
+/* Check one sub-buffer entry's metadata against its bytes, then records. */
+int verify_entry(struct reader *r, const struct relayfs_subbuf *e,
+		 const uint8_t *p);
+int consume(int fd, uint64_t ack, unsigned int flags,
+	    struct relayfs_subbuf *e, unsigned int max,
+	    struct relayfs_consume *c);
+void *mmap_reader_fn(void *arg);
+int start_reader(struct run *run, int cpu);
+/* Wait for every reader, then the exact checks. */
+int finish_readers(struct run *run);
+/*
+ * Open the channel, write, close, drain and verify everything; readers
+ * run during the write, or start after the close (@run->after_close).
+ */
+int run_channel(struct run *run);
+int set_cpu1(int online);
+/*
+ * run_channel() with live readers and cpu1 going offline and online in a loop while
+ * "write len=<run->len> @write" runs; @cycles: how many times.
+ */
+int hotplug_run(struct run *run, const char *write, long *cycles);
+
+/* The sample relay-app (lib/sample.c). */
+int sample_producer(unsigned int rate, unsigned int len, const char *ctx);
+/* Its per-CPU totals: ok and dropped over all contexts. */
+int sample_counts(long ok[MAXCPU], long dropped[MAXCPU]);
+/*
+ * relay-collect's output of a sample run in @dir: every record, the
+ * indexes, both equations, and (@have_producer) the producer's counts.
+ */
+int sample_check_run(const char *dir, unsigned int len, bool overwrite,
+		     bool have_producer);
+
 #endif

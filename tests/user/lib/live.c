@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live consumers of the test producer's channel: a read() or mmap reader
+ * thread per CPU verifying every record while the producer writes, with
+ * or without CPU hotplug underneath; shared by rfs-read.c and
+ * rfs-torture.c.
+ */
+#include <stdlib.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include "ktap.h"
+#include "rfstest.h"
+
+#define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
+
+int consume(int fd, uint64_t ack, unsigned int flags,
+		   struct relayfs_subbuf *e, unsigned int max,
+		   struct relayfs_consume *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->version = RELAYFS_ABI_VERSION;
+	c->flags = flags;
+	c->ack = ack;
+	c->entries = (uintptr_t)e;
+	c->max_entries = max;
+	return ioctl(fd, RELAYFS_IOC_CONSUME, c);
+}
+
+/* Check one entry's metadata against its bytes, then the records. */
+int verify_entry(struct reader *r, const struct relayfs_subbuf *e,
+			const uint8_t *p)
+{
+	long recs = r->records, bytes = r->bytes;
+
+	if (e->used > r->subbuf || e->used + e->padding != r->subbuf ||
+	    e->offset % r->subbuf || e->t_open > e->t_close)
+		return snprintf(r->err, sizeof(r->err),
+				"cpu%d sb %llu: bad metadata used %u pad %u",
+				r->cpu, (unsigned long long)e->seq, e->used,
+				e->padding);
+	if (r->hdr && memcmp(p, &e->seq, sizeof(e->seq)))
+		return snprintf(r->err, sizeof(r->err),
+				"cpu%d sb %llu: header disagrees", r->cpu,
+				(unsigned long long)e->seq);
+	if (verify_chunk(r, p, e->used))
+		return -1;
+	if (r->records - recs != (long)e->records ||
+	    r->bytes - bytes != (long)e->bytes)
+		return snprintf(r->err, sizeof(r->err),
+				"cpu%d sb %llu: %llu records in metadata, %ld "
+				"in data", r->cpu, (unsigned long long)e->seq,
+				(unsigned long long)e->records,
+				r->records - recs);
+	r->gaps += e->seq - r->expect;
+	r->expect = e->seq + 1;
+	return 0;
+}
+
+/*
+ * A zero-copy consumer: map the buffer, then one RELAYFS_IOC_CONSUME per
+ * batch acknowledges the last batch and waits for the next.  In overwrite
+ * mode it copies the batch first and keeps what the ack validated.
+ */
+void *mmap_reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	size_t size = (size_t)r->subbuf * r->n_subbufs;
+	uint8_t *map, *copy = NULL;
+	struct relayfs_consume c;
+	uint64_t ack = 0;
+	unsigned int i, n;
+
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, r->fd, 0);
+	if (map == MAP_FAILED) {
+		snprintf(r->err, sizeof(r->err), "mmap: %s", strerror(errno));
+		return NULL;
+	}
+	if (r->overwrite)
+		copy = malloc((size_t)r->subbuf * MAX_ENTRIES);
+	for (;;) {
+		r->syscalls++;
+		if (consume(r->fd, ack, RELAYFS_CONSUME_WAIT, e, MAX_ENTRIES,
+			    &c)) {
+			snprintf(r->err, sizeof(r->err), "consume: %s",
+				 strerror(errno));
+			break;
+		}
+		if (c.status & RELAYFS_CONSUME_EOF)
+			break;
+		n = c.n_entries;
+		if (!n)
+			continue;	/* woken, but lapped meanwhile */
+		if (!r->overwrite) {
+			for (i = 0; i < c.n_entries; i++)
+				if (verify_entry(r, &e[i], map + e[i].offset))
+					goto out;
+			ack = e[c.n_entries - 1].seq + 1;
+			continue;
+		}
+		/* Copy, validate with the ack, keep what was intact. */
+		for (i = 0; i < c.n_entries; i++)
+			memcpy(copy + (size_t)i * r->subbuf,
+			       map + e[i].offset, e[i].used);
+		ack = e[c.n_entries - 1].seq + 1;
+		r->syscalls++;
+		if (consume(r->fd, ack, 0, NULL, 0, &c)) {
+			snprintf(r->err, sizeof(r->err), "ack: %s",
+				 strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++)
+			if (e[i].seq >= c.valid_from &&
+			    verify_entry(r, &e[i], copy + (size_t)i * r->subbuf))
+				goto out;
+		usleep(2000);	/* a slow consumer: writers lap it */
+	}
+out:
+	free(copy);
+	munmap(map, size);
+	return NULL;
+}
+
+static int start_thread(struct run *run, int cpu)
+{
+	struct reader *r = &run->rd[cpu];
+
+	CHECK(pthread_create(&r->th, NULL,
+			     run->use_mmap ? mmap_reader_fn : reader_fn,
+			     r) == 0);
+	return 0;
+}
+
+int start_reader(struct run *run, int cpu)
+{
+	struct reader *r = &run->rd[cpu];
+
+	CHECK(reader_open(r, cpu, run->len, run->hdr, run->overwrite) == 0);
+	return start_thread(run, cpu);
+}
+
+/* Wait for every reader, then the exact checks. */
+int finish_readers(struct run *run)
+{
+	int cpu, ret = 0;
+
+	/* Join them all, even after a failure. */
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		struct reader *r = &run->rd[cpu];
+
+		if (reader_finish(r))
+			ret = -1;
+		else if (run->use_mmap)
+			printf("# cpu%d: %ld sub-buffers in %ld consume calls, "
+			       "%ld overwritten\n", cpu, r->subbufs,
+			       r->syscalls, r->gaps);
+	}
+	return ret;
+}
+
+/*
+ * Open the channel, write, close, drain and verify everything; readers
+ * run during the write, or start after the close (@run->after_close).
+ */
+int run_channel(struct run *run)
+{
+	struct reader *r;
+	int cpu;
+
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open %s", run->open), 0);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		r = &run->rd[cpu];
+		if (run->after_close)
+			CHECK(reader_open(r, cpu, run->len, run->hdr,
+					  run->overwrite) == 0);
+		else
+			CHECK(start_reader(run, cpu) == 0);
+	}
+	CHECK_EQ(ctl("write len=%u %s", run->len, run->write), 0);
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read_results(), 0);
+	if (run->after_close)
+		for (cpu = 0; cpu < ncpus; cpu++)
+			CHECK(start_thread(run, cpu) == 0);
+	return finish_readers(run);
+}
+
+int set_cpu1(int online)
+{
+	int fd = open(CPU1_ONLINE, O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, online ? "1" : "0", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static volatile int writing;
+
+static void *hotplug_fn(void *arg)
+{
+	long *cycles = arg;
+
+	while (writing) {
+		if (set_cpu1(0) || set_cpu1(1))
+			break;
+		(*cycles)++;
+		usleep(20000);
+	}
+	return NULL;
+}
+
+int hotplug_run(struct run *run, const char *write, long *cycles)
+{
+	pthread_t hp;
+	int cpu;
+
+	CHECK(ncpus >= 2);
+	*cycles = 0;
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open %s", run->open), 0);
+	for (cpu = 0; cpu < ncpus; cpu++)
+		CHECK(start_reader(run, cpu) == 0);
+	writing = 1;
+	CHECK(pthread_create(&hp, NULL, hotplug_fn, cycles) == 0);
+	CHECK_EQ(ctl("write len=%u %s", run->len, write), 0);
+	writing = 0;
+	pthread_join(hp, NULL);
+	CHECK(*cycles > 0);
+	CHECK_EQ(set_cpu1(1), 0);
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read_results(), 0);
+	return finish_readers(run);
+}

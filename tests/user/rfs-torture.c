@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Torture, bounded in time and checked exactly.  Each case loops until
+ * its share of the time is up, changing sizes and modes between runs,
+ * and verifies every record and both counter equations of every run:
+ *
+ *   hotplug_storm    the test producer writes from task, softirq, hardirq
+ *                    and NMI context on every CPU while cpu1 goes offline
+ *                    and online in a loop, read() or mmap readers live;
+ *   collector_storm  relay-collect runs of the sample relay-app, each
+ *                    ended by SIGINT (output verified), by SIGKILL
+ *                    (teardown verified, then the next run starts at
+ *                    once) or by SIGSTOP/SIGCONT then SIGINT (losses
+ *                    counted exactly);
+ *   reload_storm     relayfs.ko, the sample app and the test producer
+ *                    loaded, a collector running and a reader holding a
+ *                    mapped channel file; the app's module unloaded under
+ *                    the collector, the producer and relayfs.ko refused
+ *                    while the reader pins them, then all unloaded; again.
+ *
+ * Every case starts and ends with none of our modules loaded.
+ *
+ *   rfs-torture SECONDS [SUBSTRING]
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include "ktap.h"
+#include "lib/rfstest.h"
+
+static unsigned int secs_per_case;
+static unsigned int rng = 1;
+static long total_runs, total_records;
+
+static unsigned int pick(unsigned int n)
+{
+	rng = rng * 1103515245 + 12345;
+	return (rng >> 16) % n;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int load_mount(const char *mod, const char *params)
+{
+	CHECK(load_module("relayfs", "") == 0);
+	CHECK(load_module(mod, params) == 0);
+	CHECK(mount("relayfs", RELAYFS, "relayfs", 0, NULL) == 0);
+	return 0;
+}
+
+static int unload_all(const char *mod)
+{
+	CHECK(umount(RELAYFS) == 0);
+	CHECK(unload_module(mod) == 0);
+	CHECK(unload_module("relayfs") == 0);
+	return 0;
+}
+
+static int hotplug_storm(void)
+{
+	static const char *const opens[] = { "subbuf=4096 n=2",
+		"subbuf=4096 n=8 hdr=8", "subbuf=8192 n=4 overwrite=1",
+		"subbuf=16384 n=4 hdr=8 overwrite=1", "subbuf=4096 n=4" };
+	static const unsigned int lens[] = { 16, 64, 200, 1000 };
+	static struct run run;
+	double end = now() + secs_per_case;
+	long runs = 0, cycles, all_cycles = 0, records = 0;
+	int cpu, i;
+
+	CHECK(ncpus >= 2);
+	CHECK(load_mount("relayfs_testprod", "") == 0);
+	while (now() < end) {
+		i = pick(5);
+		run = (struct run){ .open = opens[i],
+				    .hdr = strstr(opens[i], "hdr=8") ? 8 : 0,
+				    .overwrite = strstr(opens[i], "overwrite"),
+				    .len = lens[pick(4)],
+				    .use_mmap = pick(2) };
+		if (hotplug_run(&run, "count=1500 ctx=all", &cycles)) {
+			printf("# run %ld: open %s len %u %s\n", runs,
+			       run.open, run.len,
+			       run.use_mmap ? "mmap" : "read");
+			return -1;
+		}
+		for (cpu = 0; cpu < ncpus; cpu++)
+			records += run.rd[cpu].records;
+		all_cycles += cycles;
+		runs++;
+	}
+	printf("# hotplug_storm: %ld runs, %ld records verified, %ld "
+	       "offline/online cycles\n", runs, records, all_cycles);
+	total_runs += runs;
+	total_records += records;
+	return unload_all("relayfs_testprod");
+}
+
+static int wait_running(void)
+{
+	int i;
+
+	for (i = 0; i < 200 && !app_running("sample"); i++)
+		usleep(20000);
+	CHECK(app_running("sample"));
+	return 0;
+}
+
+/* A SIGKILLed collector's run is gone with it: the next can start. */
+static int check_teardown(void)
+{
+	CHECK(!app_running("sample"));
+	CHECK_EQ(app_control_value("sample", "held"), 0);
+	return 0;
+}
+
+static int collector_storm(void)
+{
+	static const char *const sizes[] = { "4k", "8k", "16k", "64k" };
+	static const char *const counts[] = { "2", "4", "8", "16" };
+	static const unsigned int lens[] = { 16, 64, 256 };
+	double end = now() + secs_per_case;
+	long runs = 0, killed = 0, stopped = 0, records = 0, lost = 0;
+	struct run_stats st[MAXCPU];
+	size_t subbuf;
+	char *argv[16];
+	unsigned int len;
+	bool overwrite;
+	int cpu, how, n;
+	pid_t pid;
+
+	CHECK(load_mount("relay_sample", "") == 0);
+	while (now() < end) {
+		len = lens[pick(3)];
+		overwrite = pick(3) == 0;
+		CHECK(sample_producer(500 + pick(3000), len,
+				      "task,softirq,hardirq") == 0);
+		n = 0;
+		argv[n++] = "relay-collect";
+		argv[n++] = "-q";
+		argv[n++] = "-d";
+		argv[n++] = "/tmp/storm";
+		argv[n++] = "-s";
+		argv[n++] = (char *)sizes[pick(4)];
+		argv[n++] = "-n";
+		argv[n++] = (char *)counts[pick(4)];
+		if (overwrite)
+			argv[n++] = "-O";
+		if (pick(3) == 0)
+			argv[n++] = "--no-mmap";
+		argv[n++] = "sample";
+		argv[n] = NULL;
+		pid = collect_start(argv, "/tmp/storm");
+		CHECK(wait_running() == 0);
+		usleep(100000 + pick(400000));
+		how = pick(10);
+		if (how < 3) {			/* killed */
+			kill(pid, SIGKILL);
+			CHECK_EQ(collect_wait(pid), 128 + SIGKILL);
+			CHECK(check_teardown() == 0);
+			killed++;
+		} else {
+			if (how < 5) {		/* stalled, then stopped */
+				kill(pid, SIGSTOP);
+				usleep(300000);
+				kill(pid, SIGCONT);
+				stopped++;
+			}
+			kill(pid, SIGINT);
+			CHECK_EQ(collect_wait(pid), 0);
+			if (sample_check_run("/tmp/storm", len, overwrite,
+					     true)) {
+				printf("# run %ld: %s\n", runs, argv[5]);
+				return -1;
+			}
+			CHECK(read_run_stats("/tmp/storm", "sample", st,
+					     &subbuf) == 0);
+			for (cpu = 0; cpu < ncpus; cpu++) {
+				records += st[cpu].cons;
+				lost += st[cpu].drop + st[cpu].over;
+			}
+		}
+		CHECK(system("rm -rf /tmp/storm /tmp/storm.out "
+			     "/tmp/storm.err") == 0);
+		runs++;
+	}
+	printf("# collector_storm: %ld runs (%ld SIGKILLed, %ld stalled), "
+	       "%ld records verified, %ld lost and counted\n", runs, killed,
+	       stopped, records, lost);
+	total_runs += runs;
+	total_records += records;
+	return unload_all("relay_sample");
+}
+
+/*
+ * Both kinds of client at once: the sample app with a collector, and the
+ * test producer's channel with a reader that has it mapped.  Unloading
+ * the app's module ends the run under the collector; the producer and
+ * relayfs.ko stay pinned until the reader lets go.
+ */
+static int reload_storm(void)
+{
+	char *argv[] = { "relay-collect", "-q", "-d", "/tmp/reload", "-s",
+			 "8k", "-n", "4", "sample", NULL };
+	double end = now() + secs_per_case;
+	long loops = 0, records = 0;
+	struct run_stats st[MAXCPU];
+	struct reader r = { 0 };
+	size_t subbuf;
+	void *map;
+	pid_t pid;
+	int cpu;
+
+	while (now() < end) {
+		CHECK(load_mount("relay_sample", "rate=2000 len=64 "
+				 "contexts=task,softirq,hardirq") == 0);
+		CHECK(load_module("relayfs_testprod", "") == 0);
+		CHECK_EQ(ctl("open subbuf=4096 n=4"), 0);
+		CHECK(reader_open(&r, 0, 64, 0, false) == 0);
+		map = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, r.fd, 0);
+		CHECK(map != MAP_FAILED);
+		pid = collect_start(argv, "/tmp/reload");
+		CHECK(wait_running() == 0);
+		CHECK_EQ(ctl("write len=64 count=%u ctx=all", 100 + pick(500)),
+			 0);
+		usleep(100000 + pick(200000));
+		/* The app's module goes; the collector drains and ends. */
+		CHECK(unload_module("relay_sample") == 0);
+		if (collect_wait(pid)) {
+			show("/tmp/reload.err");
+			return -1;
+		}
+		CHECK(sample_check_run("/tmp/reload", 64, false, false) == 0);
+		CHECK(read_run_stats("/tmp/reload", "sample", st,
+				     &subbuf) == 0);
+		for (cpu = 0; cpu < ncpus; cpu++)
+			records += st[cpu].cons;
+		/* The reader pins the producer and relayfs.ko. */
+		CHECK_EQ(ctl("close"), 0);
+		CHECK_EQ(unload_module("relayfs_testprod"), -EWOULDBLOCK);
+		CHECK_EQ(unload_module("relayfs"), -EWOULDBLOCK);
+		/* What was written is still there to read, then EOF. */
+		CHECK(read_results() == 0);
+		CHECK(pthread_create(&r.th, NULL, reader_fn, &r) == 0);
+		CHECK(munmap(map, 4 * 4096) == 0);
+		CHECK(reader_finish(&r) == 0);
+		records += r.records;
+		CHECK(unload_module("relayfs_testprod") == 0);
+		CHECK(umount(RELAYFS) == 0);
+		CHECK(unload_module("relayfs") == 0);
+		CHECK(system("rm -rf /tmp/reload /tmp/reload.out "
+			     "/tmp/reload.err") == 0);
+		loops++;
+	}
+	printf("# reload_storm: %ld unload/reload cycles with a collector "
+	       "and a mapped reader, %ld records verified\n", loops, records);
+	total_records += records;
+	CHECK(loops > 0);
+	printf("# torture: %ld runs, %ld records verified in all\n",
+	       total_runs + loops, total_records);
+	return 0;
+}
+
+static const struct ktap_case cases[] = {
+	{ "hotplug_storm", hotplug_storm },
+	{ "collector_storm", collector_storm },
+	{ "reload_storm", reload_storm },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: rfs-torture SECONDS [SUBSTRING]\n");
+		return 2;
+	}
+	secs_per_case = strtoul(argv[1], NULL, 0) / 3;
+	rng = time(NULL);
+	printf("# torture: seed %u, %u s per case\n", rng, secs_per_case);
+	return rfstest_main(cases, sizeof(cases) / sizeof(cases[0]),
+			    argc - 1, argv + 1);
+}
