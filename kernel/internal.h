@@ -258,4 +258,17 @@ static inline bool rfs_slot_unread(struct relayfs_buf *buf, u64 seq,
 	return seq - consumed >= buf->n_subbufs;
 }
 
+/*
+ * Test-only injection points on the write path: nothing at all unless
+ * built with RELAYFS_INJECT=1 (relayfs-inject.ko, kernel/inject.c).
+ */
+#ifdef RELAYFS_INJECT
+#include <relayfs/relayfs_inject.h>
+void relayfs_inject_point(struct relayfs_buf *buf,
+			  enum relayfs_inject_point point);
+#define rfs_inject(buf, point)	relayfs_inject_point(buf, RELAYFS_INJ_##point)
+#else
+#define rfs_inject(buf, point)	do { } while (0)
+#endif
+
 #endif /* RELAYFS_INTERNAL_H */

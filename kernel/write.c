@@ -92,9 +92,11 @@ static notrace bool rfs_close(struct relayfs_buf *buf, unsigned long old,
 	unsigned long closed = (old & ~RFS_OFF_MASK) | RFS_OFF_CLOSED;
 	u64 drops = local_read(&buf->dropped_records);
 
+	rfs_inject(buf, CLOSE);
 	barrier();	/* the reads above before the cmpxchg, for nesting */
 	if (local_cmpxchg(&buf->tail, old, closed) != old)
 		return false;
+	rfs_inject(buf, CLOSED);
 	/* Nobody else writes this slot's metadata until it is complete. */
 	m->padding = buf->subbuf_size - off;
 	m->t_close = now;
@@ -191,6 +193,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	 * closed to interrupts, so that only an NMI can land there.  Raw:
 	 * this path must not call into tracing.
 	 */
+	rfs_inject(buf, OPEN);
 	raw_local_irq_save(flags);
 	if (local_cmpxchg(&buf->tail, old, base | RFS_OFF_OPENING) != old) {
 		raw_local_irq_restore(flags);
@@ -198,6 +201,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	}
 
 	/* The slot is ours: nested writers see OPENING and drop. */
+	rfs_inject(buf, OPENING);
 	if (buf->overwrite)
 		rfs_claim_unread(buf, seq, nidx, commit);
 	m->commit_base = commit;
@@ -332,6 +336,7 @@ static __always_inline int rfs_reserve(struct relayfs_chan *chan, size_t len,
 	rsv->len = len;
 	rsv->idx = rfs_tail_idx(old);
 	rsv->data = rfs_subbuf_addr(buf, rsv->idx) + rfs_tail_off(old);
+	rfs_inject(buf, RESERVED);
 	return 0;
 
 drop:
@@ -344,6 +349,7 @@ static __always_inline void rfs_commit(struct relayfs_rsv *rsv)
 {
 	struct relayfs_buf *buf = rsv->buf;
 
+	rfs_inject(buf, COMMIT);
 	local_inc(&buf->accepted_records);
 	local_add(rsv->len, &buf->accepted_bytes);
 	rfs_commit_add(buf, rsv->idx, RFS_REC_ONE + rsv->len);

@@ -60,8 +60,12 @@ if [ ! -f "$obj/.built" ]; then
 	lost=$(cat $frags | grep -E '^CONFIG_' | while IFS= read -r line; do
 		opt=${line%%=*}
 		case $line in
-		*=n) grep -q "^$opt=" "$obj/.config" && echo "$line" ;;
-		*) grep -qxF "$line" "$obj/.config" || echo "$line" ;;
+		*=n) if grep -q "^$opt=" "$obj/.config"; then
+			echo "$line"
+		     fi ;;
+		*) if ! grep -qxF "$line" "$obj/.config"; then
+			echo "$line"
+		   fi ;;
 		esac
 	done)
 	if [ -n "$lost" ]; then

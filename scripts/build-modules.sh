@@ -46,7 +46,23 @@ if grep -Ei 'warning:|error:' "$log"; then
 	echo "build-modules: $kver: warnings (see above; full log $log)" >&2
 	exit 1
 fi
+
+# relayfs-inject.ko: relayfs.ko with the test-only write-path injection
+# points (include/relayfs/relayfs_inject.h), for the torture suite.
+inj=$out/src-inject
+rm -rf "$inj"
+mkdir -p "$inj"
+cp -a "$src/kernel" "$src/include" "$inj/"
+log=$out/build-inject.log
+if ! make -C "$kdir" M="$inj/kernel" RELAYFS_INJECT=1 modules >"$log" 2>&1 ||
+   grep -Ei 'warning:|error:' "$log"; then
+	cat "$log"
+	echo "build-modules: $kver: relayfs-inject.ko failed" >&2
+	exit 1
+fi
+
 rm -rf "$out/modules"
 mkdir -p "$out/modules"
 find "$src" -name '*.ko' -exec cp {} "$out/modules/" \;
+cp "$inj/kernel/relayfs.ko" "$out/modules/relayfs-inject.ko"
 echo "build-modules: $kver: $(ls "$out/modules" | tr '\n' ' ')"

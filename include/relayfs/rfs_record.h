@@ -11,8 +11,13 @@
 
 #define RFS_REC_MAGIC	0x54534652u	/* "RFST" */
 
+/*
+ * The contexts a record is written from; RFS_CTX_INJECT is the test
+ * producer's injection hook, writing from inside another writer's window
+ * (include/relayfs/relayfs_inject.h).
+ */
 enum rfs_ctx { RFS_CTX_TASK, RFS_CTX_SOFTIRQ, RFS_CTX_HARDIRQ, RFS_CTX_NMI,
-	       RFS_NR_CTX };
+	       RFS_CTX_INJECT, RFS_NR_CTX };
 
 struct rfs_rec {
 	__u32 magic;

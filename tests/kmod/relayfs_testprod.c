@@ -8,12 +8,16 @@
  *   open [subbuf=N] [n=M] [overwrite=0|1] [hdr=H] [flush_ms=F]
  *   write len=L count=C ctx=task|softirq|hardirq|nmi|all [cpu=N]
  *   nest		reserve past the nesting limit on this CPU
+ *   inject every=N	with relayfs-inject.ko: every N-th pass of a writer
+ *			through an injection point writes a record of its
+ *			own from there (context "inject"); every=0: off
  *   flush | reset | close
  *
  * Reading ctl gives, per possible CPU and context, the records written by
  * the last "write" and the errors by errno, so tests can check the
  * counters; then "window T0 T1", the local_clock() of that write's start
- * and end; then "maps M U", the buf_mapped/buf_unmapped calls so far.
+ * and end; then "maps M U", the buf_mapped/buf_unmapped calls so far;
+ * then "inject" and the records injected at each point so far.
  *
  * Records are accounted to the CPU they are written on (the stream of the
  * running CPU, chosen with preemption off), so a work item that CPU
@@ -34,6 +38,7 @@
 #include <asm/apic.h>
 #include <relayfs/relayfs.h>
 #include <relayfs/rfs_record.h>
+#include <relayfs/relayfs_inject.h>
 
 #define BATCH		16
 #define MAX_LEN		65536
@@ -63,6 +68,13 @@ static DECLARE_WAIT_QUEUE_HEAD(done_wq);
 static bool nmi_registered;
 static u64 window[2];
 static atomic_t mapped_calls, unmapped_calls;
+
+/* The injection hook: how often, how deep, and what it did where. */
+static void (*inject_set)(relayfs_inject_fn fn);
+static unsigned int inject_every;
+static DEFINE_PER_CPU(unsigned int, inject_passes);
+static DEFINE_PER_CPU(int, inject_depth);
+static atomic_t inject_hits[RELAYFS_INJ_NR];
 
 static void hdr_fill(struct relayfs_buf *buf, void *subbuf, u64 seq,
 		     void *priv)
@@ -125,6 +137,54 @@ static notrace void write_some(struct cpu_state *owner, int ctx,
 		if (--owner->todo[ctx] == 0 && atomic_dec_and_test(&pending))
 			wake_up(&done_wq);
 	}
+}
+
+/*
+ * Called by relayfs-inject.ko at each injection point of every writer,
+ * on its CPU, preemption disabled, in its context.  Every inject_every-th
+ * pass on a CPU writes one record of the "inject" stream from right
+ * there, as an interrupt landing in that window would.  One at a time
+ * per CPU (an interrupt nesting into the hook's own write passes), so
+ * the stream stays in order.
+ */
+static notrace void inject_fn(struct relayfs_chan *c,
+			      enum relayfs_inject_point point)
+{
+	struct cpu_state *cs;
+	struct stream *s;
+	int ret;
+
+	if (c != READ_ONCE(chan) || this_cpu_inc_return(inject_depth) > 1)
+		goto out;
+	if (this_cpu_inc_return(inject_passes) % READ_ONCE(inject_every))
+		goto out;
+	cs = cpus[smp_processor_id()];
+	s = &cs->st[RFS_CTX_INJECT];
+	rfs_rec_fill(cs->rec[RFS_CTX_INJECT], rec_len, cs->cpu,
+		     RFS_CTX_INJECT, s->seq);
+	ret = relayfs_write(c, cs->rec[RFS_CTX_INJECT], rec_len);
+	count(s, ret);
+	atomic_inc(&inject_hits[point]);
+out:
+	this_cpu_dec(inject_depth);
+}
+
+/* Hook on (every > 0) or off; -EOPNOTSUPP without relayfs-inject.ko. */
+static int do_inject(unsigned int every)
+{
+	if (!inject_set)
+		inject_set = symbol_get(relayfs_inject_set);
+	if (!inject_set)
+		return -EOPNOTSUPP;
+	if (every) {
+		WRITE_ONCE(inject_every, every);
+		inject_set(inject_fn);
+		return 0;
+	}
+	inject_set(NULL);	/* waits for hooks still running */
+	symbol_put(relayfs_inject_set);
+	inject_set = NULL;
+	return 0;
 }
 
 static void task_fn(struct work_struct *w)
@@ -211,7 +271,9 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 
 			memset(s, 0, sizeof(*s));
 			s->seq = seq;
-			if ((only_ctx >= 0 && ctx != only_ctx) ||
+			/* The hook writes "inject" records, nobody's todo. */
+			if (ctx == RFS_CTX_INJECT ||
+			    (only_ctx >= 0 && ctx != only_ctx) ||
 			    (only_cpu >= 0 && cpu != only_cpu) ||
 			    !cpu_online(cpu))
 				continue;
@@ -327,15 +389,22 @@ static int do_cmd(char *line)
 	};
 	int ctx;
 
+	BUILD_BUG_ON(ARRAY_SIZE(names) != RFS_CTX_INJECT);
+
 	if (!strcmp(cmd, "open"))
 		return do_open(line ? line : "");
 	if (!chan)
 		return -ENODEV;
 	if (!strcmp(cmd, "close")) {
+		if (inject_set)
+			do_inject(0);
 		relayfs_close(chan);
 		chan = NULL;
 		return 0;
 	}
+	if (!strcmp(cmd, "inject"))
+		return line && sscanf(line, "every=%u", &n) == 1 ?
+			do_inject(n) : -EINVAL;
 	if (!strcmp(cmd, "flush")) {
 		relayfs_flush(chan);
 		return 0;
@@ -353,7 +422,7 @@ static int do_cmd(char *line)
 		return -EINVAL;
 	if (!strcmp(ctxname, "all"))
 		return do_write(len, n, -1, only_cpu);
-	for (ctx = 0; ctx < RFS_NR_CTX; ctx++)
+	for (ctx = 0; ctx < ARRAY_SIZE(names); ctx++)
 		if (!strcmp(ctxname, names[ctx]))
 			return do_write(len, n, ctx, only_cpu);
 	return -EINVAL;
@@ -381,7 +450,7 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 static ssize_t ctl_read(struct file *file, char __user *ubuf, size_t count,
 			loff_t *ppos)
 {
-	size_t size = 128 * RFS_NR_CTX * num_possible_cpus() + 128, len = 0;
+	size_t size = 128 * RFS_NR_CTX * num_possible_cpus() + 256, len = 0;
 	unsigned int cpu;
 	ssize_t ret;
 	char *text;
@@ -404,6 +473,11 @@ static ssize_t ctl_read(struct file *file, char __user *ubuf, size_t count,
 	len += scnprintf(text + len, size - len, "window %llu %llu\nmaps %d %d\n",
 			 window[0], window[1], atomic_read(&mapped_calls),
 			 atomic_read(&unmapped_calls));
+	len += scnprintf(text + len, size - len, "inject");
+	for (ctx = 0; ctx < RELAYFS_INJ_NR; ctx++)
+		len += scnprintf(text + len, size - len, " %d",
+				 atomic_read(&inject_hits[ctx]));
+	len += scnprintf(text + len, size - len, "\n");
 	mutex_unlock(&ctl_lock);
 	ret = simple_read_from_buffer(ubuf, count, ppos, text, len);
 	kfree(text);
@@ -465,6 +539,8 @@ static void __exit testprod_exit(void)
 {
 	unsigned int cpu;
 
+	if (inject_set)
+		do_inject(0);
 	relayfs_close(chan);
 	relayfs_remove_dir(dir);
 	unregister_nmi_handler(NMI_LOCAL, "rfstest");

@@ -7,6 +7,11 @@
  *   hotplug_storm    the test producer writes from task, softirq, hardirq
  *                    and NMI context on every CPU while cpu1 goes offline
  *                    and online in a loop, read() or mmap readers live;
+ *   inject_storm     relayfs-inject.ko: every N-th pass of a writer
+ *                    through a window of the write path (reserved, copied,
+ *                    closing, closed, opening, opened) writes a record of
+ *                    its own from inside it, as an interrupt landing there
+ *                    would, on every CPU and from every context;
  *   collector_storm  relay-collect runs of the sample relay-app, each
  *                    ended by SIGINT (output verified), by SIGKILL
  *                    (teardown verified, then the next run starts at
@@ -101,6 +106,75 @@ static int hotplug_storm(void)
 	}
 	printf("# hotplug_storm: %ld runs, %ld records verified, %ld "
 	       "offline/online cycles\n", runs, records, all_cycles);
+	total_runs += runs;
+	total_records += records;
+	return unload_all("relayfs_testprod");
+}
+
+/* The records injected at each point so far (testprod's ctl). */
+static int inject_hits(long hits[6])
+{
+	char line[256];
+	FILE *f = fopen(ROOT "/ctl", "r");
+	int n = 0;
+
+	CHECK(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		n = sscanf(line, "inject %ld %ld %ld %ld %ld %ld", &hits[0],
+			   &hits[1], &hits[2], &hits[3], &hits[4], &hits[5]);
+	fclose(f);
+	CHECK_EQ(n, 6);
+	return 0;
+}
+
+static int inject_storm(void)
+{
+	static const char *const opens[] = { "subbuf=4096 n=2",
+		"subbuf=4096 n=4 hdr=8", "subbuf=4096 n=4 overwrite=1",
+		"subbuf=8192 n=2 hdr=8 overwrite=1" };
+	static const char *const every[] = { "inject every=1",
+		"inject every=2", "inject every=3", "inject every=7" };
+	static const unsigned int lens[] = { 16, 64, 200 };
+	static const char *const names[] = { "reserved", "copied", "close",
+		"closed", "open", "opening" };
+	static struct run run;
+	double end = now() + secs_per_case;
+	long runs = 0, records = 0, inj = 0, hits[6];
+	int cpu, i;
+
+	CHECK(load_module("relayfs-inject", "") == 0);
+	CHECK(load_module("relayfs_testprod", "") == 0);
+	CHECK(mount("relayfs", RELAYFS, "relayfs", 0, NULL) == 0);
+	while (now() < end) {
+		i = pick(4);
+		run = (struct run){ .open = opens[i],
+				    .setup = every[pick(4)],
+				    .hdr = strstr(opens[i], "hdr=8") ? 8 : 0,
+				    .overwrite = strstr(opens[i], "overwrite"),
+				    .len = lens[pick(3)],
+				    .use_mmap = pick(2),
+				    .write = "count=800 ctx=all" };
+		if (run_channel(&run)) {
+			printf("# run %ld: open %s, %s, len %u, %s\n", runs,
+			       run.open, run.setup, run.len,
+			       run.use_mmap ? "mmap" : "read");
+			return -1;
+		}
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			records += run.rd[cpu].records;
+			inj += res[cpu][RFS_CTX_INJECT].ok;
+		}
+		runs++;
+	}
+	CHECK(inject_hits(hits) == 0);
+	printf("# inject_storm: %ld runs, %ld records verified, %ld of them "
+	       "injected; by point:", runs, records, inj);
+	for (i = 0; i < 6; i++)
+		printf(" %s %ld", names[i], hits[i]);
+	printf("\n");
+	/* Every window was hit at least once, or the storm proved less. */
+	for (i = 0; i < 6; i++)
+		CHECK(hits[i] > 0);
 	total_runs += runs;
 	total_records += records;
 	return unload_all("relayfs_testprod");
@@ -273,6 +347,7 @@ static int reload_storm(void)
 
 static const struct ktap_case cases[] = {
 	{ "hotplug_storm", hotplug_storm },
+	{ "inject_storm", inject_storm },
 	{ "collector_storm", collector_storm },
 	{ "reload_storm", reload_storm },
 };
@@ -283,7 +358,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: rfs-torture SECONDS [SUBSTRING]\n");
 		return 2;
 	}
-	secs_per_case = strtoul(argv[1], NULL, 0) / 3;
+	secs_per_case = strtoul(argv[1], NULL, 0) /
+			(sizeof(cases) / sizeof(cases[0]));
 	rng = time(NULL);
 	printf("# torture: seed %u, %u s per case\n", rng, secs_per_case);
 	return rfstest_main(cases, sizeof(cases) / sizeof(cases[0]),

@@ -171,6 +171,8 @@ int run_channel(struct run *run)
 
 	memset(res, 0, sizeof(res));
 	CHECK_EQ(ctl("open %s", run->open), 0);
+	if (run->setup)
+		CHECK_EQ(ctl("%s", run->setup), 0);
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		r = &run->rd[cpu];
 		if (run->after_close)

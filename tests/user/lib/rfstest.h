@@ -108,6 +108,7 @@ int module_refs(const char *mod);
 struct run {
 	const char *open;	/* ctl open arguments */
 	const char *write;	/* ctl write arguments (without len=) */
+	const char *setup;	/* a ctl command after open, or NULL */
 	unsigned int len, hdr;
 	bool overwrite, use_mmap;
 	bool after_close;	/* readers start once the channel closed */
