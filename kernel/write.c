@@ -149,6 +149,19 @@ static notrace void rfs_claim_unread(struct relayfs_buf *buf, u64 seq,
 NOKPROBE_SYMBOL(rfs_claim_unread);
 
 /*
+ * @old may have gone stale since the caller read it: a writer nesting in
+ * since then may have opened the next slot itself (so its commit count is
+ * no longer complete) or filled the buffer.  A refusal based on @old only
+ * stands if the tail still holds it; otherwise the caller re-reads.
+ */
+static notrace int rfs_refuse(struct relayfs_buf *buf, unsigned long old,
+			      int err)
+{
+	return local_read(&buf->tail) == old ? err : 0;
+}
+NOKPROBE_SYMBOL(rfs_refuse);
+
+/*
  * Open the sub-buffer after the closed one @old points at.  1: opened; 0:
  * @old was stale (re-read); -ENOSPC: no free sub-buffer (no-overwrite);
  * -EBUSY: the slot still has an uncommitted reservation of a writer we
@@ -170,12 +183,14 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	m = &buf->meta[nidx];
 	commit = local_read(&buf->commit[nidx]);
 	if ((u32)(commit - m->commit_base) != buf->subbuf_size + 1)
-		return -EBUSY;
+		return rfs_refuse(buf, old, -EBUSY);
 	/* Acquire: the reader's loads from the slot are done before we
 	 * reuse it.
 	 */
 	if (!buf->overwrite &&
 	    rfs_slot_unread(buf, seq, atomic64_read_acquire(&buf->consumed))) {
+		if (!rfs_refuse(buf, old, -ENOSPC))
+			return 0;
 		/* Once until the reader frees a sub-buffer, not per drop. */
 		if (!READ_ONCE(buf->full_reported)) {
 			WRITE_ONCE(buf->full_reported, true);
@@ -252,6 +267,7 @@ static notrace noinline struct rfs_slow rfs_reserve_slow(struct relayfs_buf *buf
 		unsigned long old = local_read(&buf->tail);
 		unsigned long off = rfs_tail_off(old);
 
+		rfs_inject(buf, SLOW);
 		if (off + len <= buf->subbuf_size) {
 			if (local_cmpxchg(&buf->tail, old, old + len) != old)
 				continue;

@@ -11,7 +11,7 @@
 # the others (the kmemleak scan).
 #
 # Environment: KERNELS="rel1 rel2" to test a subset of Debian's kernels;
-# DEBUG_KERNELS="debug" (the default; "" for none); SUITES=a,b (default:
+# DEBUG_KERNELS="debug race" (the default; "" for none); SUITES=a,b (default:
 # all in tests/vm/suites); VM_TIMEOUT, VM_SMP as in tests/vm/run.sh.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,7 +52,7 @@ for kdir in /lib/modules/*/build; do
 	result $? "build modules for $kver (no compiler/sparse/modpost warning)"
 	[ -r "/boot/vmlinuz-$kver" ] && kernels="$kernels $kver"
 done
-for flavor in ${DEBUG_KERNELS-debug}; do
+for flavor in ${DEBUG_KERNELS-debug race}; do
 	scripts/build-kernel.sh "$flavor" >"build/kernel-$flavor.out" 2>&1
 	rc=$?
 	sed '$d' "build/kernel-$flavor.out"
@@ -98,13 +98,19 @@ kconfig() {
 }
 
 # The suites for kernel $1: those it has every needed option for, in name
-# order, the "order: last" ones at the end.
+# order, the "order: last" ones at the end.  On the race kernel (KCSAN)
+# only those marked "race: yes", the ones that run writers and readers
+# concurrently.
 suites_for() {
 	cfg=$(kconfig "$1")
 	first="" last=""
 	for name in $(echo "${SUITES:-$(ls tests/vm/suites)}" | tr ',' ' '); do
 		f=tests/vm/suites/$name
 		ok=1
+		if grep -q '^CONFIG_KCSAN=y' "$cfg" &&
+		   ! grep -q '^# race: yes' "$f"; then
+			ok=0
+		fi
 		for opt in $(sed -n 's/^# needs: //p' "$f"); do
 			grep -q "^$opt=[ym]" "$cfg" || ok=0
 		done

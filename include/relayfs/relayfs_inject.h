@@ -14,6 +14,7 @@
 struct relayfs_chan;
 
 enum relayfs_inject_point {
+	RELAYFS_INJ_SLOW,	/* slow path, the tail just read */
 	RELAYFS_INJ_RESERVED,	/* space reserved, record not yet copied */
 	RELAYFS_INJ_COMMIT,	/* record copied, not yet committed */
 	RELAYFS_INJ_CLOSE,	/* about to close a full sub-buffer */

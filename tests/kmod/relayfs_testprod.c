@@ -8,9 +8,11 @@
  *   open [subbuf=N] [n=M] [overwrite=0|1] [hdr=H] [flush_ms=F]
  *   write len=L count=C ctx=task|softirq|hardirq|nmi|all [cpu=N]
  *   nest		reserve past the nesting limit on this CPU
- *   inject every=N	with relayfs-inject.ko: every N-th pass of a writer
- *			through an injection point writes a record of its
- *			own from there (context "inject"); every=0: off
+ *   inject every=N [point=P]
+ *			with relayfs-inject.ko: every N-th pass of a writer
+ *			through injection point P (any if not given) writes
+ *			a record of its own from there (context "inject");
+ *			every=0: off
  *   flush | reset | close
  *
  * Reading ctl gives, per possible CPU and context, the records written by
@@ -55,6 +57,7 @@ struct cpu_state {
 	struct timer_list timer;
 	struct hrtimer hrt;
 	u8 rec[RFS_NR_CTX][MAX_LEN];	/* one record buffer per context */
+	atomic_t nmis_sent;		/* sent to this CPU, not yet seen */
 	unsigned int cpu;
 };
 
@@ -72,6 +75,7 @@ static atomic_t mapped_calls, unmapped_calls;
 /* The injection hook: how often, how deep, and what it did where. */
 static void (*inject_set)(relayfs_inject_fn fn);
 static unsigned int inject_every;
+static int inject_only;		/* one point, or -1 for all */
 static DEFINE_PER_CPU(unsigned int, inject_passes);
 static DEFINE_PER_CPU(int, inject_depth);
 static atomic_t inject_hits[RELAYFS_INJ_NR];
@@ -156,6 +160,8 @@ static notrace void inject_fn(struct relayfs_chan *c,
 
 	if (c != READ_ONCE(chan) || this_cpu_inc_return(inject_depth) > 1)
 		goto out;
+	if (READ_ONCE(inject_only) >= 0 && point != READ_ONCE(inject_only))
+		goto out;
 	if (this_cpu_inc_return(inject_passes) % READ_ONCE(inject_every))
 		goto out;
 	cs = cpus[smp_processor_id()];
@@ -170,14 +176,17 @@ out:
 }
 
 /* Hook on (every > 0) or off; -EOPNOTSUPP without relayfs-inject.ko. */
-static int do_inject(unsigned int every)
+static int do_inject(unsigned int every, int point)
 {
+	if (point < -1 || point >= RELAYFS_INJ_NR)
+		return -EINVAL;
 	if (!inject_set)
 		inject_set = symbol_get(relayfs_inject_set);
 	if (!inject_set)
 		return -EOPNOTSUPP;
 	if (every) {
 		WRITE_ONCE(inject_every, every);
+		WRITE_ONCE(inject_only, point);
 		inject_set(inject_fn);
 		return 0;
 	}
@@ -220,9 +229,14 @@ static enum hrtimer_restart hardirq_fn(struct hrtimer *t)
 static int nmi_fn(unsigned int type, struct pt_regs *regs)
 {
 	struct cpu_state *c = cpus[smp_processor_id()];
+	bool ours;
 
-	if (!c || !READ_ONCE(c->todo[RFS_CTX_NMI]))
+	if (!c)
 		return NMI_DONE;
+	/* One we sent, even if it comes after the last record. */
+	ours = atomic_dec_if_positive(&c->nmis_sent) >= 0;
+	if (!READ_ONCE(c->todo[RFS_CTX_NMI]))
+		return ours ? NMI_HANDLED : NMI_DONE;
 	write_some(c, RFS_CTX_NMI, BATCH);
 	return NMI_HANDLED;
 }
@@ -234,8 +248,12 @@ static int nmi_sender(void *unused)
 
 	while (!kthread_should_stop()) {
 		for_each_online_cpu(cpu) {
-			if (READ_ONCE(cpus[cpu]->todo[RFS_CTX_NMI]))
-				apic->send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
+			struct cpu_state *c = cpus[cpu];
+
+			if (!READ_ONCE(c->todo[RFS_CTX_NMI]))
+				continue;
+			atomic_inc(&c->nmis_sent);
+			apic->send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
 		}
 		usleep_range(100, 200);
 	}
@@ -397,14 +415,18 @@ static int do_cmd(char *line)
 		return -ENODEV;
 	if (!strcmp(cmd, "close")) {
 		if (inject_set)
-			do_inject(0);
+			do_inject(0, -1);
 		relayfs_close(chan);
 		chan = NULL;
 		return 0;
 	}
-	if (!strcmp(cmd, "inject"))
-		return line && sscanf(line, "every=%u", &n) == 1 ?
-			do_inject(n) : -EINVAL;
+	if (!strcmp(cmd, "inject")) {
+		if (!line || sscanf(line, "every=%u%n", &n, &k) != 1)
+			return -EINVAL;
+		if (line[k] && sscanf(line + k, " point=%d", &only_cpu) != 1)
+			return -EINVAL;
+		return do_inject(n, line[k] ? only_cpu : -1);
+	}
 	if (!strcmp(cmd, "flush")) {
 		relayfs_flush(chan);
 		return 0;
@@ -540,7 +562,7 @@ static void __exit testprod_exit(void)
 	unsigned int cpu;
 
 	if (inject_set)
-		do_inject(0);
+		do_inject(0, -1);
 	relayfs_close(chan);
 	relayfs_remove_dir(dir);
 	unregister_nmi_handler(NMI_LOCAL, "rfstest");

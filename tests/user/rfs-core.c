@@ -48,7 +48,7 @@ static int test_all_contexts_concurrently(void)
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		int ctx;
 
-		for (ctx = 0; ctx < RFS_NR_CTX; ctx++)
+		for (ctx = 0; ctx < RFS_CTX_INJECT; ctx++)
 			CHECK(res[cpu][ctx].ok > 0);
 		nmi += res[cpu][RFS_CTX_NMI].ok;
 	}

@@ -8,10 +8,11 @@
  *                    and NMI context on every CPU while cpu1 goes offline
  *                    and online in a loop, read() or mmap readers live;
  *   inject_storm     relayfs-inject.ko: every N-th pass of a writer
- *                    through a window of the write path (reserved, copied,
- *                    closing, closed, opening, opened) writes a record of
- *                    its own from inside it, as an interrupt landing there
- *                    would, on every CPU and from every context;
+ *                    through a window of the write path (tail read,
+ *                    reserved, copied, closing, closed, opening) writes a
+ *                    record of its own from inside it, as an interrupt
+ *                    landing there would, on every CPU and from every
+ *                    context;
  *   collector_storm  relay-collect runs of the sample relay-app, each
  *                    ended by SIGINT (output verified), by SIGKILL
  *                    (teardown verified, then the next run starts at
@@ -57,8 +58,35 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * A failed case leaves things behind: nothing of it may fail the next.
+ * Kill a collector it left, close its channel, unmount, unload.
+ */
+static pid_t collector = -1;
+
+static void cleanup(void)
+{
+	static const char *const mods[] = { "relay_sample",
+		"relayfs_testprod", "relayfs" };
+	unsigned int i;
+
+	if (collector > 0) {
+		kill(collector, SIGKILL);
+		collect_wait(collector);
+		collector = -1;
+	}
+	if (ncpus > 1)
+		set_cpu1(1);
+	if (module_refs("relayfs_testprod") >= 0)
+		ctl("close");
+	umount(RELAYFS);
+	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++)
+		unload_module(mods[i]);
+}
+
 static int load_mount(const char *mod, const char *params)
 {
+	cleanup();
 	CHECK(load_module("relayfs", "") == 0);
 	CHECK(load_module(mod, params) == 0);
 	CHECK(mount("relayfs", RELAYFS, "relayfs", 0, NULL) == 0);
@@ -112,7 +140,9 @@ static int hotplug_storm(void)
 }
 
 /* The records injected at each point so far (testprod's ctl). */
-static int inject_hits(long hits[6])
+#define NR_POINTS	7	/* enum relayfs_inject_point */
+
+static int inject_hits(long hits[NR_POINTS])
 {
 	char line[256];
 	FILE *f = fopen(ROOT "/ctl", "r");
@@ -120,10 +150,11 @@ static int inject_hits(long hits[6])
 
 	CHECK(f != NULL);
 	while (fgets(line, sizeof(line), f))
-		n = sscanf(line, "inject %ld %ld %ld %ld %ld %ld", &hits[0],
-			   &hits[1], &hits[2], &hits[3], &hits[4], &hits[5]);
+		n = sscanf(line, "inject %ld %ld %ld %ld %ld %ld %ld",
+			   &hits[0], &hits[1], &hits[2], &hits[3], &hits[4],
+			   &hits[5], &hits[6]);
 	fclose(f);
-	CHECK_EQ(n, 6);
+	CHECK_EQ(n, NR_POINTS);
 	return 0;
 }
 
@@ -132,23 +163,28 @@ static int inject_storm(void)
 	static const char *const opens[] = { "subbuf=4096 n=2",
 		"subbuf=4096 n=4 hdr=8", "subbuf=4096 n=4 overwrite=1",
 		"subbuf=8192 n=2 hdr=8 overwrite=1" };
-	static const char *const every[] = { "inject every=1",
-		"inject every=2", "inject every=3", "inject every=7" };
+	static const unsigned int every[] = { 1, 2, 3, 7 };
+	static char setup[64];
 	static const unsigned int lens[] = { 16, 64, 200 };
-	static const char *const names[] = { "reserved", "copied", "close",
-		"closed", "open", "opening" };
+	static const char *const names[] = { "slow", "reserved", "copied",
+		"close", "closed", "open", "opening" };
 	static struct run run;
 	double end = now() + secs_per_case;
-	long runs = 0, records = 0, inj = 0, hits[6];
-	int cpu, i;
+	long runs = 0, records = 0, inj = 0, hits[NR_POINTS];
+	int cpu, ctx, i;
 
+	cleanup();
 	CHECK(load_module("relayfs-inject", "") == 0);
 	CHECK(load_module("relayfs_testprod", "") == 0);
 	CHECK(mount("relayfs", RELAYFS, "relayfs", 0, NULL) == 0);
-	while (now() < end) {
+	/* At least one run per point, however slow the kernel. */
+	while (now() < end || runs < NR_POINTS + 1) {
+		/* Each point on its own in turn, then all of them. */
+		snprintf(setup, sizeof(setup), "inject every=%u point=%ld",
+			 every[pick(4)], runs % (NR_POINTS + 1) - 1);
 		i = pick(4);
 		run = (struct run){ .open = opens[i],
-				    .setup = every[pick(4)],
+				    .setup = setup,
 				    .hdr = strstr(opens[i], "hdr=8") ? 8 : 0,
 				    .overwrite = strstr(opens[i], "overwrite"),
 				    .len = lens[pick(3)],
@@ -163,17 +199,25 @@ static int inject_storm(void)
 		for (cpu = 0; cpu < ncpus; cpu++) {
 			records += run.rd[cpu].records;
 			inj += res[cpu][RFS_CTX_INJECT].ok;
+			/*
+			 * Only a writer landing inside another's open (the
+			 * injected ones there, an NMI) may be refused as
+			 * busy; a writer the others merely interrupted
+			 * retries and never is.
+			 */
+			for (ctx = 0; ctx < RFS_CTX_NMI; ctx++)
+				CHECK_EQ(res[cpu][ctx].busy, 0);
 		}
 		runs++;
 	}
 	CHECK(inject_hits(hits) == 0);
 	printf("# inject_storm: %ld runs, %ld records verified, %ld of them "
 	       "injected; by point:", runs, records, inj);
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < NR_POINTS; i++)
 		printf(" %s %ld", names[i], hits[i]);
 	printf("\n");
 	/* Every window was hit at least once, or the storm proved less. */
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < NR_POINTS; i++)
 		CHECK(hits[i] > 0);
 	total_runs += runs;
 	total_records += records;
@@ -234,13 +278,14 @@ static int collector_storm(void)
 			argv[n++] = "--no-mmap";
 		argv[n++] = "sample";
 		argv[n] = NULL;
-		pid = collect_start(argv, "/tmp/storm");
+		collector = pid = collect_start(argv, "/tmp/storm");
 		CHECK(wait_running() == 0);
 		usleep(100000 + pick(400000));
 		how = pick(10);
 		if (how < 3) {			/* killed */
 			kill(pid, SIGKILL);
 			CHECK_EQ(collect_wait(pid), 128 + SIGKILL);
+			collector = -1;
 			CHECK(check_teardown() == 0);
 			killed++;
 		} else {
@@ -252,6 +297,7 @@ static int collector_storm(void)
 			}
 			kill(pid, SIGINT);
 			CHECK_EQ(collect_wait(pid), 0);
+			collector = -1;
 			if (sample_check_run("/tmp/storm", len, overwrite,
 					     true)) {
 				printf("# run %ld: %s\n", runs, argv[5]);
@@ -303,13 +349,14 @@ static int reload_storm(void)
 		CHECK(reader_open(&r, 0, 64, 0, false) == 0);
 		map = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, r.fd, 0);
 		CHECK(map != MAP_FAILED);
-		pid = collect_start(argv, "/tmp/reload");
+		collector = pid = collect_start(argv, "/tmp/reload");
 		CHECK(wait_running() == 0);
 		CHECK_EQ(ctl("write len=64 count=%u ctx=all", 100 + pick(500)),
 			 0);
 		usleep(100000 + pick(200000));
 		/* The app's module goes; the collector drains and ends. */
 		CHECK(unload_module("relay_sample") == 0);
+		collector = -1;
 		if (collect_wait(pid)) {
 			show("/tmp/reload.err");
 			return -1;
@@ -354,6 +401,8 @@ static const struct ktap_case cases[] = {
 
 int main(int argc, char **argv)
 {
+	int ret;
+
 	if (argc < 2) {
 		fprintf(stderr, "usage: rfs-torture SECONDS [SUBSTRING]\n");
 		return 2;
@@ -362,6 +411,9 @@ int main(int argc, char **argv)
 			(sizeof(cases) / sizeof(cases[0]));
 	rng = time(NULL);
 	printf("# torture: seed %u, %u s per case\n", rng, secs_per_case);
-	return rfstest_main(cases, sizeof(cases) / sizeof(cases[0]),
-			    argc - 1, argv + 1);
+	ret = rfstest_main(cases, sizeof(cases) / sizeof(cases[0]),
+			   argc - 1, argv + 1);
+	if (ret)
+		cleanup();
+	return ret;
 }

@@ -86,7 +86,8 @@ nokaslr suites=$suites ${VM_APPEND:-}"
 cmdline=$(echo $cmdline)
 
 boot() {
-	rm -f "$vmdir/console.log" "$vmdir/results.log"
+	rm -f "$vmdir/console.log" "$vmdir/results.log" \
+	      "$vmdir/kcsan-foreign.log"
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 		-nodefaults -no-reboot -display none \
 		-machine pc -accel tcg -cpu qemu64 \
@@ -130,10 +131,27 @@ bad="${bad}sleeping function called|refcount_t:|list_(add|del) corruption"
 # An allocation that fails prints its stack (warn_alloc): expected when
 # the faults suite injects failures, and not a bug report by itself; what
 # the caller then does is checked by the tests.  Leave those blocks out.
+#
+# KCSAN (the race kernel) reports data races anywhere in the kernel; only
+# those with one of our modules in a stack are ours.  The others are
+# counted in kcsan-foreign.log and left out.
+ours='\[(relayfs|relayfs_testprod|relayfs_selftest|relayfs_bench|relay_sample|klog|klog_demo|tprintk)\]'
 kernel_reports() {
-	awk '/vmalloc error: |page allocation failure: / { skip = 1 }
-	     !skip { print }
-	     skip && /<\/TASK>/ { skip = 0 }' "$1"
+	awk -v ours="$ours" -v foreign="$vmdir/kcsan-foreign.log" '
+	function flush() {
+		if (n && (block !~ /BUG: KCSAN:/ || block ~ ours))
+			printf("%s", block)
+		else if (n)
+			printf("%s", block) >foreign
+		block = ""; n = 0
+	}
+	{ sub(/\r$/, "") }
+	/vmalloc error: |page allocation failure: / { skip = 1 }
+	skip { if (/<\/TASK>/) skip = 0; next }
+	/^\[[ 0-9.]*\] =+$/ { flush(); inrep = !inrep; if (!inrep) next }
+	inrep { block = block $0 "\n"; n++; next }
+	{ print }
+	END { flush() }' "$1"
 }
 if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 	echo "not ok kernel@$kver: VM still running after ${timeout_s}s (hang)"
@@ -146,6 +164,11 @@ else
 	pass=$((pass + 1))
 fi
 sed '$d' "$vmdir/summary"
+if [ -s "$vmdir/kcsan-foreign.log" ]; then
+	echo "# $kver: $(grep -c 'BUG: KCSAN' "$vmdir/kcsan-foreign.log")" \
+	     "data races reported with none of our modules in them" \
+	     "(kcsan-foreign.log): not ours, not counted"
+fi
 if [ "$fail" -ne 0 ]; then
 	echo "---- tail of $vmdir/console.log ----"
 	tail -n 60 "$vmdir/console.log" | tr -d '\r'
