@@ -126,7 +126,13 @@ suites_for() {
 
 for kver in $kernels; do
 	suites=$(suites_for "$kver")
-	tests/vm/run.sh "$kver" "$suites" >"build/vm-$kver.out" 2>&1
+	# The torture suite's time: longer on the debug kernels.
+	case $kver in
+	*-relayfs-*) torture=60 ;;
+	*) torture=40 ;;
+	esac
+	VM_APPEND="torture_secs=$torture ${VM_APPEND:-}" \
+		tests/vm/run.sh "$kver" "$suites" >"build/vm-$kver.out" 2>&1
 	sed '$d' "build/vm-$kver.out"
 	set -- $(tail -n 1 "build/vm-$kver.out")
 	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
