@@ -5,6 +5,8 @@
 #   make vm-test KERNEL=<release> SUITES=a,b   one suite, one kernel
 #   make demo       the demo in a VM
 #   make bench      the write-path benchmark on both kernels (docs/benchmarks.md)
+#   make torture-singlestep   the torture suite under qemu -singlestep
+#                   (docs/torture.md; not in make check: it is slow)
 #
 # KDIRS selects the kernels to build for (default: every
 # /lib/modules/*/build present).
@@ -40,7 +42,8 @@ TOOLS := $(BUILD)/bin/relay-collect $(BUILD)/bin/relay-merge
 VM_TOOLS := $(BUILD)/user/vm/relay-collect $(BUILD)/user/vm/relay-merge \
 	$(patsubst bench/user/%.c,$(BUILD)/user/vm/%,$(wildcard bench/user/*.c))
 
-.PHONY: all modules user lib tools check deps vm-test demo bench clean
+.PHONY: all modules user lib tools check deps vm-test demo bench \
+	torture-singlestep clean
 
 all: modules lib tools user
 
@@ -112,6 +115,17 @@ demo:
 
 bench:
 	bench/run.sh
+
+# Debian's 6.12, one guest instruction per translation block: interrupts
+# may land between any two instructions of the write path.
+SINGLESTEP_KERNEL ?= $(notdir $(patsubst %/build,%,$(firstword \
+	$(wildcard /lib/modules/6.12*/build))))
+torture-singlestep:
+	scripts/install-deps.sh
+	$(MAKE) all KDIRS=/lib/modules/$(SINGLESTEP_KERNEL)/build
+	VM_QEMU_OPTS=-singlestep VM_TIMEOUT=2400 VM_DIR=$(BUILD)/vm/singlestep \
+	VM_APPEND="torture_secs=$${TORTURE_SECS:-120} suite_timeout=1800" \
+		tests/vm/run.sh $(SINGLESTEP_KERNEL) torture
 
 clean:
 	rm -rf $(BUILD)

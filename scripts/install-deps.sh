@@ -9,6 +9,9 @@
 #   linux-image-6.12-amd64   Debian's 6.12 kernel (bookworm-security/backports)
 #   linux-headers-6.12-amd64
 #   linux-source-6.12        checkpatch.pl (extracted once, see checkpatch.sh)
+#                            and the debug kernels (scripts/build-kernel.sh)
+#   bc, bison, flex,         what building those kernels needs
+#   libelf-dev, libssl-dev
 #   sparse                   the C=2 gate
 #   valgrind, libc6-dbg      leak and memory checks of librelay and relay-collect
 #   gcc, make, libc6-dev     user space; gcc-multilib for the -m32 ABI test
@@ -18,7 +21,8 @@ set -eu
 PKGS="qemu-system-x86 busybox-static cpio
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
-linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils valgrind libc6-dbg"
+linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils valgrind libc6-dbg
+bc bison flex libelf-dev libssl-dev"
 
 missing=""
 for p in $PKGS; do
