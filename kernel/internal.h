@@ -262,13 +262,16 @@ static inline bool rfs_slot_unread(struct relayfs_buf *buf, u64 seq,
  * Test-only injection points on the write path: nothing at all unless
  * built with RELAYFS_INJECT=1 (relayfs-inject.ko, kernel/inject.c).
  */
-#ifdef RELAYFS_INJECT
 #include <relayfs/relayfs_inject.h>
+#ifdef RELAYFS_INJECT
 void relayfs_inject_point(struct relayfs_buf *buf,
 			  enum relayfs_inject_point point);
-#define rfs_inject(buf, point)	relayfs_inject_point(buf, RELAYFS_INJ_##point)
 #else
-#define rfs_inject(buf, point)	do { } while (0)
+static __always_inline void
+relayfs_inject_point(struct relayfs_buf *buf, enum relayfs_inject_point point)
+{
+}
 #endif
+#define rfs_inject(buf, point)	relayfs_inject_point(buf, RELAYFS_INJ_##point)
 
 #endif /* RELAYFS_INTERNAL_H */

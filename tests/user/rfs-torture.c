@@ -284,7 +284,7 @@ static int collector_storm(void)
 		how = pick(10);
 		if (how < 3) {			/* killed */
 			kill(pid, SIGKILL);
-			CHECK_EQ(collect_wait(pid), 128 + SIGKILL);
+			CHECK_EQ(collect_wait_timeout(pid, 60), 128 + SIGKILL);
 			collector = -1;
 			CHECK(check_teardown() == 0);
 			killed++;
@@ -296,7 +296,7 @@ static int collector_storm(void)
 				stopped++;
 			}
 			kill(pid, SIGINT);
-			CHECK_EQ(collect_wait(pid), 0);
+			CHECK_EQ(collect_wait_timeout(pid, 60), 0);
 			collector = -1;
 			if (sample_check_run("/tmp/storm", len, overwrite,
 					     true)) {
@@ -357,7 +357,7 @@ static int reload_storm(void)
 		/* The app's module goes; the collector drains and ends. */
 		CHECK(unload_module("relay_sample") == 0);
 		collector = -1;
-		if (collect_wait(pid)) {
+		if (collect_wait_timeout(pid, 60)) {
 			show("/tmp/reload.err");
 			return -1;
 		}

@@ -320,6 +320,28 @@ int collect_wait(pid_t pid)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+int collect_wait_timeout(pid_t pid, unsigned int secs)
+{
+	unsigned int ms;
+	char path[64];
+	int st;
+
+	for (ms = 0; ms < secs * 1000; ms += 10) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+			       128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	/* Stuck: where, in the kernel log (sysrq w), then kill it. */
+	printf("# pid %d still running after %u s; wchan:\n", pid, secs);
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	show(path);
+	write_file("/proc/sysrq-trigger", "w");
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
 int collect(char *const argv[], const char *log)
 {
 	return collect_wait(collect_start(argv, log));

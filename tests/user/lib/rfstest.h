@@ -82,6 +82,8 @@ int write_file(const char *path, const char *s);
 pid_t collect_start(char *const argv[], const char *log);
 /* Its exit status, or 128 + the signal that killed it. */
 int collect_wait(pid_t pid);
+/* The same, or -1 after @secs seconds (blocked tasks dumped, killed). */
+int collect_wait_timeout(pid_t pid, unsigned int secs);
 int collect(char *const argv[], const char *log);
 bool file_has(const char *path, const char *needle);
 /* Print @path as KTAP comment lines. */
