@@ -30,6 +30,8 @@ stage=$vmdir/initramfs
 kernel=/boot/vmlinuz-$kver
 [ -r "$kernel" ] || kernel=$top/build/$kver/vmlinuz
 [ -r "$kernel" ] || { echo "run.sh: no kernel image for $kver" >&2; exit 2; }
+sysmap=/boot/System.map-$kver
+[ -r "$sysmap" ] || sysmap=$top/build/$kver/kdir/System.map
 mods=$top/build/$kver/modules
 [ -d "$mods" ] || { echo "run.sh: no $mods (make modules)" >&2; exit 2; }
 
@@ -88,15 +90,33 @@ cmdline=$(echo $cmdline)
 boot() {
 	rm -f "$vmdir/console.log" "$vmdir/results.log" \
 	      "$vmdir/kcsan-foreign.log"
-	timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+	rm -f "$vmdir/monitor.sock" "$vmdir/hang.txt" "$vmdir/hang-registers.txt"
+	qemu-system-x86_64 \
 		-nodefaults -no-reboot -display none \
 		-machine pc -accel tcg -cpu qemu64 \
 		-smp "${VM_SMP:-2}" -m "${VM_MEM:-1024}" \
 		-kernel "$kernel" -initrd "$vmdir/initramfs.cpio.gz" \
 		-append "$cmdline" ${VM_QEMU_OPTS:-} \
+		-monitor "unix:$vmdir/monitor.sock,server,nowait" \
 		-serial "file:$vmdir/console.log" \
-		-serial "file:$vmdir/results.log" </dev/null
-	qrc=$?
+		-serial "file:$vmdir/results.log" </dev/null &
+	qpid=$!
+	waited=0
+	while kill -0 "$qpid" 2>/dev/null && [ "$waited" -lt "$timeout_s" ]; do
+		sleep 1
+		waited=$((waited + 1))
+	done
+	if kill -0 "$qpid" 2>/dev/null; then
+		# Hung: say where every vCPU is before ending it.
+		"$top/tests/vm/hang-report.py" "$vmdir/monitor.sock" \
+			"$sysmap" >"$vmdir/hang.txt" 2>&1
+		kill -9 "$qpid"
+		wait "$qpid"
+		qrc=124
+	else
+		wait "$qpid"
+		qrc=$?
+	fi
 }
 
 start=$(date +%s)
@@ -155,6 +175,7 @@ kernel_reports() {
 }
 if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 	echo "not ok kernel@$kver: VM still running after ${timeout_s}s (hang)"
+	cat "$vmdir/hang.txt"
 	fail=$((fail + 1))
 elif kernel_reports "$vmdir/console.log" | grep -Eq "$bad" ||
      ! grep -q '^# vm-done' "$vmdir/results.log"; then
