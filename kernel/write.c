@@ -245,6 +245,16 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 NOKPROBE_SYMBOL(rfs_open_next);
 
 
+/*
+ * Each pass of the slow path follows a step taken by a writer that nested
+ * in (a failed cmpxchg, a stale tail).  A handful is normal; this many
+ * means interrupts are landing in this writer's window every time, and
+ * it drops (counted, as -EBUSY) rather than spin on: no context may be
+ * held forever, NMI included.  The ftrace ring buffer bounds its retries
+ * the same way.
+ */
+#define RFS_SLOW_PASSES		1000
+
 /* What the slow path returns: in two registers, nothing on the stack. */
 struct rfs_slow {
 	unsigned long tail;	/* the reserved tail */
@@ -259,6 +269,7 @@ static notrace noinline struct rfs_slow rfs_reserve_slow(struct relayfs_buf *buf
 							 size_t len)
 {
 	unsigned long mine = RFS_OFF_OPENING;	/* never timed: returns first */
+	unsigned int passes = 0;
 	bool opened = false;
 	u64 now = 0;
 	int ret;
@@ -281,7 +292,7 @@ static notrace noinline struct rfs_slow rfs_reserve_slow(struct relayfs_buf *buf
 				irq_work_queue(&buf->work);
 			return (struct rfs_slow){ .tail = old };
 		}
-		if (off == RFS_OFF_OPENING)
+		if (off == RFS_OFF_OPENING || ++passes > RFS_SLOW_PASSES)
 			return (struct rfs_slow){ .err = -EBUSY };
 		if (off != RFS_OFF_CLOSED) {
 			now = rfs_switch_clock(old, &mine, now);

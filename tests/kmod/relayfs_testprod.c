@@ -78,6 +78,7 @@ static unsigned int inject_every;
 static int inject_only;		/* one point, or -1 for all */
 static DEFINE_PER_CPU(unsigned int, inject_passes);
 static DEFINE_PER_CPU(int, inject_depth);
+static DEFINE_PER_CPU(int, inject_streak);	/* in a row at INJ_SLOW */
 static atomic_t inject_hits[RELAYFS_INJ_NR];
 
 static void hdr_fill(struct relayfs_buf *buf, void *subbuf, u64 seq,
@@ -161,6 +162,16 @@ static notrace void inject_fn(struct relayfs_chan *c,
 	if (c != READ_ONCE(chan) || this_cpu_inc_return(inject_depth) > 1)
 		goto out;
 	if (READ_ONCE(inject_only) >= 0 && point != READ_ONCE(inject_only))
+		goto out;
+	/*
+	 * The slow path re-reads the tail after every nested write: an
+	 * interrupt there every single time would never let it finish (it
+	 * gives up after RFS_SLOW_PASSES, counted).  Real interrupts do not
+	 * recur that way: at most two in a row at this point.
+	 */
+	if (point != RELAYFS_INJ_SLOW)
+		this_cpu_write(inject_streak, 0);
+	else if (this_cpu_inc_return(inject_streak) > 2)
 		goto out;
 	if (this_cpu_inc_return(inject_passes) % READ_ONCE(inject_every))
 		goto out;
