@@ -192,17 +192,22 @@ static int chan_open(void)
 	return ctl("open subbuf=16384 n=4");
 }
 
-/* Every per-CPU file, or none. */
-static int chan_files(void)
+/* How many of the per-CPU files <base>0 .. <base>N-1 exist: all or none. */
+static int cpu_files(const char *base)
 {
 	char path[96];
 	int cpu, n = 0;
 
 	for (cpu = 0; cpu < ncpus; cpu++) {
-		snprintf(path, sizeof(path), ROOT "/rfs%d", cpu);
+		snprintf(path, sizeof(path), "%s%d", base, cpu);
 		n += exists(path);
 	}
 	return n;
+}
+
+static int chan_files(void)
+{
+	return cpu_files(ROOT "/rfs");
 }
 
 static int chan_open_check(int ret, int injected)
@@ -325,14 +330,7 @@ static int app_start(void)
 
 static int app_files(void)
 {
-	char path[96];
-	int cpu, n = 0;
-
-	for (cpu = 0; cpu < ncpus; cpu++) {
-		snprintf(path, sizeof(path), APP "/sample%d", cpu);
-		n += exists(path);
-	}
-	return n;
+	return cpu_files(APP "/sample");
 }
 
 static int app_start_check(int ret, int injected)

@@ -152,24 +152,32 @@ bad="${bad}sleeping function called|refcount_t:|list_(add|del) corruption"
 # the faults suite injects failures, and not a bug report by itself; what
 # the caller then does is checked by the tests.  Leave those blocks out.
 #
-# KCSAN (the race kernel) reports data races anywhere in the kernel; only
-# those with one of our modules in a stack are ours.  The others are
-# counted in kcsan-foreign.log and left out.
+# KCSAN (the race kernel) reports data races anywhere in the kernel; a
+# race is ours when one of its two accesses is made by our code (the first
+# frame under "read/write ... by ...:").  Our code merely being further
+# down a stack, interrupted, does not make it ours.  The others are kept
+# in kcsan-foreign.log and counted, not hidden.
 ours='\[(relayfs|relayfs_testprod|relayfs_selftest|relayfs_bench|relay_sample|klog|klog_demo|tprintk)\]'
 kernel_reports() {
 	awk -v ours="$ours" -v foreign="$vmdir/kcsan-foreign.log" '
 	function flush() {
-		if (n && (block !~ /BUG: KCSAN:/ || block ~ ours))
+		if (n && (block !~ /BUG: KCSAN:/ || mine))
 			printf("%s", block)
 		else if (n)
 			printf("%s", block) >foreign
-		block = ""; n = 0
+		block = ""; n = 0; mine = 0; access = 0
 	}
 	{ sub(/\r$/, "") }
 	/vmalloc error: |page allocation failure: / { skip = 1 }
 	skip { if (/<\/TASK>/) skip = 0; next }
 	/^\[[ 0-9.]*\] =+$/ { flush(); inrep = !inrep; if (!inrep) next }
-	inrep { block = block $0 "\n"; n++; next }
+	inrep {
+		block = block $0 "\n"; n++
+		if (access && $0 ~ ours)
+			mine = 1
+		access = ($0 ~ /(read|write).* to 0x[0-9a-f]+ of [0-9]+ bytes by /)
+		next
+	}
 	{ print }
 	END { flush() }' "$1"
 }
