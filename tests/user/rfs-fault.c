@@ -89,8 +89,8 @@ static long fault_loop(const char *what, int (*op)(void),
 	}
 	close(fd);
 	CHECK(n < MAX_NTH);
-	printf("# %s: %ld faults injected, %ld calls failed, the %u-th "
-	       "attempt ran clean\n", what, injected, failed, n);
+	printf("# %s: %ld faults injected, %ld calls returned an error, "
+	       "the %u-th attempt ran clean\n", what, injected, failed, n);
 	/* A loop that never injected anything proved nothing. */
 	CHECK(injected > 0);
 	injected_total += injected;

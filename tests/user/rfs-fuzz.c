@@ -453,7 +453,7 @@ static int t_fuzz(void)
 	       "splice/poll/seek/write, %lu control, %lu mount\n", seed, ops,
 	       by_op[0] + by_op[1], by_op[2], by_op[3] + by_op[4], by_op[5],
 	       by_op[6]);
-	printf("# seed %lu: %lu calls succeeded, %lu failed with a documented "
+	printf("# seed %lu: %lu calls succeeded, %lu returned a documented "
 	       "errno\n", seed, calls_ok, calls_err);
 	return 0;
 }
