@@ -570,19 +570,28 @@ notrace void relayfs_switch_subbuf(struct relayfs_chan *chan)
 EXPORT_SYMBOL_GPL(relayfs_switch_subbuf);
 NOKPROBE_SYMBOL(relayfs_switch_subbuf);
 
-/* What the current lap of sub-buffer @idx holds, from its commit count. */
+/*
+ * What the current lap of sub-buffer @idx holds, from its commit count.
+ *
+ * In overwrite mode a writer may start the slot's next lap while a reader
+ * is here: commit_base, padding and the void count can then belong to
+ * another lap than @commit.  The reader finds out afterwards (its claim
+ * fails) and throws the copy away, but what it copies must stay inside
+ * the sub-buffer meanwhile: bound @used whatever was read.
+ */
 void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
 		    unsigned long commit, struct relayfs_lap *lap)
 {
 	struct relayfs_meta *m = &buf->meta[idx];
-	unsigned long delta = commit - m->commit_base;
+	unsigned long delta = commit - READ_ONCE(m->commit_base);
 	u32 used = (u32)delta;
-	u32 voids = local_read(&m->void_bytes) - m->void_base;
+	u32 voids = local_read(&m->void_bytes) - READ_ONCE(m->void_base);
 
 	lap->records = delta >> 32;
 	if (used == buf->subbuf_size + 1)	/* closed */
-		used = buf->subbuf_size - m->padding;
-	lap->used = used;
+		used = buf->subbuf_size -
+		       min(READ_ONCE(m->padding), buf->subbuf_size);
+	lap->used = min(used, buf->subbuf_size);
 	lap->bytes = used > buf->header_size + voids ?
 		     used - buf->header_size - voids : 0;
 }
