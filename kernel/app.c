@@ -118,6 +118,8 @@ static void rfs_app_stop(struct relayfs_app_state *st)
 	if (!app || !app->chan)
 		return;
 	chan = app->chan;
+	if (app->stopping)
+		app->stopping(app);
 	WRITE_ONCE(app->chan, NULL);
 	/* Waits for writers that still saw the channel, closes the last
 	 * sub-buffers; readers get EOF once drained.

@@ -83,6 +83,12 @@ static void tprintk_count_missed(void)
 		relayfs_app_count_drops(&tprintk_app, now - seen);
 }
 
+/* Misses after the run's last hit would have no later hit to count them. */
+static void tprintk_stopping(struct relayfs_app *app)
+{
+	tprintk_count_missed();
+}
+
 static int tprintk_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	int facility = regs_get_kernel_argument(regs, 0);
@@ -163,6 +169,7 @@ static int __init tprintk_init(void)
 	int err;
 
 	tprintk_app.start = tprintk_start;
+	tprintk_app.stopping = tprintk_stopping;
 	err = relayfs_app_register(&tprintk_app);
 	if (err)
 		return err;

@@ -35,6 +35,9 @@ struct relayfs_app_state;
  * @cb: channel callbacks (subbuf_start, deliver, buf_full), or NULL
  * @start: logging is about to start (process context, may sleep); a
  *	non-zero return refuses the start with that error
+ * @stopping: the run is about to stop (process context): writes still
+ *	reach the channel; the last chance to write or to count what was
+ *	lost (relayfs_app_count_drops()).  May be NULL.
  * @stop: logging has stopped; no write reaches the channel any more
  * @private_data: passed to the callbacks
  *
@@ -48,6 +51,7 @@ struct relayfs_app {
 	size_t header_size;
 	const struct relayfs_callbacks *cb;
 	int (*start)(struct relayfs_app *app);
+	void (*stopping)(struct relayfs_app *app);
 	void (*stop)(struct relayfs_app *app);
 	void *private_data;
 
