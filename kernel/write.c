@@ -279,6 +279,8 @@ static notrace noinline struct rfs_slow rfs_reserve_slow(struct relayfs_buf *buf
 		unsigned long off = rfs_tail_off(old);
 
 		rfs_inject(buf, SLOW);
+		if (unlikely(++passes > RFS_SLOW_PASSES))
+			return (struct rfs_slow){ .err = -EBUSY };
 		if (off + len <= buf->subbuf_size) {
 			if (local_cmpxchg(&buf->tail, old, old + len) != old)
 				continue;
@@ -292,7 +294,7 @@ static notrace noinline struct rfs_slow rfs_reserve_slow(struct relayfs_buf *buf
 				irq_work_queue(&buf->work);
 			return (struct rfs_slow){ .tail = old };
 		}
-		if (off == RFS_OFF_OPENING || ++passes > RFS_SLOW_PASSES)
+		if (off == RFS_OFF_OPENING)
 			return (struct rfs_slow){ .err = -EBUSY };
 		if (off != RFS_OFF_CLOSED) {
 			now = rfs_switch_clock(old, &mine, now);
