@@ -185,9 +185,16 @@ if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 	echo "not ok kernel@$kver: VM still running after ${timeout_s}s (hang)"
 	cat "$vmdir/hang.txt"
 	fail=$((fail + 1))
-elif kernel_reports "$vmdir/console.log" | grep -Eq "$bad" ||
-     ! grep -q '^# vm-done' "$vmdir/results.log"; then
+elif kernel_reports "$vmdir/console.log" | grep -Eq "$bad"; then
 	echo "not ok kernel@$kver: kernel log reports a problem (exit $qrc)"
+	# The report itself, not only the log's tail: from the first line
+	# that matched, the report and what the suites were doing then.
+	echo "---- first report in $vmdir/console.log ----"
+	kernel_reports "$vmdir/console.log" | tr -d '\r' |
+		grep -E -B 5 -A 80 -m 1 "$bad"
+	fail=$((fail + 1))
+elif ! grep -q '^# vm-done' "$vmdir/results.log"; then
+	echo "not ok kernel@$kver: the suites did not finish (exit $qrc)"
 	fail=$((fail + 1))
 else
 	pass=$((pass + 1))
