@@ -58,10 +58,21 @@ static notrace void rfs_subbuf_done(struct relayfs_buf *buf)
 	irq_work_queue(&buf->work);
 }
 
-/* Add @val to sub-buffer @idx's commit count; deliver it when complete. */
+/*
+ * Add @val (never 0) to sub-buffer @idx's commit count; deliver it when
+ * complete.
+ *
+ * The lap's completion value is read before the add: until our share is
+ * in, the lap cannot complete and its metadata stays.  Once it is in, a
+ * writer nesting here may fill the other sub-buffers and reopen this slot
+ * (overwrite mode, or a reader that was quick), setting done_at for the
+ * next lap: compared with that, the completion would be missed, neither
+ * counted nor delivered.
+ */
 static notrace void rfs_commit_add(struct relayfs_buf *buf, unsigned int idx,
 				   unsigned long val)
 {
+	u32 done_at = READ_ONCE(buf->meta[idx].done_at);
 	unsigned long v;
 
 	/* The record (or metadata) before the count: pairs with smp_rmb()
@@ -69,7 +80,8 @@ static notrace void rfs_commit_add(struct relayfs_buf *buf, unsigned int idx,
 	 */
 	smp_wmb();
 	v = local_add_return(val, &buf->commit[idx]);
-	if ((u32)v == buf->meta[idx].done_at)
+	rfs_inject(buf, COUNTED);
+	if ((u32)v == done_at)
 		rfs_subbuf_done(buf);
 }
 NOKPROBE_SYMBOL(rfs_commit_add);

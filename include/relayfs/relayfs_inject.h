@@ -17,6 +17,7 @@ enum relayfs_inject_point {
 	RELAYFS_INJ_SLOW,	/* slow path, the tail just read */
 	RELAYFS_INJ_RESERVED,	/* space reserved, record not yet copied */
 	RELAYFS_INJ_COMMIT,	/* record copied, not yet committed */
+	RELAYFS_INJ_COUNTED,	/* commit count added, completion not checked */
 	RELAYFS_INJ_CLOSE,	/* about to close a full sub-buffer */
 	RELAYFS_INJ_CLOSED,	/* closed, its padding not yet committed */
 	RELAYFS_INJ_OPEN,	/* about to open the next sub-buffer */

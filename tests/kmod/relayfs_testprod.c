@@ -8,11 +8,11 @@
  *   open [subbuf=N] [n=M] [overwrite=0|1] [hdr=H] [flush_ms=F]
  *   write len=L count=C ctx=task|softirq|hardirq|nmi|all [cpu=N]
  *   nest		reserve past the nesting limit on this CPU
- *   inject every=N [point=P]
+ *   inject every=N [point=P] [burst=B]
  *			with relayfs-inject.ko: every N-th pass of a writer
  *			through injection point P (any if not given) writes
- *			a record of its own from there (context "inject");
- *			every=0: off
+ *			B records (1 if not given) of its own from there
+ *			(context "inject"); every=0: off
  *   flush | reset | close
  *
  * Reading ctl gives, per possible CPU and context, the records written by
@@ -74,7 +74,7 @@ static atomic_t mapped_calls, unmapped_calls;
 
 /* The injection hook: how often, how deep, and what it did where. */
 static void (*inject_set)(relayfs_inject_fn fn);
-static unsigned int inject_every;
+static unsigned int inject_every, inject_burst;
 static int inject_only;		/* one point, or -1 for all */
 static DEFINE_PER_CPU(unsigned int, inject_passes);
 static DEFINE_PER_CPU(int, inject_depth);
@@ -157,6 +157,7 @@ static notrace void inject_fn(struct relayfs_chan *c,
 {
 	struct cpu_state *cs;
 	struct stream *s;
+	unsigned int n;
 	int ret;
 
 	if (c != READ_ONCE(chan) || this_cpu_inc_return(inject_depth) > 1)
@@ -177,33 +178,45 @@ static notrace void inject_fn(struct relayfs_chan *c,
 		goto out;
 	cs = cpus[smp_processor_id()];
 	s = &cs->st[RFS_CTX_INJECT];
-	rfs_rec_fill(cs->rec[RFS_CTX_INJECT], rec_len, cs->cpu,
-		     RFS_CTX_INJECT, s->seq);
-	ret = relayfs_write(c, cs->rec[RFS_CTX_INJECT], rec_len);
-	count(s, ret);
+	/* A burst: enough to fill sub-buffers from inside the window. */
+	for (n = READ_ONCE(inject_burst); n; n--) {
+		rfs_rec_fill(cs->rec[RFS_CTX_INJECT], rec_len, cs->cpu,
+			     RFS_CTX_INJECT, s->seq);
+		ret = relayfs_write(c, cs->rec[RFS_CTX_INJECT], rec_len);
+		count(s, ret);
+	}
 	atomic_inc(&inject_hits[point]);
 out:
 	this_cpu_dec(inject_depth);
 }
 
-/* Hook on (every > 0) or off; -EOPNOTSUPP without relayfs-inject.ko. */
-static int do_inject(unsigned int every, int point)
+/* Hook off, waiting for hooks still running. */
+static void inject_off(void)
 {
-	if (point < -1 || point >= RELAYFS_INJ_NR)
+	if (!inject_set)
+		return;
+	inject_set(NULL);
+	symbol_put(relayfs_inject_set);
+	inject_set = NULL;
+}
+
+/* Hook on (every > 0) or off; -EOPNOTSUPP without relayfs-inject.ko. */
+static int do_inject(unsigned int every, int point, unsigned int burst)
+{
+	if (point < -1 || point >= RELAYFS_INJ_NR || !burst)
 		return -EINVAL;
+	if (!every) {
+		inject_off();
+		return 0;
+	}
 	if (!inject_set)
 		inject_set = symbol_get(relayfs_inject_set);
 	if (!inject_set)
 		return -EOPNOTSUPP;
-	if (every) {
-		WRITE_ONCE(inject_every, every);
-		WRITE_ONCE(inject_only, point);
-		inject_set(inject_fn);
-		return 0;
-	}
-	inject_set(NULL);	/* waits for hooks still running */
-	symbol_put(relayfs_inject_set);
-	inject_set = NULL;
+	WRITE_ONCE(inject_every, every);
+	WRITE_ONCE(inject_only, point);
+	WRITE_ONCE(inject_burst, burst);
+	inject_set(inject_fn);
 	return 0;
 }
 
@@ -407,6 +420,26 @@ static int do_open(char *args)
 	return 0;
 }
 
+/* "every=N [point=P] [burst=B]" */
+static int parse_inject(char *args)
+{
+	unsigned int every = UINT_MAX, burst = 1;
+	int point = -1;
+	char *tok;
+
+	while ((tok = strsep(&args, " ")) != NULL) {
+		if (sscanf(tok, "every=%u", &every) == 1 ||
+		    sscanf(tok, "point=%d", &point) == 1 ||
+		    sscanf(tok, "burst=%u", &burst) == 1)
+			continue;
+		if (*tok)
+			return -EINVAL;
+	}
+	if (every == UINT_MAX)
+		return -EINVAL;
+	return do_inject(every, point, burst);
+}
+
 static int do_cmd(char *line)
 {
 	char *cmd = strsep(&line, " ");
@@ -425,19 +458,13 @@ static int do_cmd(char *line)
 	if (!chan)
 		return -ENODEV;
 	if (!strcmp(cmd, "close")) {
-		if (inject_set)
-			do_inject(0, -1);
+		inject_off();
 		relayfs_close(chan);
 		chan = NULL;
 		return 0;
 	}
-	if (!strcmp(cmd, "inject")) {
-		if (!line || sscanf(line, "every=%u%n", &n, &k) != 1)
-			return -EINVAL;
-		if (line[k] && sscanf(line + k, " point=%d", &only_cpu) != 1)
-			return -EINVAL;
-		return do_inject(n, line[k] ? only_cpu : -1);
-	}
+	if (!strcmp(cmd, "inject"))
+		return parse_inject(line ? line : "");
 	if (!strcmp(cmd, "flush")) {
 		relayfs_flush(chan);
 		return 0;
@@ -572,8 +599,7 @@ static void __exit testprod_exit(void)
 {
 	unsigned int cpu;
 
-	if (inject_set)
-		do_inject(0, -1);
+	inject_off();
 	relayfs_close(chan);
 	relayfs_remove_dir(dir);
 	unregister_nmi_handler(NMI_LOCAL, "rfstest");

@@ -9,8 +9,9 @@
  *                    and online in a loop, read() or mmap readers live;
  *   inject_storm     relayfs-inject.ko: every N-th pass of a writer
  *                    through a window of the write path (tail read,
- *                    reserved, copied, closing, closed, opening) writes a
- *                    record of its own from inside it, as an interrupt
+ *                    reserved, copied, counted, closing, closed, opening)
+ *                    writes a record of its own from inside it, or a
+ *                    burst that fills sub-buffers, as an interrupt
  *                    landing there would, on every CPU and from every
  *                    context;
  *   collector_storm  relay-collect runs of the sample relay-app, each
@@ -37,6 +38,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <relayfs/relayfs_inject.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
 
@@ -140,7 +142,7 @@ static int hotplug_storm(void)
 }
 
 /* The records injected at each point so far (testprod's ctl). */
-#define NR_POINTS	7	/* enum relayfs_inject_point */
+#define NR_POINTS	RELAYFS_INJ_NR
 
 static int inject_hits(long hits[NR_POINTS])
 {
@@ -150,11 +152,42 @@ static int inject_hits(long hits[NR_POINTS])
 
 	CHECK(f != NULL);
 	while (fgets(line, sizeof(line), f))
-		n = sscanf(line, "inject %ld %ld %ld %ld %ld %ld %ld",
+		n = sscanf(line, "inject %ld %ld %ld %ld %ld %ld %ld %ld",
 			   &hits[0], &hits[1], &hits[2], &hits[3], &hits[4],
-			   &hits[5], &hits[6]);
+			   &hits[5], &hits[6], &hits[7]);
 	fclose(f);
 	CHECK_EQ(n, NR_POINTS);
+	return 0;
+}
+
+/* One run of inject_storm, and what it adds to the figures. */
+static int inject_run(struct run *run, long *records, long *inj)
+{
+	int cpu;
+
+	run->hdr = strstr(run->open, "hdr=8") ? 8 : 0;
+	run->overwrite = strstr(run->open, "overwrite");
+	run->write = "count=800 ctx=all";
+	if (run_channel(run)) {
+		printf("# open %s, %s, len %u, %s\n", run->open, run->setup,
+		       run->len, run->use_mmap ? "mmap" : "read");
+		return -1;
+	}
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		*records += run->rd[cpu].records;
+		*inj += res[cpu][RFS_CTX_INJECT].ok;
+		/*
+		 * Busy means a writer found the sub-buffer it needs held by
+		 * one it interrupted: never true of a task, which interrupts
+		 * nobody.  Whatever nests on top of it only makes it retry.
+		 */
+		if (res[cpu][RFS_CTX_TASK].busy) {
+			printf("# open %s, %s, len %u: task records refused "
+			       "as busy: %ld\n", run->open, run->setup,
+			       run->len, res[cpu][RFS_CTX_TASK].busy);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -167,51 +200,58 @@ static int inject_storm(void)
 	static char setup[64];
 	static const unsigned int lens[] = { 16, 64, 200 };
 	static const char *const names[] = { "slow", "reserved", "copied",
-		"close", "closed", "open", "opening" };
+		"counted", "close", "closed", "open", "opening" };
 	static struct run run;
 	double end = now() + secs_per_case;
 	long runs = 0, records = 0, inj = 0, hits[NR_POINTS];
-	int cpu, i;
+	unsigned int subbuf, burst, ev;
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == NR_POINTS,
+		       "a name per injection point");
+	int i;
 
 	cleanup();
 	CHECK(load_module("relayfs-inject", "") == 0);
 	CHECK(load_module("relayfs_testprod", "") == 0);
 	CHECK(mount("relayfs", RELAYFS, "relayfs", 0, NULL) == 0);
+	/*
+	 * First, every time: a burst that laps the buffer from between a
+	 * commit count's add and its completion check (overwrite mode, so
+	 * no reader needs to be quick).  A check against metadata read
+	 * after the add sees the next lap's and misses the completion:
+	 * subbufs_produced falls short of what the reader got.
+	 */
+	snprintf(setup, sizeof(setup), "inject every=1 point=%d burst=22",
+		 RELAYFS_INJ_COUNTED);
+	run = (struct run){ .open = "subbuf=4096 n=2 overwrite=1",
+			    .setup = setup, .len = 200, .use_mmap = 1 };
+	CHECK(inject_run(&run, &records, &inj) == 0);
+	runs++;
 	/* At least one run per point, however slow the kernel. */
-	while (now() < end || runs < NR_POINTS + 1) {
-		/* Each point on its own in turn, then all of them. */
-		snprintf(setup, sizeof(setup), "inject every=%u point=%ld",
-			 every[pick(4)], runs % (NR_POINTS + 1) - 1);
+	while (now() < end || runs < NR_POINTS + 2) {
 		i = pick(4);
-		run = (struct run){ .open = opens[i],
-				    .setup = setup,
-				    .hdr = strstr(opens[i], "hdr=8") ? 8 : 0,
-				    .overwrite = strstr(opens[i], "overwrite"),
-				    .len = lens[pick(3)],
-				    .use_mmap = pick(2),
-				    .write = "count=800 ctx=all" };
-		if (run_channel(&run)) {
-			printf("# run %ld: open %s, %s, len %u, %s\n", runs,
-			       run.open, run.setup, run.len,
-			       run.use_mmap ? "mmap" : "read");
-			return -1;
+		run = (struct run){ .open = opens[i], .len = lens[pick(3)],
+				    .use_mmap = pick(2) };
+		/*
+		 * Half the runs inject bursts that fill more than a
+		 * sub-buffer from inside the window, less often.
+		 */
+		ev = every[pick(4)];
+		burst = 1;
+		if (pick(2)) {
+			CHECK(sscanf(run.open, "subbuf=%u", &subbuf) == 1);
+			run.len = 200;
+			burst = subbuf / run.len + 2;
+			ev = ev < 3 ? 3 : ev;
 		}
-		for (cpu = 0; cpu < ncpus; cpu++) {
-			records += run.rd[cpu].records;
-			inj += res[cpu][RFS_CTX_INJECT].ok;
-			/*
-			 * Busy means a writer found the sub-buffer it needs
-			 * held by one it interrupted: never true of a task,
-			 * which interrupts nobody.  Whatever nests on top of
-			 * it only makes it retry.
-			 */
-			if (res[cpu][RFS_CTX_TASK].busy) {
-				printf("# run %ld: %s, %s, len %u: task "
-				       "records refused as busy: %ld\n", runs,
-				       run.open, run.setup, run.len,
-				       res[cpu][RFS_CTX_TASK].busy);
-				return -1;
-			}
+		/* Each point on its own in turn, then all of them. */
+		snprintf(setup, sizeof(setup),
+			 "inject every=%u point=%ld burst=%u", ev,
+			 runs % (NR_POINTS + 1) - 1, burst);
+		run.setup = setup;
+		if (inject_run(&run, &records, &inj)) {
+			printf("# run %ld failed\n", runs);
+			return -1;
 		}
 		runs++;
 	}
