@@ -74,7 +74,7 @@ $(BUILD)/bin/%: tools/%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -o $@ $< $(BUILD)/lib/librelay.a
 
-$(BUILD)/user/vm/relay-drain-bench: bench/user/relay-drain-bench.c $(BUILD)/lib/librelay.a
+$(BUILD)/user/vm/relay-%-bench: bench/user/relay-%-bench.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a -lpthread
 

@@ -21,6 +21,9 @@ import sys
 
 CONSUMER = re.compile(r"# consumer method=(\S+) mb=([\d.]+) seconds=([\d.]+) "
                       r"mbps=([\d.]+) err=(-?\d+)")
+LOAD = re.compile(r"# consumer load rate=(\d+) len=(\d+) seconds=([\d.]+) "
+                  r"small_dropped=(\d+) advised=(\d+)x(\d+) attempted=(\d+) "
+                  r"accepted=(\d+) dropped=(\d+) err=(-?\d+)")
 LINE = re.compile(r"# bench mode=(\S+) cpus=(\d+) backend=(\S+) size=(\d+) "
                   r"ns=([\d.]+) written=(\d) err=(-?\d+)")
 ORDER = ["relayfs_write", "relayfs_reserve", "relayfs_hdr", "relay_write",
@@ -36,9 +39,9 @@ def consumer_table(rows):
         print("\n%s, %d vCPU(s), %s: pre-filled buffers drained to tmpfs" %
               (key[0], key[2], "MB per guest second under icount"
                if key[1] == "icount" else "MB per emulated second"))
-        print("%-22s %8s %10s %12s" % ("method", "MB", "MB/s", "/ceiling"))
+        print("%-26s %8s %10s %12s" % ("method", "MB", "MB/s", "/ceiling"))
         for r in sel:
-            print("%-22s %8.1f %10.1f %12s%s" % (
+            print("%-26s %8.1f %10.1f %12s%s" % (
                 r["method"], r["mb"], r["mbps"],
                 "%.2f" % (r["mbps"] / ceiling) if ceiling else "-",
                 "" if not r["err"] else "  (error %d)" % r["err"]))
@@ -50,9 +53,35 @@ def consumer_table(rows):
     return goals
 
 
+def load_table(rows):
+    """Offered load with the collector's advised sizes: the loss goal."""
+    goals = []
+    for key in sorted({(r["kernel"], r["clock"], r["vcpus"]) for r in rows}):
+        sel = [r for r in rows if (r["kernel"], r["clock"], r["vcpus"]) == key]
+        print("\n%s, %d vCPU(s), %s: offered load per CPU (64-byte records "
+              "from a per-CPU hrtimer), collected with 4 KiB x 2, then with "
+              "the sizes relay-collect advised" %
+              (key[0], key[2], "guest seconds under icount"
+               if key[1] == "icount" else "emulated seconds"))
+        print("%12s %8s %14s %12s %12s %10s" % (
+            "records/s", "seconds", "lost (4Kx2)", "advised", "attempted",
+            "lost"))
+        for r in sel:
+            print("%12d %8g %14d %12s %12d %10d%s" % (
+                r["rate"], r["seconds"], r["small_dropped"],
+                "%dx%d" % (r["subbuf"], r["n"]), r["attempted"],
+                r["dropped"], "" if not r["err"] else
+                "  (error %d)" % r["err"]))
+            goals.append((key[0], key[2], 0,
+                          "no loss at %d/s per CPU, advised sizes" % r["rate"],
+                          r["err"] == 0 and r["dropped"] == 0,
+                          "%d lost of %d" % (r["dropped"], r["attempted"])))
+    return goals
+
+
 def load(paths):
-    """One pass over the logs: (write-path rows, consumer rows)."""
-    rows, consumer = [], []
+    """One pass over the logs: (write-path, consumer, offered-load rows)."""
+    rows, consumer, offered = [], [], []
     for path in paths:
         meta = {}
         with open(path) as f:
@@ -69,6 +98,18 @@ def load(paths):
                         "size": int(size), "cost": float(ns),
                         "written": written == "1", "err": int(err)})
                     continue
+                m = LOAD.match(line)
+                if m:
+                    v = m.groups()
+                    offered.append({
+                        "kernel": meta["kernel"], "clock": meta["clock"],
+                        "vcpus": int(meta["vcpus"]), "rate": int(v[0]),
+                        "len": int(v[1]), "seconds": float(v[2]),
+                        "small_dropped": int(v[3]), "subbuf": int(v[4]),
+                        "n": int(v[5]), "attempted": int(v[6]),
+                        "accepted": int(v[7]), "dropped": int(v[8]),
+                        "err": int(v[9])})
+                    continue
                 m = CONSUMER.match(line)
                 if m:
                     consumer.append({
@@ -76,7 +117,7 @@ def load(paths):
                         "vcpus": int(meta["vcpus"]), "method": m.group(1),
                         "mb": float(m.group(2)), "mbps": float(m.group(4)),
                         "err": int(m.group(5))})
-    return rows, consumer
+    return rows, consumer, offered
 
 
 def fmt_ratio(a, b):
@@ -171,7 +212,7 @@ def plot(rows, outdir):
 
 def main():
     outdir, paths = sys.argv[1], sys.argv[2:]
-    rows, consumer = load(paths)
+    rows, consumer, offered = load(paths)
     if not rows:
         sys.exit("report: no results in %s" % " ".join(paths))
     with open(os.path.join(outdir, "results.csv"), "w") as f:
@@ -180,13 +221,14 @@ def main():
             f.write("%(kernel)s,%(clock)s,%(mode)s,%(cpus)d,%(backend)s,"
                     "%(size)d,%(cost).3f,%(written)d,%(err)d\n" % r)
     goals = tables(rows)
-    cgoals = consumer_table(consumer)
+    cgoals = consumer_table(consumer) + load_table(offered)
     for kernel, cpus, size, goal, ok, value in cgoals:
         print("  %-4s %-22s vcpus=%d %-46s %s" % (
             "met" if ok else "MISS", kernel, cpus, goal, value))
     goals += cgoals
     with open(os.path.join(outdir, "results.json"), "w") as f:
-        json.dump({"results": rows, "consumer": consumer, "goals": [
+        json.dump({"results": rows, "consumer": consumer,
+                   "offered_load": offered, "goals": [
             {"kernel": k, "cpus": c, "size": s, "goal": g, "met": ok,
              "value": v} for k, c, s, g, ok, v in goals]}, f, indent=1)
     plot(rows, outdir)

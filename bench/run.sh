@@ -31,7 +31,7 @@ run() {
 		{ tail -n 20 "$out/$1.run"; exit 1; }
 	{
 		echo "# kernel=$2 clock=$4 vcpus=$3"
-		grep -E '^# (bench mode|consumer method)=' "$out/vm-$1/results.log"
+		grep -E '^# (bench mode|consumer method|consumer load)=' "$out/vm-$1/results.log"
 	} >"$out/$1.log"
 }
 

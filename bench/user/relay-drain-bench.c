@@ -6,9 +6,14 @@
  * tests/kmod/relayfs_testprod.ko and drained with librelay's reader,
  * the code relay-collect runs: through mmap (zero-copy) and through
  * read(), from one thread for all CPUs (relay-collect's design) and from
- * one thread per CPU.  Prints one line per method:
+ * one thread per CPU.  Given the debugfs directory of bench/kmod's
+ * relay_drain.ko, it also drains the kernel's relay, pre-filled with as
+ * many records, with read() from one thread per CPU, as blktrace does,
+ * and checks every byte it got.  Prints one line per method:
  *
- *   consumer method=M mb=N seconds=S mbps=R
+ *   consumer method=M mb=N seconds=S mbps=R err=E
+ *
+ *   relay-drain-bench [RECORDS [RELAY_DRAIN_DIR]]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -153,6 +158,105 @@ static int run(const char *method, int threads, unsigned int flags)
 	return err;
 }
 
+/* The kernel's relay through read(), one thread per CPU (blktrace). */
+struct relay_drain {
+	int in, out;
+	uint64_t bytes;
+	int err;
+};
+
+static void *relay_drain_one(void *arg)
+{
+	struct relay_drain *d = arg;
+	size_t size = 1 << 20;
+	char *buf = malloc(size);
+	ssize_t n;
+
+	if (!buf) {
+		d->err = -ENOMEM;
+		return NULL;
+	}
+	while ((n = read(d->in, buf, size)) > 0) {
+		if (write(d->out, buf, n) != n) {
+			d->err = -EIO;
+			break;
+		}
+		d->bytes += n;
+	}
+	if (n < 0)
+		d->err = -errno;
+	free(buf);
+	return NULL;
+}
+
+/* relay_drain.ko's records of CPU @cpu, every byte, from @path. */
+static int relay_check(const char *path, int cpu)
+{
+	unsigned char rec[RECORD];
+	unsigned int i;
+	int fd = open(path, O_RDONLY), err = 0;
+	size_t j;
+
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < per_cpu_records && !err; i++) {
+		if (read(fd, rec, RECORD) != RECORD) {
+			err = -EIO;
+			break;
+		}
+		for (j = 0; j < RECORD; j++)
+			if (rec[j] != ((cpu + i) & 0xff))
+				err = -EILSEQ;
+	}
+	if (!err && read(fd, rec, 1) != 0)
+		err = -EFBIG;
+	close(fd);
+	return err;
+}
+
+static int relay_read_run(const char *dir)
+{
+	struct relay_drain d[MAXCPU] = { 0 };
+	pthread_t th[MAXCPU];
+	char path[256];
+	uint64_t total = 0;
+	double t0, dt;
+	int i, e, err = 0;
+
+	for (i = 0; i < ncpus; i++) {
+		snprintf(path, sizeof(path), "%s/cpu%d", dir, i);
+		d[i].in = open(path, O_RDONLY);
+		snprintf(path, sizeof(path), "/tmp/relay.%d", i);
+		d[i].out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (d[i].in < 0 || d[i].out < 0)
+			return -errno;
+	}
+	t0 = now();
+	for (i = 0; i < ncpus; i++)
+		pthread_create(&th[i], NULL, relay_drain_one, &d[i]);
+	for (i = 0; i < ncpus; i++)
+		pthread_join(th[i], NULL);
+	dt = now() - t0;
+	for (i = 0; i < ncpus; i++) {
+		total += d[i].bytes;
+		close(d[i].in);
+		close(d[i].out);
+		snprintf(path, sizeof(path), "/tmp/relay.%d", i);
+		e = d[i].err;
+		if (!e && d[i].bytes != (uint64_t)per_cpu_records * RECORD)
+			e = -EIO;
+		if (!e)
+			e = relay_check(path, i);
+		if (e)
+			err = e;
+		unlink(path);
+	}
+	printf("consumer method=%s mb=%.1f seconds=%.3f mbps=%.1f err=%d\n",
+	       "relay-read-thread-per-cpu", total / 1048576.0, dt,
+	       total / 1048576.0 / dt, err);
+	return err;
+}
+
 /* The ceiling: the same bytes from memory to a tmpfs file. */
 static int memcpy_ceiling(void)
 {
@@ -193,5 +297,7 @@ int main(int argc, char **argv)
 	err |= run("mmap-thread-per-cpu", 1, 0);
 	err |= run("read-one-loop", 0, RELAY_READER_NO_MMAP);
 	err |= run("read-thread-per-cpu", 1, RELAY_READER_NO_MMAP);
+	if (argc > 2)
+		err |= relay_read_run(argv[2]);
 	return err ? 1 : 0;
 }

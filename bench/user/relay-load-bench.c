@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Offered-load benchmark (bench/vm/bench): the sample relay-app
+ * (examples/sample, relay_sample.ko) writes RATE records per second per
+ * CPU of LEN bytes from a pinned hrtimer (hardirq context, every
+ * millisecond), leaving the rest of every CPU to the collector.  librelay's
+ * collector, the code relay-collect runs, first collects for SECONDS with
+ * tiny buffers (4 KiB x 2) and is expected to lose and advise sizes, then
+ * collects again for SECONDS with the sizes it advised.  Prints
+ *
+ *   consumer load rate=R len=L seconds=S small_dropped=D advised=SIZExN
+ *     attempted=A accepted=C dropped=D2 err=E     (one line)
+ *
+ * and exits non-zero if a run failed, or if the advised run lost records
+ * or the collector wrote out fewer than the kernel accepted.
+ *
+ *   relay-load-bench RATE LEN SECONDS
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "librelay.h"
+
+#define PARAMS	"/sys/module/relay_sample/parameters/"
+
+static int set_param(const char *name, const char *value)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* One collection of @secs with the given sizes into @dir. */
+static int collect(const char *dir, size_t subbuf, size_t n, double secs,
+		   struct relay_run **run)
+{
+	struct relay_app_opts o = {
+		.app = "sample", .dir = dir, .subbuf_size = subbuf,
+		.n_subbufs = n, .mode = RELAY_MODE_NO_OVERWRITE,
+		.duration = secs, .out_fd = -1,
+	};
+
+	return relay_app_run(&o, run);
+}
+
+static void totals(const struct relay_run *run, uint64_t *attempted,
+		   uint64_t *accepted, uint64_t *written)
+{
+	unsigned int i;
+
+	*attempted = *accepted = *written = 0;
+	for (i = 0; i < run->ncpus; i++) {
+		*attempted += run->cpu[i].stats.attempted_records;
+		*accepted += run->cpu[i].stats.accepted_records;
+		*written += run->cpu[i].stats.consumed_records;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct relay_run *small = NULL, *adv = NULL;
+	uint64_t attempted = 0, accepted = 0, written = 0, small_dropped = 0;
+	size_t size = 0, n = 0;
+	double secs;
+	int err;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: relay-load-bench RATE LEN SECONDS\n");
+		return 2;
+	}
+	secs = atof(argv[3]);
+	err = set_param("rate", argv[1]);
+	if (!err)
+		err = set_param("len", argv[2]);
+	if (!err)
+		err = set_param("contexts", "hardirq");
+	if (!err)
+		err = collect("/tmp/load-small", 4096, 2, secs, &small);
+	if (!err) {
+		small_dropped = relay_run_dropped(small);
+		/* No loss with tiny buffers: the load is too light to say. */
+		if (!relay_advise(small, &size, &n))
+			err = -ENODATA;
+	}
+	if (!err)
+		err = collect("/tmp/load", size, n, secs, &adv);
+	if (!err) {
+		totals(adv, &attempted, &accepted, &written);
+		if (relay_run_dropped(adv) || written != accepted)
+			err = -ENOBUFS;
+	}
+	printf("consumer load rate=%s len=%s seconds=%s small_dropped=%llu "
+	       "advised=%zux%zu attempted=%llu accepted=%llu dropped=%llu "
+	       "err=%d\n", argv[1], argv[2], argv[3],
+	       (unsigned long long)small_dropped, size, n,
+	       (unsigned long long)attempted, (unsigned long long)accepted,
+	       (unsigned long long)(adv ? relay_run_dropped(adv) : 0), err);
+	relay_run_free(small);
+	relay_run_free(adv);
+	return err ? 1 : 0;
+}
