@@ -33,7 +33,11 @@ void relayfs_mem_uncharge(size_t bytes)
 	atomic_long_sub(bytes, &relayfs_mem_used);
 }
 
-/* Empty buffer: no sub-buffer open, every slot complete and free. */
+/*
+ * Empty buffer: no sub-buffer open, every slot complete and free.  The
+ * nest count is left alone: zero from the allocation, or RFS_NEST_OFF
+ * during a reset, which turns writes back on afterwards.
+ */
 void relayfs_buf_init_state(struct relayfs_buf *buf)
 {
 	unsigned int i;
@@ -53,7 +57,6 @@ void relayfs_buf_init_state(struct relayfs_buf *buf)
 	/* "Last sub-buffer closed": the first write opens sub-buffer 0. */
 	local_set(&buf->tail, ((unsigned long)(buf->n_subbufs - 1)
 			       << RFS_OFF_BITS) | RFS_OFF_CLOSED);
-	local_set(&buf->nest, 0);
 	local_set(&buf->attempted_records, 0);
 	local_set(&buf->attempted_bytes, 0);
 	local_set(&buf->accepted_records, 0);

@@ -63,14 +63,28 @@ void relayfs_flush(struct relayfs_chan *chan)
 }
 EXPORT_SYMBOL_GPL(relayfs_flush);
 
+/*
+ * Writes off or on, on the buffer's own CPU: the nest count is a local_t
+ * that its writers change without a lock prefix.
+ */
+static void rfs_writes_off_one(void *buf)
+{
+	local_add(RFS_NEST_OFF, &((struct relayfs_buf *)buf)->nest);
+}
+
+static void rfs_writes_on_one(void *buf)
+{
+	local_sub(RFS_NEST_OFF, &((struct relayfs_buf *)buf)->nest);
+}
+
 /* Stop writers: after this no writer is inside the channel. */
 static void rfs_writers_off(struct relayfs_chan *chan)
 {
-	set_bit(RFS_CHAN_WRITES_OFF, &chan->flags);
+	rfs_run_on_cpus(rfs_writes_off_one, chan);
 	/*
 	 * Writers run with preemption disabled (or in hardirq/NMI), which
 	 * RCU treats as read-side critical sections: once this returns,
-	 * every writer that did not see the bit has finished.
+	 * every writer that did not see RFS_NEST_OFF has finished.
 	 */
 	synchronize_rcu();
 }
@@ -138,7 +152,7 @@ int relayfs_reset(struct relayfs_chan *chan)
 	rfs_run_on_cpus(rfs_reset_one, chan);
 	for_each_possible_cpu(cpu)
 		WRITE_ONCE(relayfs_chan_buf(chan, cpu)->dying, false);
-	clear_bit(RFS_CHAN_WRITES_OFF, &chan->flags);
+	rfs_run_on_cpus(rfs_writes_on_one, chan);
 	rfs_release_readers(chan, nr_cpu_ids);
 	return 0;
 }

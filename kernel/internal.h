@@ -47,6 +47,12 @@
 #define RFS_MAX_SUBBUFS		(1UL << RFS_IDX_BITS)
 #define RFS_REC_ONE		(1UL << 32)
 #define RFS_MAX_NEST		4	/* task, softirq, hardirq, NMI */
+/*
+ * Added to every buffer's nest count while the channel's writes are off
+ * (close, reset): the writers' own nesting check then drops them, so the
+ * fast path has one test for both.
+ */
+#define RFS_NEST_OFF		(1L << 16)
 
 /* Per sub-buffer metadata, written by the writer that opens/closes it. */
 struct relayfs_meta {
@@ -143,13 +149,11 @@ struct relayfs_chan {
 	struct relayfs_buf * __percpu *bufs;
 	struct relayfs_attr attr;	/* as rounded */
 	struct relayfs_callbacks cb;
-	unsigned long flags;		/* RFS_CHAN_* */
 	size_t mem;			/* charged against the cap */
 	struct hlist_node cpuhp_node;	/* hotplug.c */
 	struct relayfs_app_state *app;	/* app.c, or NULL */
 };
 
-#define RFS_CHAN_WRITES_OFF	0	/* bit: writers drop */
 
 /* inode.c: the filesystem */
 int relayfs_fs_init(void);

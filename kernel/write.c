@@ -333,14 +333,42 @@ static notrace void rfs_drop(struct relayfs_buf *buf, size_t len, int why)
 }
 NOKPROBE_SYMBOL(rfs_drop);
 
-/* The reservation proper; preemption is already disabled. */
-static __always_inline int rfs_reserve(struct relayfs_chan *chan, size_t len,
-				       struct relayfs_rsv *rsv)
+/* @rsv is the space at tail @old of @buf. */
+static __always_inline void rfs_rsv_at(struct relayfs_rsv *rsv,
+				       struct relayfs_buf *buf,
+				       unsigned long old, size_t len)
+{
+	rsv->buf = buf;
+	rsv->tail = old;
+	rsv->len = len;
+	rsv->idx = rfs_tail_idx(old);
+	rsv->data = rfs_subbuf_addr(buf, rsv->idx) + rfs_tail_off(old);
+	rfs_inject(buf, RESERVED);
+}
+
+/* A reservation that did not happen: leave, and count the drop. */
+static __always_inline int rfs_leave_drop(struct relayfs_buf *buf,
+					  size_t len, int why)
+{
+	local_dec(&buf->nest);
+	rfs_drop(buf, len, why);
+	return why;
+}
+
+/*
+ * The reservation's fast path; preemption is already disabled.  0: @rsv
+ * is reserved; RFS_SWITCH: the record does not fit in the current
+ * sub-buffer, rfs_reserve_switch() goes on with @rsv->buf; or the errno
+ * of a refusal or drop, counted.
+ */
+#define RFS_SWITCH	1
+static __always_inline int rfs_reserve_fast(struct relayfs_chan *chan,
+					    size_t len,
+					    struct relayfs_rsv *rsv)
 {
 	struct relayfs_buf *buf = *this_cpu_ptr(chan->bufs);
-	struct rfs_slow slow;
 	unsigned long old;
-	int ret;
+	long depth;
 
 	local_inc(&buf->attempted_records);
 	local_add(len, &buf->attempted_bytes);
@@ -349,41 +377,33 @@ static __always_inline int rfs_reserve(struct relayfs_chan *chan, size_t len,
 		local_add(len, &buf->refused_bytes);
 		return -E2BIG;
 	}
-	if (unlikely(local_inc_return(&buf->nest) > RFS_MAX_NEST)) {
-		ret = -EDEADLK;
-		goto drop;
-	}
-	if (unlikely(test_bit(RFS_CHAN_WRITES_OFF, &chan->flags))) {
-		ret = -ESHUTDOWN;
-		goto drop;
-	}
-	for (;;) {
+	/* Too deep, or the channel's writes are off (RFS_NEST_OFF). */
+	depth = local_inc_return(&buf->nest);
+	if (unlikely(depth > RFS_MAX_NEST))
+		return rfs_leave_drop(buf, len, depth > RFS_NEST_OFF ?
+					       -ESHUTDOWN : -EDEADLK);
+	do {
 		old = local_read(&buf->tail);
-		if (likely(rfs_tail_off(old) + len <= buf->subbuf_size)) {
-			if (likely(local_cmpxchg(&buf->tail, old, old + len) ==
-				   old))
-				break;
-			continue;
+		if (unlikely(rfs_tail_off(old) + len > buf->subbuf_size)) {
+			rsv->buf = buf;
+			return RFS_SWITCH;
 		}
-		slow = rfs_reserve_slow(buf, len);
-		ret = slow.err;
-		if (ret)
-			goto drop;
-		old = slow.tail;
-		break;
-	}
-	rsv->buf = buf;
-	rsv->tail = old;
-	rsv->len = len;
-	rsv->idx = rfs_tail_idx(old);
-	rsv->data = rfs_subbuf_addr(buf, rsv->idx) + rfs_tail_off(old);
-	rfs_inject(buf, RESERVED);
+	} while (unlikely(local_cmpxchg(&buf->tail, old, old + len) != old));
+	rfs_rsv_at(rsv, buf, old, len);
 	return 0;
+}
 
-drop:
-	local_dec(&buf->nest);
-	rfs_drop(buf, len, ret);
-	return ret;
+/* After RFS_SWITCH: close, open and reserve there, or drop (counted). */
+static __always_inline int rfs_reserve_switch(struct relayfs_buf *buf,
+					      size_t len,
+					      struct relayfs_rsv *rsv)
+{
+	struct rfs_slow slow = rfs_reserve_slow(buf, len);
+
+	if (unlikely(slow.err))
+		return rfs_leave_drop(buf, len, slow.err);
+	rfs_rsv_at(rsv, buf, slow.tail, len);
+	return 0;
 }
 
 static __always_inline void rfs_commit(struct relayfs_rsv *rsv)
@@ -417,7 +437,9 @@ notrace int relayfs_reserve(struct relayfs_chan *chan, size_t len,
 	int ret;
 
 	preempt_disable_notrace();
-	ret = rfs_reserve(chan, len, rsv);
+	ret = rfs_reserve_fast(chan, len, rsv);
+	if (unlikely(ret == RFS_SWITCH))
+		ret = rfs_reserve_switch(rsv->buf, len, rsv);
 	if (ret)
 		preempt_enable_notrace();
 	return ret;
@@ -465,6 +487,42 @@ notrace void relayfs_discard(struct relayfs_rsv *rsv)
 EXPORT_SYMBOL_GPL(relayfs_discard);
 NOKPROBE_SYMBOL(relayfs_discard);
 
+/*
+ * A write whose record needs a sub-buffer switch.  Out of line, so that
+ * the fast path makes no call before its copy and keeps fewer registers.
+ */
+static notrace noinline int rfs_write_switch(struct relayfs_buf *buf,
+					     const void *data, size_t len)
+{
+	struct relayfs_rsv rsv rfs_noinit;
+	int ret;
+
+	ret = rfs_reserve_switch(buf, len, &rsv);
+	if (likely(!ret)) {
+		memcpy(rsv.data, data, len);
+		rfs_commit(&rsv);
+	}
+	return ret;
+}
+NOKPROBE_SYMBOL(rfs_write_switch);
+
+static __always_inline int rfs_write(struct relayfs_chan *chan,
+				     const void *data, size_t len)
+{
+	struct relayfs_rsv rsv rfs_noinit;
+	int ret;
+
+	ret = rfs_reserve_fast(chan, len, &rsv);
+	if (likely(!ret)) {
+		memcpy(rsv.data, data, len);
+		rfs_commit(&rsv);
+		return 0;
+	}
+	if (ret == RFS_SWITCH)
+		return rfs_write_switch(rsv.buf, data, len);
+	return ret;
+}
+
 /**
  * __relayfs_write - write one record; the caller has preemption disabled
  * @chan: the channel
@@ -473,20 +531,6 @@ NOKPROBE_SYMBOL(relayfs_discard);
  *
  * Return: as relayfs_reserve().
  */
-static __always_inline int rfs_write(struct relayfs_chan *chan,
-				     const void *data, size_t len)
-{
-	struct relayfs_rsv rsv rfs_noinit;
-	int ret;
-
-	ret = rfs_reserve(chan, len, &rsv);
-	if (likely(!ret)) {
-		memcpy(rsv.data, data, len);
-		rfs_commit(&rsv);
-	}
-	return ret;
-}
-
 notrace int __relayfs_write(struct relayfs_chan *chan, const void *data,
 			    size_t len)
 {
