@@ -25,13 +25,13 @@ run() {
 	[ "$4" = icount ] && icount="-icount shift=0"
 	echo "bench: $2, $3 vCPU(s), $4, cpus=$5"
 	VM_DIR="$top/$out/vm-$1" VM_SUITES_DIR="$top/bench/vm" VM_SMP=$3 \
-	VM_TIMEOUT=1500 VM_QEMU_OPTS="$icount" \
+	VM_TIMEOUT=1500 VM_MEM=2048 VM_QEMU_OPTS="$icount" \
 	VM_APPEND="mitigations=off relayfs_bench.cpus=$5 $args relayfs_drain.records=${DRAIN_RECORDS:-6000}" \
 		tests/vm/run.sh "$2" bench >"$out/$1.run" 2>&1 ||
 		{ tail -n 20 "$out/$1.run"; exit 1; }
 	{
 		echo "# kernel=$2 clock=$4 vcpus=$3"
-		grep -E '^# (bench mode|consumer method|consumer load)=' "$out/vm-$1/results.log"
+		grep -E '^# (bench mode|consumer method|consumer load rate)=' "$out/vm-$1/results.log"
 	} >"$out/$1.log"
 }
 

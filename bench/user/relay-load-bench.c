@@ -12,10 +12,12 @@
  *     attempted=A accepted=C dropped=D2 err=E     (one line)
  *
  * and exits non-zero if a run failed, or if the advised run lost records
- * or the collector wrote out fewer than the kernel accepted.
+ * or the collector wrote out fewer than the kernel accepted.  Each run's
+ * files (on the VM's tmpfs, in memory) are removed once counted.
  *
  *   relay-load-bench RATE LEN SECONDS
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,6 +41,21 @@ static int set_param(const char *name, const char *value)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* A run's output directory: its files, then itself. */
+static void remove_run(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	rmdir(dir);
 }
 
 /* One collection of @secs with the given sizes into @dir. */
@@ -87,6 +104,7 @@ int main(int argc, char **argv)
 		err = set_param("contexts", "hardirq");
 	if (!err)
 		err = collect("/tmp/load-small", 4096, 2, secs, &small);
+	remove_run("/tmp/load-small");
 	if (!err) {
 		small_dropped = relay_run_dropped(small);
 		/* No loss with tiny buffers: the load is too light to say. */
@@ -95,15 +113,17 @@ int main(int argc, char **argv)
 	}
 	if (!err)
 		err = collect("/tmp/load", size, n, secs, &adv);
+	remove_run("/tmp/load");
 	if (!err) {
 		totals(adv, &attempted, &accepted, &written);
 		if (relay_run_dropped(adv) || written != accepted)
 			err = -ENOBUFS;
 	}
-	printf("consumer load rate=%s len=%s seconds=%s small_dropped=%llu "
-	       "advised=%zux%zu attempted=%llu accepted=%llu dropped=%llu "
-	       "err=%d\n", argv[1], argv[2], argv[3],
-	       (unsigned long long)small_dropped, size, n,
+	printf("consumer load rate=%s len=%s seconds=%s", argv[1], argv[2],
+	       argv[3]);
+	printf(" small_dropped=%llu advised=%zux%zu",
+	       (unsigned long long)small_dropped, size, n);
+	printf(" attempted=%llu accepted=%llu dropped=%llu err=%d\n",
 	       (unsigned long long)attempted, (unsigned long long)accepted,
 	       (unsigned long long)(adv ? relay_run_dropped(adv) : 0), err);
 	relay_run_free(small);
