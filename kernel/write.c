@@ -487,6 +487,14 @@ notrace void relayfs_discard(struct relayfs_rsv *rsv)
 EXPORT_SYMBOL_GPL(relayfs_discard);
 NOKPROBE_SYMBOL(relayfs_discard);
 
+/* relayfs_write() between its reservation and the caller's return. */
+static __always_inline void rfs_copy_commit(struct relayfs_rsv *rsv,
+					    const void *data)
+{
+	memcpy(rsv->data, data, rsv->len);
+	rfs_commit(rsv);
+}
+
 /*
  * A write whose record needs a sub-buffer switch.  Out of line, so that
  * the fast path makes no call before its copy and keeps fewer registers.
@@ -498,10 +506,8 @@ static notrace noinline int rfs_write_switch(struct relayfs_buf *buf,
 	int ret;
 
 	ret = rfs_reserve_switch(buf, len, &rsv);
-	if (likely(!ret)) {
-		memcpy(rsv.data, data, len);
-		rfs_commit(&rsv);
-	}
+	if (likely(!ret))
+		rfs_copy_commit(&rsv, data);
 	return ret;
 }
 NOKPROBE_SYMBOL(rfs_write_switch);
@@ -514,8 +520,7 @@ static __always_inline int rfs_write(struct relayfs_chan *chan,
 
 	ret = rfs_reserve_fast(chan, len, &rsv);
 	if (likely(!ret)) {
-		memcpy(rsv.data, data, len);
-		rfs_commit(&rsv);
+		rfs_copy_commit(&rsv, data);
 		return 0;
 	}
 	if (ret == RFS_SWITCH)

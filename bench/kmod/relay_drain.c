@@ -13,11 +13,10 @@
  * each, no padding); a write that still found them full fails the load.
  */
 #include <linux/module.h>
-#include <linux/relay.h>
-#include <linux/debugfs.h>
 #include <linux/workqueue.h>
 #include <linux/slab.h>
 #include <linux/cpu.h>
+#include "relay_debugfs.h"
 
 #define DRAIN_RECORD	4096
 #define DRAIN_SUBBUF	(1UL << 20)
@@ -29,20 +28,6 @@ MODULE_PARM_DESC(records, "4 KiB records written per CPU at load");
 static struct dentry *dir;
 static struct rchan *chan;
 static atomic_t full;
-
-static struct dentry *drain_create(const char *name, struct dentry *parent,
-				   umode_t mode, struct rchan_buf *buf,
-				   int *is_global)
-{
-	return debugfs_create_file(name, mode, parent, buf,
-				   &relay_file_operations);
-}
-
-static int drain_remove(struct dentry *dentry)
-{
-	debugfs_remove(dentry);
-	return 0;
-}
 
 /* No overwrite: a full buffer drops, and the load fails. */
 static int drain_subbuf_start(struct rchan_buf *buf, void *subbuf,
@@ -56,8 +41,8 @@ static int drain_subbuf_start(struct rchan_buf *buf, void *subbuf,
 
 static const struct rchan_callbacks drain_cb = {
 	.subbuf_start = drain_subbuf_start,
-	.create_buf_file = drain_create,
-	.remove_buf_file = drain_remove,
+	.create_buf_file = bench_relay_create,
+	.remove_buf_file = bench_relay_remove,
 };
 
 /* On each CPU in turn (work_on_cpu): its records, in order. */

@@ -45,6 +45,7 @@
 #include <linux/delay.h>
 #include <relayfs/relayfs.h>
 #include "../../kernel/compat.h"
+#include "relay_debugfs.h"
 
 #define BENCH_MAX_SIZE	4096
 #define BENCH_MAX_BATCHES 31
@@ -166,20 +167,6 @@ static const struct bench_backend {
 
 /* ---- the kernel's relay: debugfs files, overwrite or not ---- */
 
-static struct dentry *rly_create(const char *name, struct dentry *parent,
-				 umode_t mode, struct rchan_buf *buf,
-				 int *is_global)
-{
-	return debugfs_create_file(name, mode, parent, buf,
-				   &relay_file_operations);
-}
-
-static int rly_remove(struct dentry *dentry)
-{
-	debugfs_remove(dentry);
-	return 0;
-}
-
 static int rly_subbuf_start(struct rchan_buf *buf, void *subbuf,
 			    void *prev, size_t prev_padding)
 {
@@ -188,8 +175,8 @@ static int rly_subbuf_start(struct rchan_buf *buf, void *subbuf,
 
 static const struct rchan_callbacks rly_cb = {
 	.subbuf_start = rly_subbuf_start,
-	.create_buf_file = rly_create,
-	.remove_buf_file = rly_remove,
+	.create_buf_file = bench_relay_create,
+	.remove_buf_file = bench_relay_remove,
 };
 
 /* ---- one case ---- */
