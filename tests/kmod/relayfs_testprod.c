@@ -345,8 +345,17 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 	wait_event_idle(done_wq, atomic_read(&pending) == 0);
 	if (!IS_ERR_OR_NULL(sender))
 		kthread_stop(sender);
-	for_each_possible_cpu(cpu)
+	/*
+	 * The last record woke us, but its writer may still be running: a
+	 * timer callback that tests todo after the next write set it would
+	 * re-arm a timer that write then adds again (add_timer_on() warns
+	 * on a pending timer; the fuzzer found it).  Wait for all of them.
+	 */
+	for_each_possible_cpu(cpu) {
+		del_timer_sync(&cpus[cpu]->timer);
+		hrtimer_cancel(&cpus[cpu]->hrt);
 		flush_work(&cpus[cpu]->work);
+	}
 	window[1] = local_clock();
 	return 0;
 }
