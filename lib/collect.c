@@ -257,15 +257,21 @@ static void relay_note_loss(struct relay_cpu_result *res,
 		res->worst = l;
 }
 
-/* Write out every complete sub-buffer of CPU @i. */
+/*
+ * Write out the complete sub-buffers of CPU @i, at most a buffer's worth:
+ * against a writer that keeps up with us there would always be one more,
+ * and the loop would never get back to its clock (the duration, Ctrl-C)
+ * nor to the other CPUs.  What is left keeps the descriptor readable.
+ */
 static int relay_drain(struct relay_collector *c, unsigned int i)
 {
 	struct relay_cpu *cpu = &c->cpu[i];
 	struct relay_cpu_result *res = &c->run->cpu[i];
+	size_t left = c->run->n_subbufs;
 	struct relay_subbuf sb;
-	int ret, err;
+	int ret = 1, err;
 
-	while ((ret = relay_reader_next(cpu->reader, &sb, 0)) == 1) {
+	while (left && (ret = relay_reader_next(cpu->reader, &sb, 0)) == 1) {
 		int fd = c->o->out_fd >= 0 ? c->o->out_fd : cpu->data_fd;
 
 		relay_note_loss(res, cpu, &sb.meta);
@@ -287,7 +293,10 @@ static int relay_drain(struct relay_collector *c, unsigned int i)
 		cpu->expect = sb.meta.seq + 1;
 		res->subbufs++;
 		res->bytes += sb.len;
+		left--;
 	}
+	if (ret == 1)
+		return 0;	/* a buffer's worth written: more may wait */
 	if (ret == 0) {
 		cpu->done = 1;
 		c->live--;
