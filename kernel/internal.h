@@ -154,7 +154,6 @@ struct relayfs_chan {
 	struct relayfs_app_state *app;	/* app.c, or NULL */
 };
 
-
 /* inode.c: the filesystem */
 int relayfs_fs_init(void);
 void relayfs_fs_exit(void);
