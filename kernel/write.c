@@ -184,17 +184,24 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 {
 	unsigned int idx = rfs_tail_idx(old), nidx = idx + 1;
 	unsigned long base = old & ~(RFS_OFF_MASK | (RFS_IDX_MASK << RFS_OFF_BITS));
-	u64 seq = buf->meta[idx].seq + 1;
 	struct relayfs_meta *m;
 	unsigned long commit, flags;
+	u64 seq;
 
 	if (nidx == buf->n_subbufs) {
 		nidx = 0;
 		base += RFS_LAP_ONE;
 	}
+	/*
+	 * @old may be stale: a writer nesting in since it was read may have
+	 * switched on, even round to these slots, writing their metadata.
+	 * Whatever we read then is thrown away (our cmpxchg on the tail
+	 * fails), but it is read once, marked (KCSAN found the plain read).
+	 */
+	seq = READ_ONCE(buf->meta[idx].seq) + 1;
 	m = &buf->meta[nidx];
 	commit = local_read(&buf->commit[nidx]);
-	if ((u32)(commit - m->commit_base) != buf->subbuf_size + 1)
+	if ((u32)(commit - READ_ONCE(m->commit_base)) != buf->subbuf_size + 1)
 		return rfs_refuse(buf, old, -EBUSY);
 	/* Acquire: the reader's loads from the slot are done before we
 	 * reuse it.
@@ -231,7 +238,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	rfs_inject(buf, OPENING);
 	if (buf->overwrite)
 		rfs_claim_unread(buf, seq, nidx, commit);
-	m->commit_base = commit;
+	WRITE_ONCE(m->commit_base, commit);
 	m->done_at = (u32)(commit + buf->subbuf_size + 1);
 	m->void_base = local_read(&m->void_bytes);
 	m->padding = 0;
