@@ -52,6 +52,15 @@ static int ctl(const char *cmd)
 	return ret;
 }
 
+/* The one line per method that bench/report.py reads. */
+static void report(const char *method, uint64_t bytes, double seconds,
+		   int err)
+{
+	printf("consumer method=%s mb=%.1f seconds=%.3f mbps=%.1f err=%d\n",
+	       method, bytes / 1048576.0, seconds,
+	       bytes / 1048576.0 / seconds, err);
+}
+
 struct drain {
 	struct relay_reader *r;
 	int out;
@@ -153,8 +162,7 @@ static int run(const char *method, int threads, unsigned int flags)
 		snprintf(path, sizeof(path), "/tmp/drain.%d", i);
 		unlink(path);
 	}
-	printf("consumer method=%s mb=%.1f seconds=%.3f mbps=%.1f err=%d\n",
-	       method, total / 1048576.0, dt, total / 1048576.0 / dt, err);
+	report(method, total, dt, err);
 	return err;
 }
 
@@ -251,9 +259,7 @@ static int relay_read_run(const char *dir)
 			err = e;
 		unlink(path);
 	}
-	printf("consumer method=%s mb=%.1f seconds=%.3f mbps=%.1f err=%d\n",
-	       "relay-read-thread-per-cpu", total / 1048576.0, dt,
-	       total / 1048576.0 / dt, err);
+	report("relay-read-thread-per-cpu", total, dt, err);
 	return err;
 }
 
@@ -278,8 +284,7 @@ static int memcpy_ceiling(void)
 	close(fd);
 	unlink("/tmp/ceiling");
 	free(buf);
-	printf("consumer method=%s mb=%.1f seconds=%.3f mbps=%.1f err=0\n",
-	       "memcpy-to-tmpfs", n / 1048576.0, dt, n / 1048576.0 / dt);
+	report("memcpy-to-tmpfs", n, dt, 0);
 	return 0;
 }
 
