@@ -205,11 +205,10 @@ static int inject_storm(void)
 	double end = now() + secs_per_case;
 	long runs = 0, records = 0, inj = 0, hits[NR_POINTS];
 	unsigned int subbuf, burst, ev;
+	int i;
 
 	_Static_assert(sizeof(names) / sizeof(names[0]) == NR_POINTS,
 		       "a name per injection point");
-	int i;
-
 	cleanup();
 	CHECK(load_module("relayfs-inject", "") == 0);
 	CHECK(load_module("relayfs_testprod", "") == 0);
