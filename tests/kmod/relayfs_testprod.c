@@ -33,6 +33,7 @@
 #include <linux/hrtimer.h>
 #include <linux/timer.h>
 #include <linux/kthread.h>
+#include <linux/irq_work.h>
 #include <linux/delay.h>
 #include <linux/cpu.h>
 #include <linux/sched/clock.h>
@@ -68,6 +69,13 @@ static struct cpu_state *cpus[NR_CPUS];
 static unsigned int rec_len;
 static atomic_t pending;
 static DECLARE_WAIT_QUEUE_HEAD(done_wq);
+
+static void done_wake(struct irq_work *w)
+{
+	wake_up(&done_wq);
+}
+
+static DEFINE_IRQ_WORK(done_iw, done_wake);
 static bool nmi_registered;
 static u64 window[2];
 static atomic_t mapped_calls, unmapped_calls;
@@ -123,6 +131,19 @@ static void count(struct stream *s, int ret)
 	}
 }
 
+/*
+ * The last record is written: wake do_write().  An NMI must not take the
+ * wait queue's lock (it may have interrupted its holder on this CPU; lockdep
+ * on the debug kernel reported it): it leaves the wakeup to an irq_work.
+ */
+static void all_written(void)
+{
+	if (in_nmi())
+		irq_work_queue(&done_iw);
+	else
+		wake_up(&done_wq);
+}
+
 /* Write up to @n of @owner's records of context @ctx, on this CPU. */
 static notrace void write_some(struct cpu_state *owner, int ctx,
 			       unsigned long n)
@@ -140,7 +161,7 @@ static notrace void write_some(struct cpu_state *owner, int ctx,
 		count(s, ret);
 		preempt_enable();
 		if (--owner->todo[ctx] == 0 && atomic_dec_and_test(&pending))
-			wake_up(&done_wq);
+			all_written();
 	}
 }
 
@@ -340,7 +361,7 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 	if (only_ctx < 0 || only_ctx == RFS_CTX_NMI)
 		sender = kthread_run(nmi_sender, NULL, "rfstest-nmi");
 	if (atomic_dec_and_test(&pending))
-		wake_up(&done_wq);
+		all_written();
 	/* Idle wait: a slow emulator is not a hung task. */
 	wait_event_idle(done_wq, atomic_read(&pending) == 0);
 	if (!IS_ERR_OR_NULL(sender))
@@ -356,6 +377,7 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 		hrtimer_cancel(&cpus[cpu]->hrt);
 		flush_work(&cpus[cpu]->work);
 	}
+	irq_work_sync(&done_iw);
 	window[1] = local_clock();
 	return 0;
 }
@@ -612,6 +634,7 @@ static void __exit testprod_exit(void)
 	relayfs_close(chan);
 	relayfs_remove_dir(dir);
 	unregister_nmi_handler(NMI_LOCAL, "rfstest");
+	irq_work_sync(&done_iw);
 	for_each_possible_cpu(cpu) {
 		timer_shutdown_sync(&cpus[cpu]->timer);
 		hrtimer_cancel(&cpus[cpu]->hrt);

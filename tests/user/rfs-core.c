@@ -56,6 +56,25 @@ static int test_all_contexts_concurrently(void)
 	return 0;
 }
 
+static int test_nmi_records_alone(void)
+{
+	int cpu;
+
+	/* NMI the only writer: an NMI writes the last record every time
+	 * and must hand the producer's wakeup to an irq_work (lockdep on
+	 * the debug kernel reported the wait queue lock taken in NMI).
+	 */
+	R = (struct run){ .open = "subbuf=16384 n=4", .len = 40,
+			  .write = "count=600 ctx=nmi" };
+	if (run_channel(&R))
+		return -1;
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		CHECK_EQ(res[cpu][RFS_CTX_NMI].ok, 600);
+		CHECK_EQ(res[cpu][RFS_CTX_TASK].ok, 0);
+	}
+	return 0;
+}
+
 static int test_all_contexts_small_buffer_drops(void)
 {
 	/* Every context races into a buffer that fills: drops from task,
@@ -407,6 +426,7 @@ static int test_stats_text_file(void)
 static const struct ktap_case cases[] = {
 	{ "task_records_no_overwrite", test_task_records_no_overwrite },
 	{ "all_contexts_concurrently", test_all_contexts_concurrently },
+	{ "nmi_records_alone", test_nmi_records_alone },
 	{ "all_contexts_small_buffer_drops",
 	  test_all_contexts_small_buffer_drops },
 	{ "one_byte_records", test_one_byte_records },
