@@ -21,6 +21,7 @@
 #include <linux/hrtimer.h>
 #include <linux/timer.h>
 #include <linux/kthread.h>
+#include <linux/irq_work.h>
 #include <linux/delay.h>
 #include <linux/cpu.h>
 #include <asm/nmi.h>
@@ -61,6 +62,28 @@ static atomic_t pending;
 static DECLARE_WAIT_QUEUE_HEAD(done_wq);
 static DEFINE_MUTEX(go_lock);
 
+static void demo_wake(struct irq_work *w)
+{
+	wake_up(&done_wq);
+}
+
+static DEFINE_IRQ_WORK(done_iw, demo_wake);
+
+/*
+ * One context's messages are all out: the last one wakes demo_go().  An
+ * NMI must not take the wait queue's lock (it may have interrupted its
+ * holder on this CPU): it leaves the wakeup to an irq_work.
+ */
+static void demo_done(void)
+{
+	if (!atomic_dec_and_test(&pending))
+		return;
+	if (in_nmi())
+		irq_work_queue(&done_iw);
+	else
+		wake_up(&done_wq);
+}
+
 /* klog() failures by context, and the last errno: see "errors". */
 static void demo_count(int ctx, int ret)
 {
@@ -100,8 +123,7 @@ static bool demo_emit(struct demo_cpu *c, int ctx, unsigned int n)
 	}
 	if (c->seq[ctx] < run_lines)
 		return false;
-	if (atomic_dec_and_test(&pending))
-		wake_up(&done_wq);
+	demo_done();
 	return true;
 }
 
@@ -193,12 +215,12 @@ static int demo_go(void)
 	}
 	demo_send_nmis();
 	cpus_read_unlock();
-	if (atomic_dec_and_test(&pending))
-		wake_up(&done_wq);
+	demo_done();
 	/* Idle wait: a slow emulator is not a hung task. */
 	wait_event_idle(done_wq, !atomic_read(&pending));
 	for_each_online_cpu(cpu)
 		flush_work(&cpus[cpu]->work);
+	irq_work_sync(&done_iw);
 	return 0;
 }
 
@@ -252,6 +274,7 @@ static void __exit demo_exit(void)
 	unsigned int cpu;
 
 	unregister_nmi_handler(NMI_LOCAL, "klog_demo");
+	irq_work_sync(&done_iw);
 	for_each_possible_cpu(cpu) {
 		timer_shutdown_sync(&cpus[cpu]->timer);
 		hrtimer_cancel(&cpus[cpu]->hrt);
