@@ -141,10 +141,12 @@ uint64_t relay_run_overwritten(const struct relay_run *run);
 
 /*
  * Sizes that would have kept this run's load without loss: room for the
- * buffer plus what its worst loss span lost, twice over (rounded up to a
- * power-of-two multiple of the buffer), in more sub-buffers while that
- * stays at 64 or fewer, else in bigger ones.  Returns 1 if the run lost
- * data and sizes were suggested, 0 if it did not.
+ * buffer plus what its worst loss span lost, twice over, and for at
+ * least 20 ms of the busiest CPU's offered bytes (rounded up to a
+ * power-of-two multiple of the buffer); in sub-buffers that hold at
+ * least 1 ms of it, then in more sub-buffers while that stays at 64 or
+ * fewer, else in bigger ones.  Returns 1 if the run lost data and sizes
+ * were suggested, 0 if it did not.
  */
 int relay_advise(const struct relay_run *run, size_t *subbuf_size,
 		 size_t *n_subbufs);

@@ -92,6 +92,30 @@ static int test_advise_at_least_doubles(void)
 	return 0;
 }
 
+static int test_advise_holds_the_offered_rate(void)
+{
+	size_t size, n;
+	int ret;
+
+	/* 400,000 records of 64 bytes a second on CPU 0; a short loss. */
+	memset(cpus, 0, sizeof(cpus));
+	run.elapsed = 2.0;
+	cpus[0].stats.attempted_bytes = 2 * 25600000;
+	cpus[0].stats.dropped_records = 10;
+	cpus[0].stats.full_records = 10;
+	cpus[0].stats.dropped_bytes = 640;
+	cpus[0].worst.records = 10;
+	ret = relay_advise(&run, &size, &n);
+	run.elapsed = 0;	/* the other cases have no rate */
+	CHECK_EQ(ret, 1);
+	/* 20 ms of 25.6 MB/s = 512,000 bytes -> 64x = 512 KiB, in
+	 * sub-buffers of at least 1 ms (25,600 bytes): 16 x 32 KiB.
+	 */
+	CHECK_EQ(size, 32768);
+	CHECK_EQ(n, 16);
+	return 0;
+}
+
 static int test_advise_not_for_other_drops(void)
 {
 	size_t size = 1, n = 1;
@@ -108,6 +132,7 @@ static int test_advise_not_for_other_drops(void)
 
 static const struct ktap_case cases[] = {
 	{ "advise_not_for_other_drops", test_advise_not_for_other_drops },
+	{ "advise_holds_the_offered_rate", test_advise_holds_the_offered_rate },
 	{ "parse_size", test_parse_size },
 	{ "advise_nothing_lost", test_advise_nothing_lost },
 	{ "advise_covers_worst_span", test_advise_covers_worst_span },
