@@ -69,13 +69,6 @@ static struct cpu_state *cpus[NR_CPUS];
 static unsigned int rec_len;
 static atomic_t pending;
 static DECLARE_WAIT_QUEUE_HEAD(done_wq);
-
-static void done_wake(struct irq_work *w)
-{
-	wake_up(&done_wq);
-}
-
-static DEFINE_IRQ_WORK(done_iw, done_wake);
 static bool nmi_registered;
 static u64 window[2];
 static atomic_t mapped_calls, unmapped_calls;
@@ -130,6 +123,13 @@ static void count(struct stream *s, int ret)
 		s->other++;
 	}
 }
+
+static void done_wake(struct irq_work *w)
+{
+	wake_up(&done_wq);
+}
+
+static DEFINE_IRQ_WORK(done_iw, done_wake);
 
 /*
  * The last record is written: wake do_write().  An NMI must not take the
