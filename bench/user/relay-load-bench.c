@@ -15,8 +15,9 @@
  * measurement: the goal missed, every loss counted); 1, a run failed,
  * the tiny buffers lost nothing (no advice), or the collector wrote out
  * a different number of records than the kernel accepted, or the
- * kernel's attempted records are not its accepted plus its dropped ones.  Each run's
- * files (on the VM's tmpfs, in memory) are removed once counted.
+ * kernel's attempted records are not its accepted plus its dropped ones.
+ * Each run's files (on the VM's tmpfs, in memory) are removed once
+ * counted.
  *
  *   relay-load-bench RATE LEN SECONDS
  */

@@ -132,12 +132,15 @@ static void done_wake(struct irq_work *w)
 static DEFINE_IRQ_WORK(done_iw, done_wake);
 
 /*
- * The last record is written: wake do_write().  An NMI must not take the
- * wait queue's lock (it may have interrupted its holder on this CPU; lockdep
- * on the debug kernel reported it): it leaves the wakeup to an irq_work.
+ * One stream (or do_write() itself) is done; the last one wakes
+ * do_write().  An NMI must not take the wait queue's lock (it may have
+ * interrupted its holder on this CPU; lockdep on the debug kernel
+ * reported it): it leaves the wakeup to an irq_work.
  */
-static void all_written(void)
+static void one_done(void)
 {
+	if (!atomic_dec_and_test(&pending))
+		return;
 	if (in_nmi())
 		irq_work_queue(&done_iw);
 	else
@@ -160,8 +163,8 @@ static notrace void write_some(struct cpu_state *owner, int ctx,
 		ret = relayfs_write(chan, c->rec[ctx], rec_len);
 		count(s, ret);
 		preempt_enable();
-		if (--owner->todo[ctx] == 0 && atomic_dec_and_test(&pending))
-			all_written();
+		if (--owner->todo[ctx] == 0)
+			one_done();
 	}
 }
 
@@ -360,8 +363,7 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 	}
 	if (only_ctx < 0 || only_ctx == RFS_CTX_NMI)
 		sender = kthread_run(nmi_sender, NULL, "rfstest-nmi");
-	if (atomic_dec_and_test(&pending))
-		all_written();
+	one_done();
 	/* Idle wait: a slow emulator is not a hung task. */
 	wait_event_idle(done_wq, atomic_read(&pending) == 0);
 	if (!IS_ERR_OR_NULL(sender))
