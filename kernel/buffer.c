@@ -13,7 +13,14 @@
 #include <linux/mm.h>
 #include <linux/topology.h>
 #include <linux/poll.h>
+#include <linux/moduleparam.h>
+#include <relayfs/relayfs_objlog.h>
 #include "internal.h"
+
+/* Test support: log buffers and channels (include/relayfs/relayfs_objlog.h). */
+bool relayfs_log_objects;
+module_param_named(log_objects, relayfs_log_objects, bool, 0444);
+MODULE_PARM_DESC(log_objects, "log allocations for the test harness");
 
 static atomic_long_t relayfs_mem_used = ATOMIC_LONG_INIT(0);
 
@@ -160,6 +167,8 @@ static void relayfs_buf_release(struct kref *kref)
 {
 	struct relayfs_buf *buf = container_of(kref, struct relayfs_buf, kref);
 
+	relayfs_objlog_del(relayfs_log_objects, buf->data);
+	relayfs_objlog_del(relayfs_log_objects, buf);
 	relayfs_buf_free_pages(buf);
 	kvfree(buf->commit);
 	kvfree(buf->meta);
@@ -191,7 +200,11 @@ static int relayfs_buf_alloc_pages(struct relayfs_buf *buf, int node)
 			return -ENOMEM;
 	}
 	buf->data = vmap(buf->pages, buf->n_pages, VM_MAP, PAGE_KERNEL);
-	return buf->data ? 0 : -ENOMEM;
+	if (!buf->data)
+		return -ENOMEM;
+	relayfs_objlog_add(relayfs_log_objects, "buffer-data", buf->data,
+			   (size_t)buf->n_pages << PAGE_SHIFT);
+	return 0;
 }
 
 /**
@@ -217,6 +230,7 @@ struct relayfs_buf *relayfs_buf_alloc(struct relayfs_chan *chan,
 		relayfs_mem_uncharge(bytes);
 		return ERR_PTR(-ENOMEM);
 	}
+	relayfs_objlog_add(relayfs_log_objects, "buf", buf, sizeof(*buf));
 	kref_init(&buf->kref);
 	buf->chan = chan;
 	buf->owner = chan->attr.owner;

@@ -17,6 +17,7 @@
 #include <linux/log2.h>
 #include <linux/rcupdate.h>
 #include <linux/poll.h>
+#include <relayfs/relayfs_objlog.h>
 #include "internal.h"
 
 unsigned long relayfs_mem_limit = 512UL << 20;
@@ -339,6 +340,7 @@ static void rfs_chan_free(struct relayfs_chan *chan)
 			relayfs_buf_put(buf);
 	}
 	free_percpu(chan->bufs);
+	relayfs_objlog_del(relayfs_log_objects, chan);
 	kfree(chan);
 }
 
@@ -386,6 +388,7 @@ struct relayfs_chan *relayfs_open_app(const char *base, struct dentry *parent,
 	chan = kzalloc(sizeof(*chan), GFP_KERNEL_ACCOUNT);
 	if (!chan)
 		return ERR_PTR(-ENOMEM);
+	relayfs_objlog_add(relayfs_log_objects, "chan", chan, sizeof(*chan));
 	strscpy(chan->base, base, sizeof(chan->base));
 	chan->parent = parent;
 	chan->attr = *attr;
@@ -394,6 +397,7 @@ struct relayfs_chan *relayfs_open_app(const char *base, struct dentry *parent,
 		chan->cb = *attr->cb;
 	chan->bufs = alloc_percpu(struct relayfs_buf *);
 	if (!chan->bufs) {
+		relayfs_objlog_del(relayfs_log_objects, chan);
 		kfree(chan);
 		return ERR_PTR(-ENOMEM);
 	}

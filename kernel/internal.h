@@ -215,6 +215,8 @@ extern const struct file_operations relayfs_stats_fops;
 
 /* chan.c: channels */
 extern unsigned long relayfs_mem_limit;
+/* buffer.c: test support, include/relayfs/relayfs_objlog.h */
+extern bool relayfs_log_objects;
 extern struct mutex relayfs_files_lock;
 
 static inline struct relayfs_buf *relayfs_chan_buf(struct relayfs_chan *chan,

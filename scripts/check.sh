@@ -10,23 +10,31 @@
 # options its configuration has; a suite marked "# order: last" runs after
 # the others (the kmemleak scan).
 #
+# A suite left out of a kernel is listed as a skip with its reason; in a
+# full run (every kernel, every suite) a suite that ran on no kernel fails.
+# Then the harness proves itself: planted failures (tests/vm/planted/) of
+# each class it must catch, each of which must fail its suite.
+#
 # Environment: KERNELS="rel1 rel2" to test a subset of Debian's kernels;
 # DEBUG_KERNELS="debug race" (the default; "" for none); SUITES=a,b (default:
-# all in tests/vm/suites); VM_TIMEOUT, VM_SMP as in tests/vm/run.sh.
+# all in tests/vm/suites); PLANTED=0 to leave out the planted failures;
+# VM_TIMEOUT, VM_SMP as in tests/vm/run.sh.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 start=$(date +%s)
-pass=0 fail=0 skip=0
+pass=0 fail=0 skip=0 n=0
 
-result() {	# result STATUS NAME
+result() {	# result STATUS NAME: one numbered line; returns STATUS
+	n=$((n + 1))
 	if [ "$1" -eq 0 ]; then
 		pass=$((pass + 1))
-		echo "ok - $2"
-	else
-		fail=$((fail + 1))
-		echo "not ok - $2"
+		echo "ok $n - $2"
+		return 0
 	fi
+	fail=$((fail + 1))
+	echo "not ok $n - $2"
+	return 1
 }
 
 finish() {
@@ -48,9 +56,11 @@ for kdir in /lib/modules/*/build; do
 	if [ -n "${KERNELS:-}" ] && ! echo " $KERNELS " | grep -q " $kver "; then
 		continue
 	fi
+	# A kernel whose modules did not build is not booted: stale
+	# modules of an earlier build would be tested instead.
 	scripts/build-modules.sh "$kdir"
-	result $? "build modules for $kver (no compiler/sparse/modpost warning)"
-	[ -r "/boot/vmlinuz-$kver" ] && kernels="$kernels $kver"
+	result $? "build modules for $kver (no compiler/sparse/modpost warning)" &&
+		[ -r "/boot/vmlinuz-$kver" ] && kernels="$kernels $kver"
 done
 for flavor in ${DEBUG_KERNELS-debug race}; do
 	scripts/build-kernel.sh "$flavor" >"build/kernel-$flavor.out" 2>&1
@@ -66,7 +76,8 @@ done
 [ -n "$kernels" ] || { result 1 "a kernel to test on"; finish; }
 
 make -s lib tools user
-result $? "build librelay, tools and test programs (-Wall -Wextra -Werror)" || finish
+result $? "build librelay, tools and test programs (-Wall -Wextra -Werror)" ||
+	finish
 
 scripts/checkpatch.sh
 result $? "checkpatch.pl clean"
@@ -100,21 +111,27 @@ kconfig() {
 # The suites for kernel $1: those it has every needed option for, in name
 # order, the "order: last" ones at the end.  On the race kernel (KCSAN)
 # only those marked "race: yes", the ones that run writers and readers
-# concurrently.
+# concurrently.  Each suite left out is written to build/skipped-$1 with
+# its reason.
+all_suites=$(echo "${SUITES:-$(ls tests/vm/suites)}" | tr ',' ' ')
 suites_for() {
 	cfg=$(kconfig "$1")
 	first="" last=""
-	for name in $(echo "${SUITES:-$(ls tests/vm/suites)}" | tr ',' ' '); do
+	: >"build/skipped-$1"
+	for name in $all_suites; do
 		f=tests/vm/suites/$name
-		ok=1
+		why=""
 		if grep -q '^CONFIG_KCSAN=y' "$cfg" &&
 		   ! grep -q '^# race: yes' "$f"; then
-			ok=0
+			why="not a race suite (no '# race: yes')"
 		fi
 		for opt in $(sed -n 's/^# needs: //p' "$f"); do
-			grep -q "^$opt=[ym]" "$cfg" || ok=0
+			grep -q "^$opt=[ym]" "$cfg" || why="${why:+$why; }no $opt"
 		done
-		[ "$ok" = 1 ] || continue
+		if [ -n "$why" ]; then
+			echo "$name: $why" >>"build/skipped-$1"
+			continue
+		fi
 		if grep -q '^# order: last' "$f"; then
 			last="$last,$name"
 		else
@@ -124,8 +141,17 @@ suites_for() {
 	echo "$first$last" | sed 's/^,//'
 }
 
+ran=""
+# The race kernel's boots: KCSAN only reports (panic_on_warn would end the
+# run at the first race anywhere in the kernel), and our modules log their
+# allocations with real addresses so a race on our memory is told from one
+# on the core's (tests/vm/kernel-log-scan.py).
+race_append="panic_on_warn=0 no_hash_pointers relayfs.log_objects=1"
+race_append="$race_append relayfs_plant.log_objects=1"
+
 for kver in $kernels; do
 	suites=$(suites_for "$kver")
+	[ -n "$suites" ] || continue
 	# The torture suite's time: longer on the debug kernels.  KCSAN
 	# panics on its first report under panic_on_warn, races elsewhere in
 	# the kernel included: on the race kernel it only reports, and the
@@ -133,12 +159,32 @@ for kver in $kernels; do
 	extra="torture_secs=40"
 	case $kver in
 	*-relayfs-debug) extra="torture_secs=60" ;;
-	*-relayfs-race) extra="torture_secs=60 panic_on_warn=0" ;;
+	*-relayfs-race) extra="torture_secs=60 $race_append" ;;
 	esac
 	VM_APPEND="$extra ${VM_APPEND:-}" \
 		tests/vm/run.sh "$kver" "$suites" >"build/vm-$kver.out" 2>&1
 	sed '$d' "build/vm-$kver.out"
 	set -- $(tail -n 1 "build/vm-$kver.out")
 	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
+	ran="$ran $(echo "$suites" | tr ',' ' ')"
+	while IFS= read -r line; do
+		echo "skip $kver: $line"
+	done <"build/skipped-$kver"
 done
+
+# Every suite must run somewhere.  Only a full run can tell: with fewer
+# kernels (KERNELS, DEBUG_KERNELS="") or suites, the list is for reading.
+nowhere=""
+for name in $all_suites; do
+	echo " $ran " | grep -q " $name " || nowhere="$nowhere $name"
+done
+if [ -z "${KERNELS:-}" ] && [ -z "${SUITES:-}" ] &&
+   [ "${DEBUG_KERNELS-debug race}" = "debug race" ]; then
+	[ -z "$nowhere" ]
+	result $? "every suite ran on at least one kernel${nowhere:+ (never:$nowhere)}"
+elif [ -n "$nowhere" ]; then
+	echo "# not a full run: suites that ran on no kernel:$nowhere"
+fi
+
+[ "${PLANTED:-1}" = 1 ] && . scripts/check-planted.sh
 finish

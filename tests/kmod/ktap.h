@@ -64,20 +64,20 @@ struct ktap_case {
 
 #define KTAP_CASE(f) { #f, f }
 
-/* Run @cases (NULL-terminated by count) filtered by @only, print KTAP. */
+/* Run @cases, or only the one named exactly @only; print KTAP. */
 static inline int ktap_run(const struct ktap_case *cases, int n,
 			   const char *only)
 {
 	int i, run = 0, failed = 0;
 
 	for (i = 0; i < n; i++)
-		if (!only || !*only || strstr(cases[i].name, only))
+		if (!only || !*only || !strcmp(cases[i].name, only))
 			run++;
 	ktap_print("KTAP version 1");
 	ktap_print("1..%d", run);
 	run = 0;
 	for (i = 0; i < n; i++) {
-		if (only && *only && !strstr(cases[i].name, only))
+		if (only && *only && strcmp(cases[i].name, only))
 			continue;
 		run++;
 		if (cases[i].fn()) {

@@ -2,7 +2,7 @@
 /*
  * In-kernel selftests of relayfs.ko's API, reported as KTAP at load time.
  *
- *   insmod relayfs_selftest.ko [only=SUBSTRING]
+ *   insmod relayfs_selftest.ko [only=TEST_NAME]
  */
 #include <linux/module.h>
 #include <linux/err.h>
@@ -13,7 +13,7 @@
 
 static char *only;
 module_param(only, charp, 0444);
-MODULE_PARM_DESC(only, "run only the tests whose name contains this");
+MODULE_PARM_DESC(only, "run only the test of this exact name");
 
 static const struct file_operations dummy_fops = {
 	.owner = THIS_MODULE,

@@ -142,6 +142,6 @@ static const struct ktap_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]),
-			argc > 1 ? argv[1] : NULL);
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]), argv + 1,
+			argc - 1);
 }

@@ -59,18 +59,33 @@ static inline void ktap_report(const char *name, int ret)
 	fflush(stdout);
 }
 
-/* Run the cases whose name contains @only (all if NULL). */
-static inline int ktap_run(const struct ktap_case *c, int n, const char *only)
+/*
+ * Run the cases named in @names[0..@n_names) (all if @n_names is 0), each
+ * picked by its exact name: a name that matches no case is a failure, so
+ * a suite cannot silently run less than it asks for.
+ */
+static inline int ktap_run(const struct ktap_case *c, int n,
+			   char *const *names, int n_names)
 {
-	int i, run = 0;
+	int i, k;
 
-	for (i = 0; i < n; i++)
-		run += !only || strstr(c[i].name, only) != NULL;
-	printf("KTAP version 1\n1..%d\n", run);
+	printf("KTAP version 1\n1..%d\n", n_names ? n_names : n);
 	fflush(stdout);
-	for (i = 0; i < n; i++)
-		if (!only || strstr(c[i].name, only))
+	if (!n_names) {
+		for (i = 0; i < n; i++)
 			ktap_report(c[i].name, c[i].fn());
+		return ktap_failed ? 1 : 0;
+	}
+	for (k = 0; k < n_names; k++) {
+		for (i = 0; i < n && strcmp(c[i].name, names[k]); i++)
+			;
+		if (i == n) {
+			printf("# no test case named %s\n", names[k]);
+			ktap_report(names[k], -1);
+		} else {
+			ktap_report(c[i].name, c[i].fn());
+		}
+	}
 	return ktap_failed ? 1 : 0;
 }
 

@@ -448,7 +448,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: rfs-torture SECONDS [SUBSTRING]\n");
+		fprintf(stderr, "usage: rfs-torture SECONDS [CASE...]\n");
 		return 2;
 	}
 	secs_per_case = strtoul(argv[1], NULL, 0) /

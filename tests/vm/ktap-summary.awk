@@ -7,7 +7,7 @@
 # Every top-level "ok"/"not ok" line counts; a suite that exits non-zero
 # without a failing test, whose plan does not match what ran, that never
 # ends, or that never starts, counts as one failure, so a crash or a hang can
-# never look like a pass.  Prints one line per failure and a final
+# never look like a pass; so does an empty plan (1..0).  Prints one line per failure and a final
 # "P F S" line for the caller to sum.
 function problem(msg) {
 	printf("not ok %s@%s: %s\n", suite, kernel, msg)
@@ -16,6 +16,8 @@ function problem(msg) {
 function finish(rc,    x) {
 	if (plan < 0)
 		problem("no KTAP plan")
+	else if (plan == 0)
+		problem("empty plan 1..0: nothing was tested")
 	else if (n != plan)
 		problem(sprintf("plan 1..%d but %d results", plan, n))
 	else if (rc != 0 && sfail == 0)
@@ -52,6 +54,8 @@ BEGIN { pass = fail = skip = 0; insuite = 0 }
 	next
 }
 /^# / && ($0 ~ /fail|FAIL|expected|got/) { print "  " suite "@" kernel " " $0 }
+# What the VM printed after the suites: the kernel log dumps, scanned
+# elsewhere (tests/vm/kernel-log-scan.py).
 END {
 	if (insuite) {
 		problem("did not finish (VM crashed, panicked or hung)")

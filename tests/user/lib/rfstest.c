@@ -410,7 +410,7 @@ int rfstest_main(const struct ktap_case *cases, int n, int argc, char **argv)
 	ncpus = sysconf(_SC_NPROCESSORS_CONF);
 	if (ncpus > MAXCPU)
 		ncpus = MAXCPU;
-	return ktap_run(cases, n, argc > 1 ? argv[1] : NULL);
+	return ktap_run(cases, n, argv + 1, argc > 1 ? argc - 1 : 0);
 }
 
 int read_run_stats(const char *dir, const char *app,

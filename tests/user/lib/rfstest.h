@@ -70,7 +70,7 @@ int check_counts(struct reader *r, bool drained);
 struct ktap_case;
 /*
  * main() of every test program: ncpus from the possible CPUs (buffers
- * exist for all of them), then the cases whose name contains argv[1].
+ * exist for all of them), then the cases named in argv[1..] (all if none).
  */
 int rfstest_main(const struct ktap_case *cases, int n, int argc,
 		 char **argv);
