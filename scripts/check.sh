@@ -37,6 +37,18 @@ result() {	# result STATUS NAME: one numbered line; returns STATUS
 	return 1
 }
 
+# add_counts "P F S" WHAT: add a runner's counts; a runner that died
+# without them is one failure, not an arithmetic error that ends the
+# script before its summary.
+add_counts() {
+	if echo "$1" | grep -Eq '^[0-9]+ [0-9]+ [0-9]+$'; then
+		set -- $1
+		pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
+	else
+		result 1 "$2 (no counts: '$1')"
+	fi
+}
+
 finish() {
 	line="$pass passed, $fail failed"
 	[ "$skip" -ne 0 ] && line="$line, $skip skipped"
@@ -91,12 +103,12 @@ for t in build/user/unit/* tests/unit/*.sh; do
 		"$t"
 		echo "# suite-end $name rc=$?"
 	} >"build/unit-$name.log" 2>&1
-	set -- $(awk -v kernel=host -v expect="$name" \
-		-f tests/vm/ktap-summary.awk "build/unit-$name.log" |
-		tee "build/unit-$name.summary" | tail -n 1)
+	awk -v kernel=host -v expect="$name" -f tests/vm/ktap-summary.awk \
+		"build/unit-$name.log" >"build/unit-$name.summary"
 	sed '$d' "build/unit-$name.summary"
-	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
-	[ "$2" -ne 0 ] && cat "build/unit-$name.log"
+	counts=$(tail -n 1 "build/unit-$name.summary")
+	add_counts "$counts" "unit test $name"
+	[ "${counts#* }" = "0 ${counts##* }" ] || cat "build/unit-$name.log"
 done
 
 # The kernel's configuration, wherever that kernel came from.
@@ -164,8 +176,7 @@ for kver in $kernels; do
 	VM_APPEND="$extra ${VM_APPEND:-}" \
 		tests/vm/run.sh "$kver" "$suites" >"build/vm-$kver.out" 2>&1
 	sed '$d' "build/vm-$kver.out"
-	set -- $(tail -n 1 "build/vm-$kver.out")
-	pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
+	add_counts "$(tail -n 1 "build/vm-$kver.out")" "the suites on $kver"
 	ran="$ran $(echo "$suites" | tr ',' ' ')"
 	while IFS= read -r line; do
 		echo "skip $kver: $line"

@@ -20,7 +20,7 @@ case_() {
 }
 
 echo "KTAP version 1"
-echo "1..8"
+echo "1..9"
 ok="# suite-begin a\nKTAP version 1\n1..2\nok 1 x\nok 2 y\n# suite-end a rc=0\n"
 case_ "all pass" "2 0 0" "a" "$ok# vm-done\n"
 case_ "a failing test" "1 1 0" "a" \
@@ -34,4 +34,5 @@ case_ "non-zero exit without a failing test" "2 1 0" "a" \
 	"# suite-begin a\n1..2\nok 1 x\nok 2 y\n# suite-end a rc=124\n"
 case_ "VM died inside a suite" "1 1 0" "a" "# suite-begin a\n1..2\nok 1 x\n"
 case_ "suite that never ran" "2 1 0" "a b" "$ok"
+case_ "empty plan 1..0" "0 1 0" "a" "# suite-begin a\n1..0\n# suite-end a rc=0\n"
 [ "$fails" -eq 0 ]

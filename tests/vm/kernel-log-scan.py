@@ -15,7 +15,7 @@ A report fails the suite it belongs to.  Prints one line per failure,
 "not ok kernel-log@SUITE@KERNEL: ...", the report itself under it (as
 "# " lines), and a last line with the number of failures.
 
-What counts as a report: BUG:, WARNING:, Oops, a panic, general
+What counts as a report: BUG:, SLUB's "BUG cache (...): ", WARNING:, Oops, a panic, general
 protection faults, Call Trace:, soft and hard lockups, hung tasks, RCU stalls,
 UBSAN, KASAN, kmemleak's "N new suspected memory leaks", sleeping in
 atomic context, refcount and list corruption, and lost log records.
@@ -38,7 +38,7 @@ import sys
 OURS = re.compile(r"\[(relayfs|relayfs_inject|relayfs_testprod|"
                   r"relayfs_selftest|relayfs_bench|relayfs_plant|relay_sample|"
                   r"relay_drain|klog|klog_demo|tprintk)\]")
-BAD = re.compile(r"BUG:|WARNING:|Oops|Kernel panic|general protection|"
+BAD = re.compile(r"BUG:|BUG \S+ \(.*\): |WARNING:|Oops|Kernel panic|general protection|"
                  r"Call Trace:|hard LOCKUP|hung_task|INFO: task .* blocked|"
                  r"rcu: INFO|UBSAN|KASAN|kmemleak: [0-9]+ new suspected|"
                  r"sleeping function called|refcount_t:|"
