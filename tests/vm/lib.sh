@@ -3,6 +3,10 @@
 # shellcheck shell=sh
 
 KMODS=/lib/relayfs
+
+# insmod with the kernel command line's options for the module, as
+# modprobe would (tests/user/rfs-insmod.c).
+insmod() { rfs-insmod "$@"; }
 ktap_n=0
 ktap_fail=0
 

@@ -100,7 +100,11 @@ int read_run_stats(const char *dir, const char *app,
 		   struct run_stats st[MAXCPU], size_t *subbuf);
 bool app_running(const char *app);
 
-/* finit_module of /lib/relayfs/@mod.ko; delete_module without waiting. */
+/*
+ * finit_module of @mod (a path, or /lib/relayfs/@mod.ko) with the kernel
+ * command line's options for it, as modprobe gives them, then @params;
+ * delete_module without waiting.
+ */
 int load_module(const char *mod, const char *params);
 int unload_module(const char *mod);
 /* The module's reference count, -1 when it is not loaded. */
