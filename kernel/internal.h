@@ -65,6 +65,7 @@ struct relayfs_meta {
 	local_t void_bytes;	/* cumulative bytes voided by discard */
 	u32 padding;		/* bytes of padding at the end */
 	u32 done_at;		/* (u32)commit when complete: base + size + 1 */
+	u32 dirty;		/* bytes from the start that may be non-zero */
 };
 
 /* What one lap of a sub-buffer holds. */

@@ -447,6 +447,75 @@ static int test_bad_acks(void)
 	return 0;
 }
 
+/*
+ * What a reader sees of a sub-buffer beyond the client's records is
+ * zeros: a header no callback filled (or the part it left), and the
+ * padding, even where an earlier lap had records.
+ */
+static int test_header_and_padding_zeroed(void)
+{
+	static const uint8_t zero[4096];
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	struct relayfs_consume c;
+	struct reader r;
+	unsigned int cb, i;
+	uint8_t *map, *p;
+	int fd;
+
+	for (cb = 0; cb < 2; cb++) {
+		printf("# hdr_cb=%u\n", cb);
+		memset(&r, 0, sizeof(r));
+		r.len = 100;
+		r.subbuf = 4096;
+		r.overwrite = true;
+		r.hdr = cb ? 16 : 0;
+		CHECK_EQ(ctl("open subbuf=4096 n=4 overwrite=1 hdr=16 "
+			     "hdr_cb=%u", cb), 0);
+		fd = open_cpu(0, O_NONBLOCK);
+		CHECK(fd >= 0);
+		map = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+		CHECK(map != MAP_FAILED);
+		/*
+		 * Laps of full sub-buffers (40 records), then short ones
+		 * closed by a flush, their padding where records were.
+		 */
+		CHECK_EQ(ctl("write len=100 count=400 ctx=task cpu=0"), 0);
+		for (i = 1; i <= 3; i++) {
+			CHECK_EQ(ctl("write len=100 count=%u ctx=task cpu=0",
+				     i), 0);
+			CHECK_EQ(ctl("flush"), 0);
+		}
+		CHECK_EQ(consume(fd, 0, 0, e, MAX_ENTRIES, &c), 0);
+		CHECK_EQ(c.n_entries, 4);
+		r.next_seq[RFS_CTX_TASK] = 0;
+		for (i = 0; i < c.n_entries; i++) {
+			p = map + e[i].offset;
+			printf("# sb %llu: %llu records, padding %u\n",
+			       (unsigned long long)e[i].seq,
+			       (unsigned long long)e[i].records,
+			       e[i].padding);
+			CHECK_EQ(e[i].seq, 9 + i);
+			CHECK_EQ(e[i].used + e[i].padding, 4096);
+			if (cb) {
+				CHECK(memcmp(p, &e[i].seq, 8) == 0);
+				CHECK(memcmp(p + 8, zero, 8) == 0);
+			} else {
+				CHECK(memcmp(p, zero, 16) == 0);
+			}
+			CHECK(memcmp(p + e[i].used, zero, e[i].padding) == 0);
+			r.next_sb = e[i].seq;
+			CHECK(verify_chunk(&r, cb ? p : p + 16,
+					   cb ? e[i].used : e[i].used - 16)
+			      == 0);
+		}
+		CHECK_EQ(r.records, 40 + 1 + 2 + 3);
+		munmap(map, 4 * 4096);
+		close(fd);
+		CHECK_EQ(ctl("close"), 0);
+	}
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
 	{ "mmap_consumer_all_contexts", test_mmap_consumer_all_contexts },
 	{ "mmap_prefilled_in_two_calls", test_mmap_prefilled_in_two_calls },
@@ -463,6 +532,7 @@ static const struct ktap_case cases[] = {
 	{ "cpu_hotplug_while_reading", test_cpu_hotplug_while_reading },
 	{ "cpu_hotplug_while_mmap_consuming",
 	  test_cpu_hotplug_while_mmap_consuming },
+	{ "header_and_padding_zeroed", test_header_and_padding_zeroed },
 };
 
 int main(int argc, char **argv)
