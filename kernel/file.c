@@ -70,6 +70,7 @@ static void *rfs_subbuf(struct relayfs_buf *buf, u64 seq)
  */
 static bool rfs_load_next(struct relayfs_buf *buf)
 {
+	struct relayfs_subbuf sb;
 	struct relayfs_lap lap;
 	u64 seq;
 
@@ -78,13 +79,19 @@ static bool rfs_load_next(struct relayfs_buf *buf)
 		seq = atomic64_read(&buf->consumed);
 		if (!relayfs_subbuf_ready(buf, seq, &lap))
 			return false;
-		relayfs_subbuf_describe(buf, seq, &lap, &buf->read_sb);
+		/*
+		 * Into a local: one that loses its claim below was
+		 * overwritten, and GET_SUBBUF must keep describing the last
+		 * sub-buffer read() returned.
+		 */
+		relayfs_subbuf_describe(buf, seq, &lap, &sb);
 		if (buf->overwrite) {
 			memcpy(buf->bounce, rfs_subbuf(buf, seq), lap.used);
 			/* Validates the metadata copy too. */
 			if (!relayfs_buf_consume(buf, seq, &lap))
 				continue;	/* overwritten under us */
 		}
+		buf->read_sb = sb;
 		buf->read_sb_valid = true;
 		buf->reading = true;
 		buf->read_seq = seq;
@@ -260,12 +267,14 @@ static long rfs_ioc_get_subbuf(struct relayfs_buf *buf,
 			       struct relayfs_subbuf __user *usb)
 {
 	struct relayfs_subbuf sb;
+	bool valid;
 
 	if (mutex_lock_interruptible(&buf->read_mutex))
 		return -ERESTARTSYS;
 	sb = buf->read_sb;
+	valid = buf->read_sb_valid;
 	mutex_unlock(&buf->read_mutex);
-	if (!buf->read_sb_valid)
+	if (!valid)
 		return -ENODATA;
 	return copy_to_user(usb, &sb, sizeof(sb)) ? -EFAULT : 0;
 }
