@@ -112,6 +112,26 @@ static void rfs_read_done(struct relayfs_buf *buf)
 	buf->ack_valid = buf->read_seq;
 }
 
+/*
+ * The reader leaves (its file's last reference): nothing of its position
+ * may outlive it, or the next reader (a new open, or the client's
+ * relayfs_subbufs_consumed()) would go on in the middle of a sub-buffer
+ * whose slot the writer may have reused.  A sub-buffer read() had started
+ * counts as consumed by the reader that started it, in both modes (in
+ * overwrite mode read() claimed it when it loaded it): the next reader
+ * starts at a whole sub-buffer, with its ack starting at 0 again.
+ */
+static void rfs_reader_reset(struct relayfs_buf *buf)
+{
+	mutex_lock(&buf->read_mutex);
+	if (buf->reading)
+		rfs_read_done(buf);
+	buf->read_sb_valid = false;
+	WRITE_ONCE(buf->ack_pos, 0);
+	buf->ack_valid = 0;
+	mutex_unlock(&buf->read_mutex);
+}
+
 /* Would read() find data?  Any context. */
 bool relayfs_buf_readable(struct relayfs_buf *buf)
 {
@@ -243,6 +263,7 @@ static int relayfs_buf_release(struct inode *inode, struct file *file)
 {
 	struct relayfs_buf *buf = file->private_data;
 
+	rfs_reader_reset(buf);
 	module_put(buf->owner);
 	atomic_set(&buf->readers, 0);
 	relayfs_buf_put(buf);

@@ -448,6 +448,76 @@ static int test_bad_acks(void)
 }
 
 /*
+ * A reader that leaves in the middle of a sub-buffer: the next one (a new
+ * open) starts with ack 0 at the next whole sub-buffer, gets only whole,
+ * valid records, and the counters are exact (the sub-buffer the first
+ * reader started counts as consumed, in both modes).
+ */
+static int second_reader(bool ov)
+{
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	struct relayfs_consume c;
+	struct reader r;
+	uint8_t b[100];
+	long ok;
+	int fd;
+
+	printf("# %s\n", ov ? "overwrite" : "no-overwrite");
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open subbuf=4096 n=4 hdr=8 overwrite=%d", ov), 0);
+	/* 63 records per sub-buffer: 0 and 1 complete, 2 open. */
+	CHECK_EQ(ctl("write len=64 count=130 ctx=task cpu=0"), 0);
+	CHECK_EQ(read_results(), 0);
+	ok = res[0][RFS_CTX_TASK].ok;
+	CHECK_EQ(ok, 130);
+	/* The first acks sub-buffer 0, reads part of 1 and leaves. */
+	fd = open_cpu(0, 0);
+	CHECK(fd >= 0);
+	CHECK_EQ(consume(fd, 0, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.n_entries, 2);
+	CHECK_EQ(consume(fd, 1, 0, e, 0, &c), 0);
+	CHECK_EQ(read(fd, b, sizeof(b)), sizeof(b));
+	close(fd);
+	/* The writer goes on; in overwrite mode it laps the buffer. */
+	CHECK_EQ(ctl("write len=64 count=%d ctx=task cpu=0", ov ? 400 : 100),
+		 0);
+	CHECK_EQ(read_results(), 0);
+	ok += res[0][RFS_CTX_TASK].ok;
+	res[0][RFS_CTX_TASK].ok = ok;
+	CHECK(reader_open(&r, 0, 64, 8, ov) == 0);
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(consume(r.fd, 0, 0, e, 0, &c), 0);
+	printf("# the next reader starts at sub-buffer %llu\n",
+	       (unsigned long long)c.next);
+	if (ov)
+		CHECK(c.next > 2);
+	else
+		CHECK_EQ(c.next, 2);
+	/* Sub-buffers 0 and 1 (126 records) went to the first reader. */
+	r.next_sb = c.next;
+	r.next_seq[RFS_CTX_TASK] = 126;
+	r.expect = 2;
+	reader_fn(&r);
+	if (r.err[0])
+		printf("# %s\n", r.err);
+	CHECK(!r.err[0]);
+	CHECK(r.records > 0);
+	r.records += 126;
+	r.bytes += 126 * 64;
+	r.subbufs += 2;
+	CHECK(check_counts(&r, true) == 0);
+	close(r.fd);
+	return 0;
+}
+
+static int test_second_reader_after_partial_read(void)
+{
+	CHECK(second_reader(false) == 0);
+	CHECK(second_reader(true) == 0);
+	return 0;
+}
+
+/*
  * What a reader sees of a sub-buffer beyond the client's records is
  * zeros: a header no callback filled (or the part it left), and the
  * padding, even where an earlier lap had records.
@@ -532,6 +602,8 @@ static const struct ktap_case cases[] = {
 	{ "cpu_hotplug_while_reading", test_cpu_hotplug_while_reading },
 	{ "cpu_hotplug_while_mmap_consuming",
 	  test_cpu_hotplug_while_mmap_consuming },
+	{ "second_reader_after_partial_read",
+	  test_second_reader_after_partial_read },
 	{ "header_and_padding_zeroed", test_header_and_padding_zeroed },
 };
 
