@@ -93,7 +93,7 @@ static bool rfs_load_next(struct relayfs_buf *buf)
 		}
 		buf->read_sb = sb;
 		buf->read_sb_valid = true;
-		buf->reading = true;
+		WRITE_ONCE(buf->reading, true);
 		buf->read_seq = seq;
 		buf->read_lap = lap;
 		buf->read_pos = 0;
@@ -105,10 +105,10 @@ static bool rfs_load_next(struct relayfs_buf *buf)
 /* Done with the loaded sub-buffer. */
 static void rfs_read_done(struct relayfs_buf *buf)
 {
-	buf->reading = false;
+	WRITE_ONCE(buf->reading, false);
 	if (!buf->overwrite)
 		relayfs_buf_consume(buf, buf->read_seq, &buf->read_lap);
-	buf->ack_pos = buf->read_seq + 1;
+	WRITE_ONCE(buf->ack_pos, buf->read_seq + 1);
 	buf->ack_valid = buf->read_seq;
 }
 
@@ -137,7 +137,7 @@ bool relayfs_buf_readable(struct relayfs_buf *buf)
 {
 	struct relayfs_lap lap;
 
-	return buf->reading ||
+	return READ_ONCE(buf->reading) ||
 	       relayfs_subbuf_ready(buf, atomic64_read(&buf->consumed), &lap);
 }
 

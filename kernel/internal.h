@@ -113,7 +113,10 @@ struct relayfs_buf {
 	 */
 	atomic64_t consumed;
 
-	/* Reader side, under read_mutex. */
+	/*
+	 * Reader side, under read_mutex.  reading and ack_pos are also read
+	 * locklessly by wait conditions and poll (READ_ONCE).
+	 */
 	struct mutex read_mutex;
 	atomic_t readers;
 	bool reading;		/* a sub-buffer is loaded for read() */

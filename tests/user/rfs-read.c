@@ -8,6 +8,7 @@
  *   rfs-read [SUBSTRING]    run the tests whose name contains SUBSTRING
  */
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -448,6 +449,121 @@ static int test_bad_acks(void)
 }
 
 /*
+ * A child that calls RELAYFS_IOC_CONSUME(@ack, WAIT) on @fd and exits with
+ * the number of entries, or 100 + errno.
+ */
+static pid_t consume_child(int fd, uint64_t ack)
+{
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	struct relayfs_consume c;
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	if (consume(fd, ack, RELAYFS_CONSUME_WAIT, e, MAX_ENTRIES, &c))
+		_exit(100 + errno);
+	_exit(c.n_entries);
+}
+
+/*
+ * @pid's exit code within @secs seconds; or -1: it was still running and
+ * SIGKILL ended it; -2: it ignored SIGKILL too (it spins in the kernel).
+ */
+static int child_exit(pid_t pid, unsigned int secs)
+{
+	unsigned int i;
+	int st;
+
+	for (i = 0; i < secs * 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+					       128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	printf("# child %d still running after %u s: SIGKILL\n", pid, secs);
+	kill(pid, SIGKILL);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return -1;
+		usleep(10000);
+	}
+	printf("# child %d ignores SIGKILL\n", pid);
+	return -2;
+}
+
+/* Wait until @pid sleeps (state S) for up to @secs seconds. */
+static int child_sleeps(pid_t pid, unsigned int secs)
+{
+	char path[64], line[256], *p;
+	unsigned int i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (i = 0; i < secs * 100; i++) {
+		f = fopen(path, "r");
+		if (!f)
+			return -1;
+		p = fgets(line, sizeof(line), f);
+		fclose(f);
+		p = p ? strrchr(line, ')') : NULL;
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return 0;
+		usleep(10000);
+	}
+	printf("# child %d never slept: %s", pid, line);
+	return -1;
+}
+
+/*
+ * Overwrite mode, a quiet channel (never flushed by time): a read() that
+ * owns part of a sub-buffer makes a waiting CONSUME fail with EBUSY at
+ * once, whatever its ack; it used to spin in the kernel, deaf to SIGKILL.
+ * Once the read() finished the sub-buffer, CONSUME sleeps until data
+ * comes.
+ */
+static int test_consume_wait_after_partial_read(void)
+{
+	struct reader r = { .cpu = 0, .len = 64, .subbuf = 4096,
+			    .overwrite = true };
+	uint8_t b[4096];
+	pid_t pid;
+	int fd;
+
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open subbuf=4096 n=4 overwrite=1"), 0);
+	fd = open_cpu(0, 0);
+	CHECK(fd >= 0);
+	r.fd = fd;
+	/* Sub-buffer 0 complete (64 records), 1 open with one. */
+	CHECK_EQ(ctl("write len=64 count=65 ctx=task cpu=0"), 0);
+	CHECK_EQ(read_results(), 0);
+	CHECK_EQ(read(fd, b, 1), 1);
+	CHECK_EQ(child_exit(consume_child(fd, 0), 10), 100 + EBUSY);
+	CHECK_EQ(child_exit(consume_child(fd, 1), 10), 100 + EBUSY);
+	CHECK_EQ(read(fd, b + 1, sizeof(b) - 1), sizeof(b) - 1);
+	CHECK(verify_chunk(&r, b, sizeof(b)) == 0);
+	r.expect = 1;
+	/* Nothing complete after sub-buffer 0: it sleeps, the flush wakes. */
+	pid = consume_child(fd, 1);
+	CHECK(child_sleeps(pid, 10) == 0);
+	CHECK_EQ(ctl("flush"), 0);
+	CHECK_EQ(child_exit(pid, 10), 1);
+	/* A sleeping CONSUME dies of SIGKILL. */
+	CHECK_EQ(read(fd, b, sizeof(b)), 64);
+	CHECK(verify_chunk(&r, b, 64) == 0);
+	r.expect = 2;
+	pid = consume_child(fd, 2);
+	CHECK(child_sleeps(pid, 10) == 0);
+	kill(pid, SIGKILL);
+	CHECK_EQ(child_exit(pid, 10), 128 + SIGKILL);
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read(fd, b, sizeof(b)), 0);
+	CHECK(check_counts(&r, true) == 0);
+	close(fd);
+	return 0;
+}
+
+/*
  * A reader that leaves in the middle of a sub-buffer: the next one (a new
  * open) starts with ack 0 at the next whole sub-buffer, gets only whole,
  * valid records, and the counters are exact (the sub-buffer the first
@@ -605,6 +721,8 @@ static const struct ktap_case cases[] = {
 	{ "second_reader_after_partial_read",
 	  test_second_reader_after_partial_read },
 	{ "header_and_padding_zeroed", test_header_and_padding_zeroed },
+	{ "consume_wait_after_partial_read",
+	  test_consume_wait_after_partial_read },
 };
 
 int main(int argc, char **argv)
