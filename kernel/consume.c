@@ -114,12 +114,20 @@ static int rfs_ack_validate(struct relayfs_buf *buf, u64 ack, u64 *valid)
 		}
 		if (seq == ack) {
 			u64 from = max(cur, buf->ack_pos);
+			bool won;
 
-			/* Unclaimed until here: the laps read are theirs. */
-			if (atomic64_try_cmpxchg(&buf->consumed, &cur, ack)) {
+			/* Unclaimed until here: the laps read are theirs.
+			 * With the counters, for a stats snapshot.
+			 */
+			spin_lock(&buf->stats_lock);
+			won = atomic64_try_cmpxchg(&buf->consumed, &cur, ack);
+			if (won) {
 				buf->consumed_records += records;
 				buf->consumed_bytes += bytes;
 				buf->subbufs_consumed += ack - from;
+			}
+			spin_unlock(&buf->stats_lock);
+			if (won) {
 				*valid = from;
 				return 0;
 			}
@@ -232,8 +240,9 @@ long relayfs_ioc_consume(struct relayfs_buf *buf,
 	    (c.flags & ~RELAYFS_CONSUME_WAIT))
 		return -EINVAL;
 	ue = u64_to_user_ptr(c.entries);
-	if (mutex_lock_interruptible(&buf->read_mutex))
-		return -ERESTARTSYS;
+	ret = relayfs_read_lock(buf);
+	if (ret)
+		return ret;
 	ret = rfs_ack(buf, c.ack, &c.valid_from);
 	while (!ret) {
 		/* A read() took the position while we slept. */
@@ -253,8 +262,9 @@ long relayfs_ioc_consume(struct relayfs_buf *buf,
 					       rfs_consume_wake(buf));
 		if (ret)
 			return ret;
-		if (mutex_lock_interruptible(&buf->read_mutex))
-			return -ERESTARTSYS;
+		ret = relayfs_read_lock(buf);
+		if (ret)
+			return ret;
 	}
 	mutex_unlock(&buf->read_mutex);
 	if (ret)

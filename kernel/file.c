@@ -44,19 +44,44 @@
 bool relayfs_buf_consume(struct relayfs_buf *buf, u64 seq,
 			 struct relayfs_lap *lap)
 {
+	bool won;
+
 	lockdep_assert_held(&buf->read_mutex);
+	/* With the counters: a stats snapshot sees both moves or neither. */
+	spin_lock(&buf->stats_lock);
 	/* Fully ordered: our reads of the sub-buffer are done before a
 	 * writer can see it free (pairs with the acquire in rfs_open_next).
 	 */
-	if (atomic64_cmpxchg(&buf->consumed, seq, seq + 1) != seq)
+	won = atomic64_cmpxchg(&buf->consumed, seq, seq + 1) == seq;
+	if (won) {
+		buf->consumed_records += lap->records;
+		buf->consumed_bytes += lap->bytes;
+		buf->subbufs_consumed++;
+	}
+	spin_unlock(&buf->stats_lock);
+	if (!won)
 		return false;
 	/* A slot is free: the next time it is full is news again. */
 	if (READ_ONCE(buf->full_reported))
 		WRITE_ONCE(buf->full_reported, false);
-	buf->consumed_records += lap->records;
-	buf->consumed_bytes += lap->bytes;
-	buf->subbufs_consumed++;
 	return true;
+}
+
+/**
+ * relayfs_read_lock - take a buffer's read_mutex, interruptibly
+ * @buf: the buffer
+ *
+ * Its holder may wait in a user page fault: see the lock order in
+ * internal.h.  No global lock may be held here.
+ *
+ * Return: 0, or -ERESTARTSYS for a signal.
+ */
+int relayfs_read_lock(struct relayfs_buf *buf)
+{
+	lockdep_assert_not_held(&relayfs_files_lock);
+	if (mutex_lock_interruptible(&buf->read_mutex))
+		return -ERESTARTSYS;
+	return 0;
 }
 
 static void *rfs_subbuf(struct relayfs_buf *buf, u64 seq)
@@ -147,8 +172,9 @@ static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	ssize_t copied = 0;
 	int ret;
 
-	if (mutex_lock_interruptible(&buf->read_mutex))
-		return -ERESTARTSYS;
+	ret = relayfs_read_lock(buf);
+	if (ret)
+		return ret;
 	while (iov_iter_count(to)) {
 		/* Acquire: pairs with relayfs_close(); see the top. */
 		bool closed = smp_load_acquire(&buf->closed);
@@ -169,8 +195,9 @@ static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 					READ_ONCE(buf->closed));
 			if (ret)
 				return ret;
-			if (mutex_lock_interruptible(&buf->read_mutex))
-				return -ERESTARTSYS;
+			ret = relayfs_read_lock(buf);
+			if (ret)
+				return ret;
 			continue;
 		}
 		src = buf->overwrite ? buf->bounce :
@@ -289,9 +316,11 @@ static long rfs_ioc_get_subbuf(struct relayfs_buf *buf,
 {
 	struct relayfs_subbuf sb;
 	bool valid;
+	int ret;
 
-	if (mutex_lock_interruptible(&buf->read_mutex))
-		return -ERESTARTSYS;
+	ret = relayfs_read_lock(buf);
+	if (ret)
+		return ret;
 	sb = buf->read_sb;
 	valid = buf->read_sb_valid;
 	mutex_unlock(&buf->read_mutex);
@@ -316,10 +345,8 @@ static long relayfs_ioctl(struct file *file, unsigned int cmd,
 	case RELAYFS_IOC_GET_STATS: {
 		struct relayfs_buf_stats st;
 
-		if (mutex_lock_interruptible(&buf->read_mutex))
-			return -ERESTARTSYS;
+		/* No read_mutex: counters never wait for a reader. */
 		relayfs_buf_stats(buf, &st);
-		mutex_unlock(&buf->read_mutex);
 		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 	}
 	case RELAYFS_IOC_CONSUME:

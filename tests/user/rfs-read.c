@@ -13,9 +13,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
@@ -702,6 +704,205 @@ static int test_header_and_padding_zeroed(void)
 	return 0;
 }
 
+/*
+ * The destination of a read() (or of CONSUME's entries) is a page whose
+ * fault user space resolves (userfaultfd): the reader waits in the fault
+ * with its buffer's read_mutex held.  Meanwhile the channel's .stats and
+ * another CPU's file open, map and close: nothing global may wait for
+ * that reader.  Then the fault is resolved and the data checked.
+ */
+struct uffd_op {
+	int fd, how;		/* 0: read(), 1: CONSUME */
+	uint8_t *dst;
+	ssize_t ret;
+	int err;
+	struct relayfs_consume c;
+};
+
+static void *uffd_op_fn(void *arg)
+{
+	struct uffd_op *op = arg;
+
+	if (op->how == 0)
+		op->ret = read(op->fd, op->dst, 4096);
+	else
+		op->ret = consume(op->fd, 1, 0, (void *)op->dst, MAX_ENTRIES,
+				  &op->c);
+	op->err = errno;
+	return NULL;
+}
+
+struct others {
+	int done[2];		/* pipe: one byte when all is done */
+	int err;
+	char stats[4096];
+};
+
+static void *others_fn(void *arg)
+{
+	struct others *o = arg;
+	char path[96];
+	void *map;
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), ROOT "/rfs.stats");
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, o->stats, sizeof(o->stats) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		o->err = errno ? errno : EIO;
+	else
+		o->stats[n] = 0;
+	if (ncpus > 1) {
+		fd = open_cpu(1, 0);
+		if (fd < 0) {
+			o->err = errno;
+		} else {
+			map = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, fd,
+				   0);
+			if (map == MAP_FAILED)
+				o->err = errno;
+			else
+				munmap(map, 4 * 4096);
+			close(fd);
+		}
+	}
+	if (write(o->done[1], "x", 1) != 1)
+		o->err = errno;
+	return NULL;
+}
+
+static int uffd_case(struct uffd_op *opp, int uffd)
+{
+	struct uffdio_zeropage zp = { .range = { .len = 4096 } };
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	static struct others o;
+	struct uffd_op op = *opp;
+	uint8_t *page = op.dst;
+	int how = op.how;
+	struct uffd_msg msg;
+	pthread_t t_op, t_others;
+	bool in_time;
+
+	memset(&o, 0, sizeof(o));
+	CHECK(pipe(o.done) == 0);
+	CHECK(pthread_create(&t_op, NULL, uffd_op_fn, &op) == 0);
+	/* The reader is in the fault once user space is told of it. */
+	CHECK_EQ(poll(&pfd, 1, 10000), 1);
+	CHECK_EQ(read(uffd, &msg, sizeof(msg)), sizeof(msg));
+	CHECK_EQ(msg.event, UFFD_EVENT_PAGEFAULT);
+	CHECK_EQ(msg.arg.pagefault.address & ~4095ULL, (uintptr_t)page);
+	CHECK(pthread_create(&t_others, NULL, others_fn, &o) == 0);
+	pfd.fd = o.done[0];
+	in_time = poll(&pfd, 1, 10000) == 1;
+	if (!in_time)
+		printf("# %s: .stats/open/mmap blocked behind the fault\n",
+		       how ? "CONSUME" : "read");
+	/* Resolve the fault: the reader goes on, and so would they. */
+	zp.range.start = (uintptr_t)page;
+	CHECK(ioctl(uffd, UFFDIO_ZEROPAGE, &zp) == 0);
+	pthread_join(t_op, NULL);
+	pthread_join(t_others, NULL);
+	close(o.done[0]);
+	close(o.done[1]);
+	CHECK(in_time);
+	CHECK_EQ(o.err, 0);
+	CHECK(strstr(o.stats, "\ntotal ") != NULL);
+	errno = op.err;
+	CHECK(op.ret == (how ? 0 : 4096));
+	*opp = op;
+	return 0;
+}
+
+/*
+ * Without userfaultfd: read() one CPU's file, then .stats, then map and
+ * unmap another CPU's file, as the test does around the fault.  A
+ * kernel with lockdep learns every lock order involved.
+ */
+static int no_uffd_sequence(void)
+{
+	struct reader r = { .cpu = 0, .len = 64, .subbuf = 4096 };
+	static struct others o;
+	uint8_t b[4096];
+
+	memset(&o, 0, sizeof(o));
+	memset(res, 0, sizeof(res));
+	CHECK(pipe(o.done) == 0);
+	CHECK_EQ(ctl("open subbuf=4096 n=4"), 0);
+	r.fd = open_cpu(0, 0);
+	CHECK(r.fd >= 0);
+	CHECK_EQ(ctl("write len=64 count=65 ctx=task cpu=0"), 0);
+	CHECK_EQ(read_results(), 0);
+	CHECK_EQ(read(r.fd, b, sizeof(b)), sizeof(b));
+	CHECK(verify_chunk(&r, b, sizeof(b)) == 0);
+	others_fn(&o);
+	close(o.done[0]);
+	close(o.done[1]);
+	CHECK_EQ(o.err, 0);
+	CHECK(strstr(o.stats, "\ntotal ") != NULL);
+	CHECK_EQ(ctl("close"), 0);
+	close(r.fd);
+	return 0;
+}
+
+static int test_stats_open_while_reader_faults(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct reader r = { .cpu = 0, .len = 64, .subbuf = 4096 };
+	struct relayfs_subbuf *e;
+	struct uffd_op op;
+	uint8_t *pages, b[4096];
+	int uffd, fd;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0) {
+		printf("# SKIP: userfaultfd: %s\n", strerror(errno));
+		/* The same calls without the fault: lockdep still sees them. */
+		return no_uffd_sequence() ? -1 : KTAP_SKIP;
+	}
+	CHECK(ioctl(uffd, UFFDIO_API, &api) == 0);
+	pages = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(pages != MAP_FAILED);
+	reg.range.start = (uintptr_t)pages;
+	reg.range.len = 2 * 4096;
+	CHECK(ioctl(uffd, UFFDIO_REGISTER, &reg) == 0);
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open subbuf=4096 n=4"), 0);
+	fd = open_cpu(0, 0);
+	CHECK(fd >= 0);
+	r.fd = fd;
+	/* Sub-buffer 0 full (64 records), closed by the 65th. */
+	CHECK_EQ(ctl("write len=64 count=65 ctx=task cpu=0"), 0);
+	CHECK_EQ(read_results(), 0);
+	op = (struct uffd_op){ .fd = fd, .how = 0, .dst = pages };
+	CHECK(uffd_case(&op, uffd) == 0);
+	CHECK(verify_chunk(&r, pages, 4096) == 0);
+	r.expect = 1;
+	/* The CONSUME entries array: sub-buffer 1 (one record). */
+	CHECK_EQ(ctl("flush"), 0);
+	op = (struct uffd_op){ .fd = fd, .how = 1, .dst = pages + 4096 };
+	CHECK(uffd_case(&op, uffd) == 0);
+	CHECK_EQ(op.c.n_entries, 1);
+	e = (struct relayfs_subbuf *)(pages + 4096);
+	CHECK_EQ(e[0].seq, 1);
+	CHECK_EQ(e[0].records, 1);
+	CHECK_EQ(read(fd, b, sizeof(b)), 64);
+	CHECK(verify_chunk(&r, b, 64) == 0);
+	r.expect = 2;
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read(fd, b, sizeof(b)), 0);
+	CHECK(check_counts(&r, true) == 0);
+	close(fd);
+	munmap(pages, 2 * 4096);
+	close(uffd);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
 	{ "mmap_consumer_all_contexts", test_mmap_consumer_all_contexts },
 	{ "mmap_prefilled_in_two_calls", test_mmap_prefilled_in_two_calls },
@@ -723,6 +924,8 @@ static const struct ktap_case cases[] = {
 	{ "header_and_padding_zeroed", test_header_and_padding_zeroed },
 	{ "consume_wait_after_partial_read",
 	  test_consume_wait_after_partial_read },
+	{ "stats_open_while_reader_faults",
+	  test_stats_open_while_reader_faults },
 };
 
 int main(int argc, char **argv)
