@@ -248,6 +248,7 @@ struct relayfs_buf *relayfs_buf_alloc(struct relayfs_chan *chan,
 			msecs_to_jiffies(chan->attr.flush_interval_ms));
 	buf->n_pages = bytes >> PAGE_SHIFT;
 	mutex_init(&buf->read_mutex);
+	spin_lock_init(&buf->stats_lock);
 	init_waitqueue_head(&buf->read_wait);
 	init_irq_work(&buf->work, relayfs_work_fn);
 	timer_setup(&buf->timer, relayfs_timer_fn, TIMER_PINNED);

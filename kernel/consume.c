@@ -114,12 +114,20 @@ static int rfs_ack_validate(struct relayfs_buf *buf, u64 ack, u64 *valid)
 		}
 		if (seq == ack) {
 			u64 from = max(cur, buf->ack_pos);
+			bool won;
 
-			/* Unclaimed until here: the laps read are theirs. */
-			if (atomic64_try_cmpxchg(&buf->consumed, &cur, ack)) {
+			/* Unclaimed until here: the laps read are theirs.
+			 * With the counters, for a stats snapshot.
+			 */
+			spin_lock(&buf->stats_lock);
+			won = atomic64_try_cmpxchg(&buf->consumed, &cur, ack);
+			if (won) {
 				buf->consumed_records += records;
 				buf->consumed_bytes += bytes;
 				buf->subbufs_consumed += ack - from;
+			}
+			spin_unlock(&buf->stats_lock);
+			if (won) {
 				*valid = from;
 				return 0;
 			}
@@ -138,15 +146,19 @@ static int rfs_ack(struct relayfs_buf *buf, u64 ack, u64 *valid)
 	int ret;
 
 	lockdep_assert_held(&buf->read_mutex);
+	/*
+	 * A read() in the middle of a sub-buffer owns the position, whatever
+	 * the ack: first, or a repeated ack would go on to a snapshot that
+	 * cannot see that sub-buffer.
+	 */
+	if (buf->reading)
+		return -EBUSY;
 	/* Repeated (e.g. a restarted call): the same answer. */
 	*valid = buf->ack_valid;
 	if (ack == buf->ack_pos)
 		return 0;
 	if (ack < buf->ack_pos)
 		return -EINVAL;		/* backwards */
-	/* A read() in the middle of a sub-buffer owns the position. */
-	if (buf->reading)
-		return -EBUSY;
 	if (buf->overwrite) {
 		ret = rfs_ack_validate(buf, ack, valid);
 	} else {
@@ -154,10 +166,20 @@ static int rfs_ack(struct relayfs_buf *buf, u64 ack, u64 *valid)
 		ret = rfs_ack_in_place(buf, ack);
 	}
 	if (!ret) {
-		buf->ack_pos = ack;
+		WRITE_ONCE(buf->ack_pos, ack);
 		buf->ack_valid = *valid;
 	}
 	return ret;
+}
+
+/*
+ * Where the snapshot starts.  Exact under read_mutex; a hint for the wait
+ * condition, which re-checks under it.
+ */
+static u64 rfs_snap_pos(struct relayfs_buf *buf)
+{
+	return max_t(u64, READ_ONCE(buf->ack_pos),
+		     atomic64_read(&buf->consumed));
 }
 
 #define RFS_SNAP_BATCH	4
@@ -171,7 +193,7 @@ static int rfs_snapshot(struct relayfs_buf *buf, struct relayfs_consume *c,
 	u32 n = 0, k;
 
 	lockdep_assert_held(&buf->read_mutex);
-	seq = max_t(u64, buf->ack_pos, atomic64_read(&buf->consumed));
+	seq = rfs_snap_pos(buf);
 	c->next = seq;
 	max = min(max, buf->n_subbufs);
 	while (n < max) {
@@ -188,9 +210,19 @@ static int rfs_snapshot(struct relayfs_buf *buf, struct relayfs_consume *c,
 	return 0;
 }
 
+/*
+ * The wait condition: exactly what the snapshot would find (a complete
+ * sub-buffer at its position), the close, or a read() that took the
+ * position meanwhile (-EBUSY then).  Anything looser (read()'s own
+ * readable test, true while a read() owns a sub-buffer) lets the loop
+ * below spin in the kernel without ever seeing a signal.
+ */
 static bool rfs_consume_wake(struct relayfs_buf *buf)
 {
-	return relayfs_buf_readable(buf) || READ_ONCE(buf->closed);
+	struct relayfs_lap lap;
+
+	return relayfs_subbuf_ready(buf, rfs_snap_pos(buf), &lap) ||
+	       READ_ONCE(buf->reading) || READ_ONCE(buf->closed);
 }
 
 /* RELAYFS_IOC_CONSUME: ack, then snapshot (optionally waiting). */
@@ -208,10 +240,16 @@ long relayfs_ioc_consume(struct relayfs_buf *buf,
 	    (c.flags & ~RELAYFS_CONSUME_WAIT))
 		return -EINVAL;
 	ue = u64_to_user_ptr(c.entries);
-	if (mutex_lock_interruptible(&buf->read_mutex))
-		return -ERESTARTSYS;
+	ret = relayfs_read_lock(buf);
+	if (ret)
+		return ret;
 	ret = rfs_ack(buf, c.ack, &c.valid_from);
 	while (!ret) {
+		/* A read() took the position while we slept. */
+		if (buf->reading) {
+			ret = -EBUSY;
+			break;
+		}
 		/* Closed first: data completed before the close is seen. */
 		closed = smp_load_acquire(&buf->closed);
 		ret = rfs_snapshot(buf, &c, ue, c.max_entries);
@@ -224,8 +262,9 @@ long relayfs_ioc_consume(struct relayfs_buf *buf,
 					       rfs_consume_wake(buf));
 		if (ret)
 			return ret;
-		if (mutex_lock_interruptible(&buf->read_mutex))
-			return -ERESTARTSYS;
+		ret = relayfs_read_lock(buf);
+		if (ret)
+			return ret;
 	}
 	mutex_unlock(&buf->read_mutex);
 	if (ret)

@@ -44,19 +44,44 @@
 bool relayfs_buf_consume(struct relayfs_buf *buf, u64 seq,
 			 struct relayfs_lap *lap)
 {
+	bool won;
+
 	lockdep_assert_held(&buf->read_mutex);
+	/* With the counters: a stats snapshot sees both moves or neither. */
+	spin_lock(&buf->stats_lock);
 	/* Fully ordered: our reads of the sub-buffer are done before a
 	 * writer can see it free (pairs with the acquire in rfs_open_next).
 	 */
-	if (atomic64_cmpxchg(&buf->consumed, seq, seq + 1) != seq)
+	won = atomic64_cmpxchg(&buf->consumed, seq, seq + 1) == seq;
+	if (won) {
+		buf->consumed_records += lap->records;
+		buf->consumed_bytes += lap->bytes;
+		buf->subbufs_consumed++;
+	}
+	spin_unlock(&buf->stats_lock);
+	if (!won)
 		return false;
 	/* A slot is free: the next time it is full is news again. */
 	if (READ_ONCE(buf->full_reported))
 		WRITE_ONCE(buf->full_reported, false);
-	buf->consumed_records += lap->records;
-	buf->consumed_bytes += lap->bytes;
-	buf->subbufs_consumed++;
 	return true;
+}
+
+/**
+ * relayfs_read_lock - take a buffer's read_mutex, interruptibly
+ * @buf: the buffer
+ *
+ * Its holder may wait in a user page fault: see the lock order in
+ * internal.h.  No global lock may be held here.
+ *
+ * Return: 0, or -ERESTARTSYS for a signal.
+ */
+int relayfs_read_lock(struct relayfs_buf *buf)
+{
+	lockdep_assert_not_held(&relayfs_files_lock);
+	if (mutex_lock_interruptible(&buf->read_mutex))
+		return -ERESTARTSYS;
+	return 0;
 }
 
 static void *rfs_subbuf(struct relayfs_buf *buf, u64 seq)
@@ -70,6 +95,7 @@ static void *rfs_subbuf(struct relayfs_buf *buf, u64 seq)
  */
 static bool rfs_load_next(struct relayfs_buf *buf)
 {
+	struct relayfs_subbuf sb;
 	struct relayfs_lap lap;
 	u64 seq;
 
@@ -78,15 +104,21 @@ static bool rfs_load_next(struct relayfs_buf *buf)
 		seq = atomic64_read(&buf->consumed);
 		if (!relayfs_subbuf_ready(buf, seq, &lap))
 			return false;
-		relayfs_subbuf_describe(buf, seq, &lap, &buf->read_sb);
+		/*
+		 * Into a local: one that loses its claim below was
+		 * overwritten, and GET_SUBBUF must keep describing the last
+		 * sub-buffer read() returned.
+		 */
+		relayfs_subbuf_describe(buf, seq, &lap, &sb);
 		if (buf->overwrite) {
 			memcpy(buf->bounce, rfs_subbuf(buf, seq), lap.used);
 			/* Validates the metadata copy too. */
 			if (!relayfs_buf_consume(buf, seq, &lap))
 				continue;	/* overwritten under us */
 		}
+		buf->read_sb = sb;
 		buf->read_sb_valid = true;
-		buf->reading = true;
+		WRITE_ONCE(buf->reading, true);
 		buf->read_seq = seq;
 		buf->read_lap = lap;
 		buf->read_pos = 0;
@@ -98,11 +130,31 @@ static bool rfs_load_next(struct relayfs_buf *buf)
 /* Done with the loaded sub-buffer. */
 static void rfs_read_done(struct relayfs_buf *buf)
 {
-	buf->reading = false;
+	WRITE_ONCE(buf->reading, false);
 	if (!buf->overwrite)
 		relayfs_buf_consume(buf, buf->read_seq, &buf->read_lap);
-	buf->ack_pos = buf->read_seq + 1;
+	WRITE_ONCE(buf->ack_pos, buf->read_seq + 1);
 	buf->ack_valid = buf->read_seq;
+}
+
+/*
+ * The reader leaves (its file's last reference): nothing of its position
+ * may outlive it, or the next reader (a new open, or the client's
+ * relayfs_subbufs_consumed()) would go on in the middle of a sub-buffer
+ * whose slot the writer may have reused.  A sub-buffer read() had started
+ * counts as consumed by the reader that started it, in both modes (in
+ * overwrite mode read() claimed it when it loaded it): the next reader
+ * starts at a whole sub-buffer, with its ack starting at 0 again.
+ */
+static void rfs_reader_reset(struct relayfs_buf *buf)
+{
+	mutex_lock(&buf->read_mutex);
+	if (buf->reading)
+		rfs_read_done(buf);
+	buf->read_sb_valid = false;
+	WRITE_ONCE(buf->ack_pos, 0);
+	buf->ack_valid = 0;
+	mutex_unlock(&buf->read_mutex);
 }
 
 /* Would read() find data?  Any context. */
@@ -110,7 +162,7 @@ bool relayfs_buf_readable(struct relayfs_buf *buf)
 {
 	struct relayfs_lap lap;
 
-	return buf->reading ||
+	return READ_ONCE(buf->reading) ||
 	       relayfs_subbuf_ready(buf, atomic64_read(&buf->consumed), &lap);
 }
 
@@ -120,8 +172,9 @@ static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	ssize_t copied = 0;
 	int ret;
 
-	if (mutex_lock_interruptible(&buf->read_mutex))
-		return -ERESTARTSYS;
+	ret = relayfs_read_lock(buf);
+	if (ret)
+		return ret;
 	while (iov_iter_count(to)) {
 		/* Acquire: pairs with relayfs_close(); see the top. */
 		bool closed = smp_load_acquire(&buf->closed);
@@ -142,8 +195,9 @@ static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 					READ_ONCE(buf->closed));
 			if (ret)
 				return ret;
-			if (mutex_lock_interruptible(&buf->read_mutex))
-				return -ERESTARTSYS;
+			ret = relayfs_read_lock(buf);
+			if (ret)
+				return ret;
 			continue;
 		}
 		src = buf->overwrite ? buf->bounce :
@@ -236,6 +290,7 @@ static int relayfs_buf_release(struct inode *inode, struct file *file)
 {
 	struct relayfs_buf *buf = file->private_data;
 
+	rfs_reader_reset(buf);
 	module_put(buf->owner);
 	atomic_set(&buf->readers, 0);
 	relayfs_buf_put(buf);
@@ -260,12 +315,16 @@ static long rfs_ioc_get_subbuf(struct relayfs_buf *buf,
 			       struct relayfs_subbuf __user *usb)
 {
 	struct relayfs_subbuf sb;
+	bool valid;
+	int ret;
 
-	if (mutex_lock_interruptible(&buf->read_mutex))
-		return -ERESTARTSYS;
+	ret = relayfs_read_lock(buf);
+	if (ret)
+		return ret;
 	sb = buf->read_sb;
+	valid = buf->read_sb_valid;
 	mutex_unlock(&buf->read_mutex);
-	if (!buf->read_sb_valid)
+	if (!valid)
 		return -ENODATA;
 	return copy_to_user(usb, &sb, sizeof(sb)) ? -EFAULT : 0;
 }
@@ -286,10 +345,8 @@ static long relayfs_ioctl(struct file *file, unsigned int cmd,
 	case RELAYFS_IOC_GET_STATS: {
 		struct relayfs_buf_stats st;
 
-		if (mutex_lock_interruptible(&buf->read_mutex))
-			return -ERESTARTSYS;
+		/* No read_mutex: counters never wait for a reader. */
 		relayfs_buf_stats(buf, &st);
-		mutex_unlock(&buf->read_mutex);
 		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 	}
 	case RELAYFS_IOC_CONSUME:

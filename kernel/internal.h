@@ -30,6 +30,7 @@
 #include <linux/timer.h>
 #include <linux/wait.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <asm/local.h>
 #include <relayfs/relayfs.h>
 #include <uapi/linux/relayfs.h>
@@ -65,6 +66,7 @@ struct relayfs_meta {
 	local_t void_bytes;	/* cumulative bytes voided by discard */
 	u32 padding;		/* bytes of padding at the end */
 	u32 done_at;		/* (u32)commit when complete: base + size + 1 */
+	u32 dirty;		/* bytes from the start that may be non-zero */
 };
 
 /* What one lap of a sub-buffer holds. */
@@ -112,7 +114,12 @@ struct relayfs_buf {
 	 */
 	atomic64_t consumed;
 
-	/* Reader side, under read_mutex. */
+	/*
+	 * Reader side, under read_mutex, which read() and CONSUME hold
+	 * while they copy to user space (see the lock order below).
+	 * reading and ack_pos are also read locklessly by wait conditions
+	 * and poll (READ_ONCE).
+	 */
 	struct mutex read_mutex;
 	atomic_t readers;
 	bool reading;		/* a sub-buffer is loaded for read() */
@@ -124,6 +131,12 @@ struct relayfs_buf {
 	u64 ack_valid;		/* what the last ack validated from */
 	size_t read_pos, read_end;
 	void *bounce;		/* overwrite mode: validated copy */
+	/*
+	 * The reader's counters: written under read_mutex *and* stats_lock
+	 * (with the reader's moves of buf->consumed), read under stats_lock
+	 * alone, so that counters never wait for a reader.
+	 */
+	spinlock_t stats_lock;
 	u64 consumed_records, consumed_bytes, subbufs_consumed;
 	u64 max_backlog;
 	u64 delivered_seq;	/* next seq to hand to ->deliver */
@@ -185,6 +198,7 @@ void relayfs_timer_fn(struct timer_list *t);
 /* file.c: the per-CPU file */
 extern const struct file_operations relayfs_buf_fops;
 bool relayfs_buf_readable(struct relayfs_buf *buf);
+int relayfs_read_lock(struct relayfs_buf *buf);
 
 /* consume.c: sub-buffer metadata and the mmap consumer's ioctl */
 void relayfs_subbuf_describe(struct relayfs_buf *buf, u64 seq,
@@ -213,7 +227,26 @@ void relayfs_hotplug_remove(struct relayfs_chan *chan);
 void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st);
 extern const struct file_operations relayfs_stats_fops;
 
-/* chan.c: channels */
+/*
+ * chan.c: channels
+ *
+ * Lock order:
+ *
+ *   mmap_lock -> relayfs_files_lock
+ *	->buf_mapped/->buf_unmapped are counted in vm_ops open/close,
+ *	which mm calls under mmap_lock (mmap, munmap, mremap, fork).
+ *   buf->read_mutex -> mmap_lock
+ *	read() and RELAYFS_IOC_CONSUME copy to user space holding it, and
+ *	may wait there as long as the page fault does (userfaultfd, FUSE).
+ *   relayfs_files_lock -> buf->stats_lock (a leaf spinlock)
+ *
+ * relayfs_files_lock is global and taken under mmap_lock: whoever holds it
+ * must never wait for a read_mutex, a user page or anything that can wait
+ * for one.  A reader stalled in a fault then holds up its own buffer
+ * only; .stats, open, mmap and close of every other file go on.  The
+ * paths that take read_mutex assert that files_lock is not held
+ * (file.c, rfs_read_lock()).
+ */
 extern unsigned long relayfs_mem_limit;
 /* buffer.c: test support, include/relayfs/relayfs_objlog.h */
 extern bool relayfs_log_objects;

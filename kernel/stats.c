@@ -4,7 +4,8 @@
  * per-channel text file <base>.stats.
  *
  * Writer counters are local_t on the buffer's CPU; reader counters are
- * under the buffer's read_mutex.  "unread" is not derived from the others:
+ * read under the buffer's stats_lock, never its read_mutex: a reader may
+ * hold that while it waits in a page fault (lock order: internal.h).  "unread" is not derived from the others:
  * it is summed from the commit counts of the sub-buffers between the
  * reader's position and the write head, so the two equations of
  * include/uapi/linux/relayfs.h are real checks.  A snapshot taken while
@@ -16,12 +17,12 @@
 #include <linux/cpumask.h>
 #include "internal.h"
 
-static void rfs_count_unread(struct relayfs_buf *buf,
+/* What lies between the reader's position @seq and the write head. */
+static void rfs_count_unread(struct relayfs_buf *buf, u64 seq,
 			     struct relayfs_buf_stats *st)
 {
 	unsigned long tail = local_read(&buf->tail);
 	u64 head = READ_ONCE(buf->meta[rfs_tail_idx(tail)].seq);
-	u64 seq = atomic64_read(&buf->consumed);
 	struct relayfs_lap lap;
 
 	if (head == U64_MAX)
@@ -42,11 +43,13 @@ static void rfs_count_unread(struct relayfs_buf *buf,
  * @buf: the buffer
  * @st: filled in, padding zeroed
  *
- * Caller holds buf->read_mutex.
+ * Any process context, any lock held but the buffer's stats_lock: never
+ * waits for the reader.
  */
 void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st)
 {
-	lockdep_assert_held(&buf->read_mutex);
+	u64 seq;
+
 	memset(st, 0, sizeof(*st));
 	st->version = RELAYFS_ABI_VERSION;
 	st->cpu = buf->cpu;
@@ -65,11 +68,15 @@ void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st)
 	st->discarded_records = local_read(&buf->discarded_records);
 	st->subbufs_produced = local_read(&buf->subbufs_produced);
 	st->subbufs_overwritten = local_read(&buf->subbufs_overwritten);
+	st->max_backlog = READ_ONCE(buf->max_backlog);
+	/* The reader's counters and its position (for unread) together. */
+	spin_lock(&buf->stats_lock);
 	st->consumed_records = buf->consumed_records;
 	st->consumed_bytes = buf->consumed_bytes;
 	st->subbufs_consumed = buf->subbufs_consumed;
-	st->max_backlog = READ_ONCE(buf->max_backlog);
-	rfs_count_unread(buf, st);
+	seq = atomic64_read(&buf->consumed);
+	spin_unlock(&buf->stats_lock);
+	rfs_count_unread(buf, seq, st);
 }
 
 #define RFS_FIELD(f) { #f, offsetof(struct relayfs_buf_stats, f) }
@@ -153,9 +160,8 @@ static int relayfs_stats_open(struct inode *inode, struct file *file)
 	for_each_possible_cpu(cpu) {
 		struct relayfs_buf *buf = *per_cpu_ptr(chan->bufs, cpu);
 
-		mutex_lock(&buf->read_mutex);
+		/* No read_mutex under files_lock: see internal.h. */
 		relayfs_buf_stats(buf, st);
-		mutex_unlock(&buf->read_mutex);
 		snprintf(who, sizeof(who), "%u", cpu);
 		len += rfs_stats_line(text + len, size - len, who, st, total);
 	}

@@ -87,6 +87,28 @@ static notrace void rfs_commit_add(struct relayfs_buf *buf, unsigned int idx,
 NOKPROBE_SYMBOL(rfs_commit_add);
 
 /*
+ * A reader sees only what the client wrote in this lap, or zeros: zero
+ * the padding [@off, subbuf_size) of the sub-buffer being closed where an
+ * earlier lap may have left bytes.  meta->dirty bounds them (the pages
+ * start zeroed), so the cost is paid only for bytes that were written,
+ * once per lap: a sub-buffer closed full costs nothing, one closed early
+ * by a flush at most the records of its previous lap, in the closer's
+ * context (NMI included: a plain memset of memory that is ours until the
+ * close token is committed, no lock).
+ */
+static notrace void rfs_zero_padding(struct relayfs_buf *buf,
+				     unsigned int idx, unsigned long off)
+{
+	struct relayfs_meta *m = &buf->meta[idx];
+	u32 dirty = min(m->dirty, buf->subbuf_size);
+
+	if (dirty > off)
+		memset(rfs_subbuf_addr(buf, idx) + off, 0, dirty - off);
+	m->dirty = off;
+}
+NOKPROBE_SYMBOL(rfs_zero_padding);
+
+/*
  * Close the sub-buffer @old points at.  Returns false if @old is stale (a
  * nested writer moved the tail first); the caller re-reads it.
  *
@@ -110,6 +132,7 @@ static notrace bool rfs_close(struct relayfs_buf *buf, unsigned long old,
 		return false;
 	rfs_inject(buf, CLOSED);
 	/* Nobody else writes this slot's metadata until it is complete. */
+	rfs_zero_padding(buf, idx, off);
 	m->padding = buf->subbuf_size - off;
 	m->t_close = now;
 	m->drops = drops;
@@ -253,10 +276,13 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 
 	if (buf->header_size) {
 		struct relayfs_chan *chan = buf->chan;
+		void *hdr = rfs_subbuf_addr(buf, nidx);
 
+		/* Not the last lap's bytes: what the callback leaves is 0. */
+		memset(hdr, 0, buf->header_size);
 		if (chan->cb.subbuf_start)
-			chan->cb.subbuf_start(buf, rfs_subbuf_addr(buf, nidx),
-					      seq, chan->attr.private_data);
+			chan->cb.subbuf_start(buf, hdr, seq,
+					      chan->attr.private_data);
 		rfs_commit_add(buf, nidx, buf->header_size);
 	}
 	return 1;

@@ -5,7 +5,9 @@
  * task, softirq (timer), hardirq (hrtimer) and NMI context on every online
  * CPU.  Commands, one per write:
  *
- *   open [subbuf=N] [n=M] [overwrite=0|1] [hdr=H] [flush_ms=F]
+ *   open [subbuf=N] [n=M] [overwrite=0|1] [hdr=H] [hdr_cb=0|1] [flush_ms=F]
+ *			hdr_cb=0: no subbuf_start callback (the header is
+ *			whatever relayfs leaves there)
  *   write len=L count=C ctx=task|softirq|hardirq|nmi|all [cpu=N]
  *   nest		reserve past the nesting limit on this CPU
  *   inject every=N [point=P] [burst=B]
@@ -102,6 +104,12 @@ static void unmapped(struct relayfs_buf *buf, void *priv)
 /* subbuf_start runs only for channels with a header. */
 static const struct relayfs_callbacks test_cb = {
 	.subbuf_start = hdr_fill,
+	.buf_mapped = mapped,
+	.buf_unmapped = unmapped,
+};
+
+/* "hdr_cb=0": a header nobody fills. */
+static const struct relayfs_callbacks test_cb_nohdr = {
 	.buf_mapped = mapped,
 	.buf_unmapped = unmapped,
 };
@@ -417,7 +425,7 @@ static int do_open(char *args)
 	struct relayfs_attr attr = {
 		.subbuf_size = 8192, .n_subbufs = 4, .owner = THIS_MODULE,
 	};
-	unsigned int ov = 0, hdr = 0, v;
+	unsigned int ov = 0, hdr = 0, hdr_cb = 1, v;
 	char *tok;
 
 	while ((tok = strsep(&args, " ")) != NULL) {
@@ -429,6 +437,8 @@ static int do_open(char *args)
 			ov = v;
 		else if (sscanf(tok, "hdr=%u", &v) == 1)
 			hdr = v;
+		else if (sscanf(tok, "hdr_cb=%u", &v) == 1)
+			hdr_cb = v;
 		else if (sscanf(tok, "flush_ms=%u", &v) == 1)
 			attr.flush_interval_ms = v;
 		else if (*tok)
@@ -441,7 +451,7 @@ static int do_open(char *args)
 		memset(cpus[v]->st, 0, sizeof(cpus[v]->st));
 	attr.overwrite = ov;
 	attr.header_size = hdr;
-	attr.cb = &test_cb;
+	attr.cb = hdr_cb ? &test_cb : &test_cb_nohdr;
 	attr.mode = 0400;
 	chan = relayfs_open_attr("rfs", dir, &attr);
 	if (IS_ERR(chan)) {

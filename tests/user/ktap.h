@@ -47,10 +47,18 @@ struct ktap_case {
 	int (*fn)(void);
 };
 
+/*
+ * A case returns 0 (pass), KTAP_SKIP (after printing why) or anything else
+ * (fail).  Beyond any exit status a case may pass on as its result.
+ */
+#define KTAP_SKIP	1000
+
 static inline void ktap_report(const char *name, int ret)
 {
 	ktap_n++;
-	if (ret) {
+	if (ret == KTAP_SKIP) {
+		printf("ok %d %s # SKIP\n", ktap_n, name);
+	} else if (ret) {
 		ktap_failed++;
 		printf("not ok %d %s\n", ktap_n, name);
 	} else {

@@ -8,13 +8,16 @@
  *   rfs-read [SUBSTRING]    run the tests whose name contains SUBSTRING
  */
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
@@ -447,6 +450,459 @@ static int test_bad_acks(void)
 	return 0;
 }
 
+/*
+ * A child that calls RELAYFS_IOC_CONSUME(@ack, WAIT) on @fd and exits with
+ * the number of entries, or 100 + errno.
+ */
+static pid_t consume_child(int fd, uint64_t ack)
+{
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	struct relayfs_consume c;
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	if (consume(fd, ack, RELAYFS_CONSUME_WAIT, e, MAX_ENTRIES, &c))
+		_exit(100 + errno);
+	_exit(c.n_entries);
+}
+
+/*
+ * @pid's exit code within @secs seconds; or -1: it was still running and
+ * SIGKILL ended it; -2: it ignored SIGKILL too (it spins in the kernel).
+ */
+static int child_exit(pid_t pid, unsigned int secs)
+{
+	unsigned int i;
+	int st;
+
+	for (i = 0; i < secs * 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+					       128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	printf("# child %d still running after %u s: SIGKILL\n", pid, secs);
+	kill(pid, SIGKILL);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return -1;
+		usleep(10000);
+	}
+	printf("# child %d ignores SIGKILL\n", pid);
+	return -2;
+}
+
+/* Wait until @pid sleeps (state S) for up to @secs seconds. */
+static int child_sleeps(pid_t pid, unsigned int secs)
+{
+	char path[64], line[256], *p;
+	unsigned int i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (i = 0; i < secs * 100; i++) {
+		f = fopen(path, "r");
+		if (!f)
+			return -1;
+		p = fgets(line, sizeof(line), f);
+		fclose(f);
+		p = p ? strrchr(line, ')') : NULL;
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return 0;
+		usleep(10000);
+	}
+	printf("# child %d never slept: %s", pid, line);
+	return -1;
+}
+
+/*
+ * Overwrite mode, a quiet channel (never flushed by time): a read() that
+ * owns part of a sub-buffer makes a waiting CONSUME fail with EBUSY at
+ * once, whatever its ack; it used to spin in the kernel, deaf to SIGKILL.
+ * Once the read() finished the sub-buffer, CONSUME sleeps until data
+ * comes.
+ */
+static int test_consume_wait_after_partial_read(void)
+{
+	struct reader r = { .cpu = 0, .len = 64, .subbuf = 4096,
+			    .overwrite = true };
+	uint8_t b[4096];
+	pid_t pid;
+	int fd;
+
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open subbuf=4096 n=4 overwrite=1"), 0);
+	fd = open_cpu(0, 0);
+	CHECK(fd >= 0);
+	r.fd = fd;
+	/* Sub-buffer 0 complete (64 records), 1 open with one. */
+	CHECK_EQ(ctl("write len=64 count=65 ctx=task cpu=0"), 0);
+	CHECK_EQ(read_results(), 0);
+	CHECK_EQ(read(fd, b, 1), 1);
+	CHECK_EQ(child_exit(consume_child(fd, 0), 10), 100 + EBUSY);
+	CHECK_EQ(child_exit(consume_child(fd, 1), 10), 100 + EBUSY);
+	CHECK_EQ(read(fd, b + 1, sizeof(b) - 1), sizeof(b) - 1);
+	CHECK(verify_chunk(&r, b, sizeof(b)) == 0);
+	r.expect = 1;
+	/* Nothing complete after sub-buffer 0: it sleeps, the flush wakes. */
+	pid = consume_child(fd, 1);
+	CHECK(child_sleeps(pid, 10) == 0);
+	CHECK_EQ(ctl("flush"), 0);
+	CHECK_EQ(child_exit(pid, 10), 1);
+	/* A sleeping CONSUME dies of SIGKILL. */
+	CHECK_EQ(read(fd, b, sizeof(b)), 64);
+	CHECK(verify_chunk(&r, b, 64) == 0);
+	r.expect = 2;
+	pid = consume_child(fd, 2);
+	CHECK(child_sleeps(pid, 10) == 0);
+	kill(pid, SIGKILL);
+	CHECK_EQ(child_exit(pid, 10), 128 + SIGKILL);
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read(fd, b, sizeof(b)), 0);
+	CHECK(check_counts(&r, true) == 0);
+	close(fd);
+	return 0;
+}
+
+/*
+ * A reader that leaves in the middle of a sub-buffer: the next one (a new
+ * open) starts with ack 0 at the next whole sub-buffer, gets only whole,
+ * valid records, and the counters are exact (the sub-buffer the first
+ * reader started counts as consumed, in both modes).
+ */
+static int second_reader(bool ov)
+{
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	struct relayfs_consume c;
+	struct reader r;
+	uint8_t b[100];
+	long ok;
+	int fd;
+
+	printf("# %s\n", ov ? "overwrite" : "no-overwrite");
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open subbuf=4096 n=4 hdr=8 overwrite=%d", ov), 0);
+	/* 63 records per sub-buffer: 0 and 1 complete, 2 open. */
+	CHECK_EQ(ctl("write len=64 count=130 ctx=task cpu=0"), 0);
+	CHECK_EQ(read_results(), 0);
+	ok = res[0][RFS_CTX_TASK].ok;
+	CHECK_EQ(ok, 130);
+	/* The first acks sub-buffer 0, reads part of 1 and leaves. */
+	fd = open_cpu(0, 0);
+	CHECK(fd >= 0);
+	CHECK_EQ(consume(fd, 0, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.n_entries, 2);
+	CHECK_EQ(consume(fd, 1, 0, e, 0, &c), 0);
+	CHECK_EQ(read(fd, b, sizeof(b)), sizeof(b));
+	close(fd);
+	/* The writer goes on; in overwrite mode it laps the buffer. */
+	CHECK_EQ(ctl("write len=64 count=%d ctx=task cpu=0", ov ? 400 : 100),
+		 0);
+	CHECK_EQ(read_results(), 0);
+	ok += res[0][RFS_CTX_TASK].ok;
+	res[0][RFS_CTX_TASK].ok = ok;
+	CHECK(reader_open(&r, 0, 64, 8, ov) == 0);
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(consume(r.fd, 0, 0, e, 0, &c), 0);
+	printf("# the next reader starts at sub-buffer %llu\n",
+	       (unsigned long long)c.next);
+	if (ov)
+		CHECK(c.next > 2);
+	else
+		CHECK_EQ(c.next, 2);
+	/* Sub-buffers 0 and 1 (126 records) went to the first reader. */
+	r.next_sb = c.next;
+	r.next_seq[RFS_CTX_TASK] = 126;
+	r.expect = 2;
+	reader_fn(&r);
+	if (r.err[0])
+		printf("# %s\n", r.err);
+	CHECK(!r.err[0]);
+	CHECK(r.records > 0);
+	r.records += 126;
+	r.bytes += 126 * 64;
+	r.subbufs += 2;
+	CHECK(check_counts(&r, true) == 0);
+	close(r.fd);
+	return 0;
+}
+
+static int test_second_reader_after_partial_read(void)
+{
+	CHECK(second_reader(false) == 0);
+	CHECK(second_reader(true) == 0);
+	return 0;
+}
+
+/*
+ * What a reader sees of a sub-buffer beyond the client's records is
+ * zeros: a header no callback filled (or the part it left), and the
+ * padding, even where an earlier lap had records.
+ */
+static int test_header_and_padding_zeroed(void)
+{
+	static const uint8_t zero[4096];
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	struct relayfs_consume c;
+	struct reader r;
+	unsigned int cb, i;
+	uint8_t *map, *p;
+	int fd;
+
+	for (cb = 0; cb < 2; cb++) {
+		printf("# hdr_cb=%u\n", cb);
+		memset(&r, 0, sizeof(r));
+		r.len = 100;
+		r.subbuf = 4096;
+		r.overwrite = true;
+		r.hdr = cb ? 16 : 0;
+		CHECK_EQ(ctl("open subbuf=4096 n=4 overwrite=1 hdr=16 "
+			     "hdr_cb=%u", cb), 0);
+		fd = open_cpu(0, O_NONBLOCK);
+		CHECK(fd >= 0);
+		map = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+		CHECK(map != MAP_FAILED);
+		/*
+		 * Laps of full sub-buffers (40 records), then short ones
+		 * closed by a flush, their padding where records were.
+		 */
+		CHECK_EQ(ctl("write len=100 count=400 ctx=task cpu=0"), 0);
+		for (i = 1; i <= 3; i++) {
+			CHECK_EQ(ctl("write len=100 count=%u ctx=task cpu=0",
+				     i), 0);
+			CHECK_EQ(ctl("flush"), 0);
+		}
+		CHECK_EQ(consume(fd, 0, 0, e, MAX_ENTRIES, &c), 0);
+		CHECK_EQ(c.n_entries, 4);
+		r.next_seq[RFS_CTX_TASK] = 0;
+		for (i = 0; i < c.n_entries; i++) {
+			p = map + e[i].offset;
+			printf("# sb %llu: %llu records, padding %u\n",
+			       (unsigned long long)e[i].seq,
+			       (unsigned long long)e[i].records,
+			       e[i].padding);
+			CHECK_EQ(e[i].seq, 9 + i);
+			CHECK_EQ(e[i].used + e[i].padding, 4096);
+			if (cb) {
+				CHECK(memcmp(p, &e[i].seq, 8) == 0);
+				CHECK(memcmp(p + 8, zero, 8) == 0);
+			} else {
+				CHECK(memcmp(p, zero, 16) == 0);
+			}
+			CHECK(memcmp(p + e[i].used, zero, e[i].padding) == 0);
+			r.next_sb = e[i].seq;
+			CHECK(verify_chunk(&r, cb ? p : p + 16,
+					   cb ? e[i].used : e[i].used - 16)
+			      == 0);
+		}
+		CHECK_EQ(r.records, 40 + 1 + 2 + 3);
+		munmap(map, 4 * 4096);
+		close(fd);
+		CHECK_EQ(ctl("close"), 0);
+	}
+	return 0;
+}
+
+/*
+ * The destination of a read() (or of CONSUME's entries) is a page whose
+ * fault user space resolves (userfaultfd): the reader waits in the fault
+ * with its buffer's read_mutex held.  Meanwhile the channel's .stats and
+ * another CPU's file open, map and close: nothing global may wait for
+ * that reader.  Then the fault is resolved and the data checked.
+ */
+struct uffd_op {
+	int fd, how;		/* 0: read(), 1: CONSUME */
+	uint8_t *dst;
+	ssize_t ret;
+	int err;
+	struct relayfs_consume c;
+};
+
+static void *uffd_op_fn(void *arg)
+{
+	struct uffd_op *op = arg;
+
+	if (op->how == 0)
+		op->ret = read(op->fd, op->dst, 4096);
+	else
+		op->ret = consume(op->fd, 1, 0, (void *)op->dst, MAX_ENTRIES,
+				  &op->c);
+	op->err = errno;
+	return NULL;
+}
+
+struct others {
+	int done[2];		/* pipe: one byte when all is done */
+	int err;
+	char stats[4096];
+};
+
+static void *others_fn(void *arg)
+{
+	struct others *o = arg;
+	char path[96];
+	void *map;
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), ROOT "/rfs.stats");
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, o->stats, sizeof(o->stats) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		o->err = errno ? errno : EIO;
+	else
+		o->stats[n] = 0;
+	if (ncpus > 1) {
+		fd = open_cpu(1, 0);
+		if (fd < 0) {
+			o->err = errno;
+		} else {
+			map = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, fd,
+				   0);
+			if (map == MAP_FAILED)
+				o->err = errno;
+			else
+				munmap(map, 4 * 4096);
+			close(fd);
+		}
+	}
+	if (write(o->done[1], "x", 1) != 1)
+		o->err = errno;
+	return NULL;
+}
+
+static int uffd_case(struct uffd_op *opp, int uffd)
+{
+	struct uffdio_zeropage zp = { .range = { .len = 4096 } };
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	static struct others o;
+	struct uffd_op op = *opp;
+	uint8_t *page = op.dst;
+	int how = op.how;
+	struct uffd_msg msg;
+	pthread_t t_op, t_others;
+	bool in_time;
+
+	memset(&o, 0, sizeof(o));
+	CHECK(pipe(o.done) == 0);
+	CHECK(pthread_create(&t_op, NULL, uffd_op_fn, &op) == 0);
+	/* The reader is in the fault once user space is told of it. */
+	CHECK_EQ(poll(&pfd, 1, 10000), 1);
+	CHECK_EQ(read(uffd, &msg, sizeof(msg)), sizeof(msg));
+	CHECK_EQ(msg.event, UFFD_EVENT_PAGEFAULT);
+	CHECK_EQ(msg.arg.pagefault.address & ~4095ULL, (uintptr_t)page);
+	CHECK(pthread_create(&t_others, NULL, others_fn, &o) == 0);
+	pfd.fd = o.done[0];
+	in_time = poll(&pfd, 1, 10000) == 1;
+	if (!in_time)
+		printf("# %s: .stats/open/mmap blocked behind the fault\n",
+		       how ? "CONSUME" : "read");
+	/* Resolve the fault: the reader goes on, and so would they. */
+	zp.range.start = (uintptr_t)page;
+	CHECK(ioctl(uffd, UFFDIO_ZEROPAGE, &zp) == 0);
+	pthread_join(t_op, NULL);
+	pthread_join(t_others, NULL);
+	close(o.done[0]);
+	close(o.done[1]);
+	CHECK(in_time);
+	CHECK_EQ(o.err, 0);
+	CHECK(strstr(o.stats, "\ntotal ") != NULL);
+	errno = op.err;
+	CHECK(op.ret == (how ? 0 : 4096));
+	*opp = op;
+	return 0;
+}
+
+/*
+ * Without userfaultfd: read() one CPU's file, then .stats, then map and
+ * unmap another CPU's file, as the test does around the fault.  A
+ * kernel with lockdep learns every lock order involved.
+ */
+static int no_uffd_sequence(void)
+{
+	struct reader r = { .cpu = 0, .len = 64, .subbuf = 4096 };
+	static struct others o;
+	uint8_t b[4096];
+
+	memset(&o, 0, sizeof(o));
+	memset(res, 0, sizeof(res));
+	CHECK(pipe(o.done) == 0);
+	CHECK_EQ(ctl("open subbuf=4096 n=4"), 0);
+	r.fd = open_cpu(0, 0);
+	CHECK(r.fd >= 0);
+	CHECK_EQ(ctl("write len=64 count=65 ctx=task cpu=0"), 0);
+	CHECK_EQ(read_results(), 0);
+	CHECK_EQ(read(r.fd, b, sizeof(b)), sizeof(b));
+	CHECK(verify_chunk(&r, b, sizeof(b)) == 0);
+	others_fn(&o);
+	close(o.done[0]);
+	close(o.done[1]);
+	CHECK_EQ(o.err, 0);
+	CHECK(strstr(o.stats, "\ntotal ") != NULL);
+	CHECK_EQ(ctl("close"), 0);
+	close(r.fd);
+	return 0;
+}
+
+static int test_stats_open_while_reader_faults(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct reader r = { .cpu = 0, .len = 64, .subbuf = 4096 };
+	struct relayfs_subbuf *e;
+	struct uffd_op op;
+	uint8_t *pages, b[4096];
+	int uffd, fd;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0) {
+		printf("# SKIP: userfaultfd: %s\n", strerror(errno));
+		/* The same calls without the fault: lockdep still sees them. */
+		return no_uffd_sequence() ? -1 : KTAP_SKIP;
+	}
+	CHECK(ioctl(uffd, UFFDIO_API, &api) == 0);
+	pages = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(pages != MAP_FAILED);
+	reg.range.start = (uintptr_t)pages;
+	reg.range.len = 2 * 4096;
+	CHECK(ioctl(uffd, UFFDIO_REGISTER, &reg) == 0);
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open subbuf=4096 n=4"), 0);
+	fd = open_cpu(0, 0);
+	CHECK(fd >= 0);
+	r.fd = fd;
+	/* Sub-buffer 0 full (64 records), closed by the 65th. */
+	CHECK_EQ(ctl("write len=64 count=65 ctx=task cpu=0"), 0);
+	CHECK_EQ(read_results(), 0);
+	op = (struct uffd_op){ .fd = fd, .how = 0, .dst = pages };
+	CHECK(uffd_case(&op, uffd) == 0);
+	CHECK(verify_chunk(&r, pages, 4096) == 0);
+	r.expect = 1;
+	/* The CONSUME entries array: sub-buffer 1 (one record). */
+	CHECK_EQ(ctl("flush"), 0);
+	op = (struct uffd_op){ .fd = fd, .how = 1, .dst = pages + 4096 };
+	CHECK(uffd_case(&op, uffd) == 0);
+	CHECK_EQ(op.c.n_entries, 1);
+	e = (struct relayfs_subbuf *)(pages + 4096);
+	CHECK_EQ(e[0].seq, 1);
+	CHECK_EQ(e[0].records, 1);
+	CHECK_EQ(read(fd, b, sizeof(b)), 64);
+	CHECK(verify_chunk(&r, b, 64) == 0);
+	r.expect = 2;
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read(fd, b, sizeof(b)), 0);
+	CHECK(check_counts(&r, true) == 0);
+	close(fd);
+	munmap(pages, 2 * 4096);
+	close(uffd);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
 	{ "mmap_consumer_all_contexts", test_mmap_consumer_all_contexts },
 	{ "mmap_prefilled_in_two_calls", test_mmap_prefilled_in_two_calls },
@@ -463,6 +919,13 @@ static const struct ktap_case cases[] = {
 	{ "cpu_hotplug_while_reading", test_cpu_hotplug_while_reading },
 	{ "cpu_hotplug_while_mmap_consuming",
 	  test_cpu_hotplug_while_mmap_consuming },
+	{ "second_reader_after_partial_read",
+	  test_second_reader_after_partial_read },
+	{ "header_and_padding_zeroed", test_header_and_padding_zeroed },
+	{ "consume_wait_after_partial_read",
+	  test_consume_wait_after_partial_read },
+	{ "stats_open_while_reader_faults",
+	  test_stats_open_while_reader_faults },
 };
 
 int main(int argc, char **argv)
