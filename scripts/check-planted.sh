@@ -45,19 +45,22 @@ for k in $kernels; do
 	6.12*) pdeb=$k ;;
 	esac
 done
+# The releases as they appear in the regular expressions below ('+', '.').
+re() { printf '%s' "$1" | sed 's/[.+]/\\&/g'; }
 
 if [ -n "$pdeb" ]; then
+	k=$(re "$pdeb")
 	planted "$pdeb" basic plant-noplan,plant-emptyplan,plant-crash,plant-warn \
 		VM_APPEND="panic_on_warn=0"
-	expect basic "no plan" "^not ok plant-noplan@$pdeb: no KTAP plan"
-	expect basic "empty plan" "^not ok plant-emptyplan@$pdeb: empty plan"
+	expect basic "no plan" "^not ok plant-noplan@$k: no KTAP plan"
+	expect basic "empty plan" "^not ok plant-emptyplan@$k: empty plan"
 	expect basic "crashing test program" \
-		"^not ok plant-crash@$pdeb: plan 1..2 but 1 results"
-	expect basic "WARN" "^not ok kernel-log@plant-warn@$pdeb: WARNING:"
+		"^not ok plant-crash@$k: plan 1..2 but 1 results"
+	expect basic "WARN" "^not ok kernel-log@plant-warn@$k: WARNING:"
 	# A hang: the suite never ends, the host's limit must end the VM.
 	planted "$pdeb" hang plant-hang VM_TIMEOUT=60 \
 		VM_APPEND="suite_timeout=3600"
-	expect hang "hanging VM" "^not ok kernel@$pdeb: VM still running"
+	expect hang "hanging VM" "^not ok kernel@$k: VM still running"
 else
 	for c in "no plan" "empty plan" "crashing test program" WARN \
 		 "hanging VM"; do
@@ -66,15 +69,16 @@ else
 fi
 
 if [ -n "$pdebug" ]; then
+	k=$(re "$pdebug")
 	# lockdep last: it switches itself off after its first report.
 	planted "$pdebug" debug plant-sleep,plant-leak,plant-lockdep \
 		VM_APPEND="panic_on_warn=0"
 	expect debug "sleeping in atomic context" \
-		"^not ok kernel-log@plant-sleep@$pdebug: BUG: sleeping function"
+		"^not ok kernel-log@plant-sleep@$k: BUG: sleeping function"
 	expect debug "leak" \
-		"^not ok kernel-log@plant-leak@$pdebug: kmemleak: [0-9]+ new suspected"
+		"^not ok kernel-log@plant-leak@$k: kmemleak: [0-9]+ new suspected"
 	expect debug "lockdep report" \
-		"^not ok kernel-log@plant-lockdep@$pdebug: WARNING: possible circular locking"
+		"^not ok kernel-log@plant-lockdep@$k: WARNING: possible circular locking"
 else
 	for c in "sleeping in atomic context" leak "lockdep report"; do
 		skipped "$c" "no debug kernel in this run"
@@ -82,9 +86,10 @@ else
 fi
 
 if [ -n "$prace" ]; then
+	k=$(re "$prace")
 	planted "$prace" race plant-kcsan VM_APPEND="$race_append"
 	expect race "KCSAN race on our object in a kernel helper" \
-		"^not ok kernel-log@plant-kcsan@$prace: BUG: KCSAN: data-race in __bitmap"
+		"^not ok kernel-log@plant-kcsan@$k: BUG: KCSAN: data-race in __bitmap"
 else
 	skipped "KCSAN race on our object in a kernel helper" \
 		"no race kernel in this run"
