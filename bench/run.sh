@@ -4,7 +4,14 @@
 # (bench/report.py) in build/bench/.  See docs/benchmarks.md.
 #
 #   BENCH_ARGS="count=500 batches=5"   fewer records (module parameters)
+#   BENCH_ARGS=fail=1                  a deliberately broken run: every
+#                                      case fails its setup, so this
+#                                      must exit 1 and write no table
 #   DRAIN_RECORDS=6000                 4 KiB records per CPU to drain
+#
+# A boot where anything failed (tests/vm/run.sh's exit status, or a
+# failure or skip in its "P F S" summary) ends the benchmark at once,
+# non-zero, with no report: figures from a broken run are not figures.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -19,6 +26,13 @@ k61=$(basename "$(dirname "$(ls -d /lib/modules/6.1.*/build | head -n 1)")")
 args=""
 for a in ${BENCH_ARGS:-}; do args="$args relayfs_bench.$a"; done
 
+# boot_ok FILE: run.sh's last line, "P F S", says that something passed
+# and nothing failed or was skipped.
+boot_ok() {
+	tail -n 1 "$1" | awk 'NF == 3 && $1 ~ /^[0-9]+$/ && $1 > 0 &&
+		$2 == "0" && $3 == "0" { ok = 1 } END { exit !ok }'
+}
+
 # run NAME KERNEL SMP CLOCK CPUS [CMDLINE]: one boot, its lines kept as
 # NAME.log; CMDLINE picks parts and rates (bench/vm/bench).
 run() {
@@ -30,6 +44,12 @@ run() {
 	VM_APPEND="mitigations=off relayfs_bench.cpus=$5 $args relayfs_drain.records=${DRAIN_RECORDS:-6000} ${6:-}" \
 		tests/vm/run.sh "$2" bench >"$out/$1.run" 2>&1 ||
 		{ tail -n 20 "$out/$1.run"; exit 1; }
+	# Until run.sh's status says it all: its last line, "P F S".
+	boot_ok "$out/$1.run" || {
+		tail -n 20 "$out/$1.run"
+		echo "bench: $1: a failed or incomplete boot, no report" >&2
+		exit 1
+	}
 	{
 		echo "# kernel=$2 clock=$4 vcpus=$3"
 		grep -E '^# (bench mode|consumer method|consumer load rate)=' "$out/vm-$1/results.log"

@@ -4,16 +4,23 @@
  * ring buffer, through one harness.  Runs at load and prints one line per
  * case to the kernel log:
  *
- *   relayfs-bench: mode=M cpus=C backend=B size=S ns=N written=W err=E
+ *   relayfs-bench: mode=M cpus=C backend=B size=S ns=N min=A p90=P max=X
+ *                  written=W err=E
  *
  * written=1 if every timed write wrote its record (drop mode: 0, as it
- * should; otherwise 0 means the back-end refuses that size).
+ * should; otherwise 0 means the back-end refuses that size); err is the
+ * case's setup error, and then every figure is 0.
  *
- * N is the median over batches of (batch time / records) minus the same
- * for an empty call, in local_clock() nanoseconds: under qemu -icount
- * shift=0 one guest instruction is one nanosecond, so N counts
+ * N is the median over batches of (batch time / records) minus the
+ * median for an empty call, in local_clock() nanoseconds: under qemu
+ * -icount shift=0 one guest instruction is one nanosecond, so N counts
  * instructions.  With cpus > 1 every online CPU runs the case at once
- * and N is their mean.
+ * and N is the mean of their medians.  A, P and X are the minimum, 90th
+ * percentile and maximum over every batch of every CPU (each minus its
+ * CPU's empty median): the spread.
+ *
+ * fail=1 makes every case's setup fail (err=-EIO): a deliberately broken
+ * run, for checking that bench/run.sh and the report refuse it.
  *
  * Back-ends are called through noinline wrappers with a run-time length,
  * in the same mode (overwrite: a flight recorder), as the SPEC asks:
@@ -62,6 +69,9 @@ static unsigned int batches = 11;
 module_param(batches, uint, 0444);
 static char *cpus = "both";
 module_param(cpus, charp, 0444);
+static bool fail;
+module_param(fail, bool, 0444);
+MODULE_PARM_DESC(fail, "fail every case's setup (tests the reporting)");
 
 enum bench_mode { MODE_NOFILL, MODE_SWITCH, MODE_DROP };
 
@@ -117,19 +127,34 @@ static noinline bool b_relayfs_hdr(size_t len)
 	return true;
 }
 
-/* relay says nothing; a record longer than a sub-buffer is dropped. */
+/*
+ * relay returns nothing: whether it wrote is in this CPU's buffer.  A
+ * record longer than a sub-buffer is dropped; so is one that finds the
+ * buffer full (no-overwrite), and then relay_switch_subbuf() leaves the
+ * offset at subbuf_size + 1, past any record it wrote.  The bench
+ * threads are bound to their CPU, and only they write.
+ */
+static bool rly_wrote(size_t len)
+{
+	return len <= rly->subbuf_size &&
+	       (*raw_cpu_ptr(rly->buf))->offset <= rly->subbuf_size;
+}
+
 static noinline bool b_relay_write(size_t len)
 {
 	relay_write(rly, payload, len);
-	return len <= rly->subbuf_size;
+	return rly_wrote(len);
 }
 
 static noinline bool b___relay_write(size_t len)
 {
+	bool ok;
+
 	preempt_disable();
 	__relay_write(rly, payload, len);
+	ok = rly_wrote(len);
 	preempt_enable();
-	return len <= rly->subbuf_size;
+	return ok;
 }
 
 static noinline bool b_rb_write(size_t len)
@@ -190,7 +215,15 @@ struct bench_case {
 	atomic_t done;
 	struct completion all_done;
 	atomic_t failed;		/* writes that did not write */
-	u64 result[NR_CPUS];		/* per CPU, ns * 1000 */
+	u64 result[NR_CPUS];		/* per CPU, ns * 1000: the median */
+	/* Per CPU, every batch's ns * 1000 minus the empty median. */
+	u64 (*batch)[BENCH_MAX_BATCHES];	/* [nr_cpu_ids] */
+	bool ran[NR_CPUS];
+};
+
+/* A case's figures, ns * 1000: mean of the medians, and the spread. */
+struct bench_figs {
+	u64 median, min, p90, max;
 };
 
 static int cmp_u64(const void *a, const void *b)
@@ -200,11 +233,13 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Median over batches of ns * 1000 per call of @fn; failures counted. */
+/*
+ * ns * 1000 per call of @fn in each batch, into @t (sorted); their
+ * median.  Failures counted.
+ */
 static u64 bench_time(bool (*fn)(size_t), size_t len, unsigned int n,
-		      atomic_t *failed)
+		      atomic_t *failed, u64 *t)
 {
-	u64 t[BENCH_MAX_BATCHES];
 	unsigned int b, i, bad = 0;
 
 	for (b = 0; b < batches; b++) {
@@ -224,15 +259,21 @@ static int bench_thread(void *arg)
 {
 	struct bench_case *c = arg;
 	unsigned int cpu = raw_smp_processor_id();	/* bound to it */
-	u64 cost, empty;
+	u64 cost, empty, t[BENCH_MAX_BATCHES];
+	unsigned int b;
 
 	atomic_inc(&c->ready);
 	wait_for_completion(&c->go);
 	/* Warm up: the first sub-buffer is opened here, not timed. */
 	c->be->write(c->len);
-	cost = bench_time(c->be->write, c->len, c->n, &c->failed);
-	empty = bench_time(b_empty, c->len, c->n, &c->failed);
+	cost = bench_time(c->be->write, c->len, c->n, &c->failed,
+			  c->batch[cpu]);
+	empty = bench_time(b_empty, c->len, c->n, &c->failed, t);
 	c->result[cpu] = cost > empty ? cost - empty : 0;
+	for (b = 0; b < batches; b++)
+		c->batch[cpu][b] = c->batch[cpu][b] > empty ?
+				   c->batch[cpu][b] - empty : 0;
+	c->ran[cpu] = true;
 	if (atomic_dec_and_test(&c->done))
 		complete(&c->all_done);
 	return 0;
@@ -262,6 +303,9 @@ static int bench_setup(const struct bench_backend *be, enum bench_mode mode,
 {
 	size_t subbuf, n;
 	bool ow;
+
+	if (fail)
+		return -EIO;
 
 	bench_geometry(mode, len + be->extra + 16, &subbuf, &n, &ow);
 	switch (be->kind) {
@@ -305,17 +349,52 @@ static void bench_fill(void *info)
 			break;		/* full */
 }
 
+/* The spread over every batch of every CPU that ran: min, p90, max. */
+static void bench_spread(struct bench_case *c, unsigned int ncpu,
+			 struct bench_figs *f)
+{
+	unsigned int cpu, b, n = 0;
+	u64 *all;
+
+	all = kvmalloc_array(ncpu * batches, sizeof(*all), GFP_KERNEL);
+	if (!all)
+		return;
+	for_each_online_cpu(cpu)
+		for (b = 0; b < batches && c->ran[cpu] && n < ncpu * batches;
+		     b++)
+			all[n++] = c->batch[cpu][b];
+	if (n) {
+		sort(all, n, sizeof(*all), cmp_u64, NULL);
+		f->min = all[0];
+		/* Nearest rank: the smallest at or above 90% of them. */
+		f->p90 = all[DIV_ROUND_UP(n * 9, 10) - 1];
+		f->max = all[n - 1];
+	}
+	kvfree(all);
+}
+
+/*
+ * One case on one CPU or all; @f and @written are zero unless it ran
+ * (a setup error leaves nothing to report but the error).
+ */
 static int bench_run(const struct bench_backend *be, enum bench_mode mode,
-		     size_t len, bool all, u64 *ns_x1000, bool *written)
+		     size_t len, bool all, struct bench_figs *f, bool *written)
 {
 	struct bench_case *c;
 	unsigned int cpu, ncpu = 0;
 	u64 sum = 0;
 	int err;
 
+	memset(f, 0, sizeof(*f));
+	*written = false;
 	c = kvzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
+	c->batch = kvcalloc(nr_cpu_ids, sizeof(*c->batch), GFP_KERNEL);
+	if (!c->batch) {
+		err = -ENOMEM;
+		goto out;
+	}
 	atomic_set(&c->failed, 0);
 	c->be = be;
 	c->len = len;
@@ -351,10 +430,14 @@ static int bench_run(const struct bench_backend *be, enum bench_mode mode,
 	}
 	for_each_online_cpu(cpu)
 		sum += c->result[cpu];
-	*ns_x1000 = ncpu ? div_u64(sum, ncpu) : 0;
-	*written = !atomic_read(&c->failed);
+	if (ncpu && !err) {
+		f->median = div_u64(sum, ncpu);
+		bench_spread(c, ncpu, f);
+		*written = !atomic_read(&c->failed);
+	}
 	bench_teardown(be);
 out:
+	kvfree(c->batch);
 	kvfree(c);
 	return err;
 }
@@ -372,14 +455,16 @@ static bool listed(const char *list, const char *name)
 	return false;
 }
 
-static void bench_all(void)
+/* Every case, printed; the first case's error, if any failed. */
+static int bench_all(void)
 {
 	static const char *const mode_names[] = { "nofill", "switch", "drop" };
 	unsigned int m, b, pass;
 	unsigned long len;
 	char *list, *tok, *p;
+	struct bench_figs f;
 	bool written;
-	u64 ns;
+	int first = 0;
 
 	for (m = 0; m < ARRAY_SIZE(mode_names); m++) {
 		if (!listed(modes, mode_names[m]))
@@ -403,33 +488,45 @@ static void bench_all(void)
 					if (kstrtoul(tok, 0, &len) || !len ||
 					    len > BENCH_MAX_SIZE)
 						continue;
-					err = bench_run(be, m, len, all, &ns,
+					err = bench_run(be, m, len, all, &f,
 							&written);
-					pr_info("relayfs-bench: mode=%s cpus=%u backend=%s size=%lu ns=%llu.%03llu written=%d err=%d\n",
+					pr_info("relayfs-bench: mode=%s cpus=%u backend=%s size=%lu ns=%llu.%03llu min=%llu.%03llu p90=%llu.%03llu max=%llu.%03llu written=%d err=%d\n",
 						mode_names[m],
 						all ? num_online_cpus() : 1,
-						be->name, len, div_u64(ns, 1000),
-						ns % 1000, written, err);
+						be->name, len,
+						div_u64(f.median, 1000),
+						f.median % 1000,
+						div_u64(f.min, 1000),
+						f.min % 1000,
+						div_u64(f.p90, 1000),
+						f.p90 % 1000,
+						div_u64(f.max, 1000),
+						f.max % 1000, written, err);
+					if (err && !first)
+						first = err;
 				}
 				kfree(list);
 			}
 		}
 	}
+	return first;
 }
 
 static int __init bench_init(void)
 {
 	unsigned int i;
+	int err;
 
 	if (!batches || batches > BENCH_MAX_BATCHES || !count)
 		return -EINVAL;
 	for (i = 0; i < sizeof(payload); i++)
 		payload[i] = i;
 	rly_dir = debugfs_create_dir("relayfs_bench", NULL);
-	bench_all();
+	err = bench_all();
 	debugfs_remove(rly_dir);
-	pr_info("relayfs-bench: done\n");
-	return 0;
+	/* A case that failed fails the load: no figures from a broken run. */
+	pr_info("relayfs-bench: done%s\n", err ? ", with errors" : "");
+	return err;
 }
 
 static void __exit bench_exit(void)

@@ -9,7 +9,10 @@
  * one thread per CPU.  Given the debugfs directory of bench/kmod's
  * relay_drain.ko, it also drains the kernel's relay, pre-filled with as
  * many records, with read() from one thread per CPU, as blktrace does,
- * and checks every byte it got.  Prints one line per method:
+ * and checks every byte it got.  Every method must drain exactly what
+ * was written, RECORDS records of 4 KiB from every CPU (the buffers
+ * hold them all): a shortfall is err=-EIO, never a rate.  Prints one
+ * line per method:
  *
  *   consumer method=M mb=N seconds=S mbps=R err=E
  *
@@ -157,6 +160,12 @@ static int run(const char *method, int threads, unsigned int flags)
 		total += d[i].bytes;
 		if (d[i].err)
 			err = d[i].err;
+		else if (d[i].bytes != (uint64_t)per_cpu_records * RECORD) {
+			fprintf(stderr, "%s: cpu%d: %llu bytes of %llu\n",
+				method, i, (unsigned long long)d[i].bytes,
+				(unsigned long long)per_cpu_records * RECORD);
+			err = -EIO;
+		}
 		relay_reader_close(d[i].r);
 		close(d[i].out);
 		snprintf(path, sizeof(path), "/tmp/drain.%d", i);

@@ -16,8 +16,11 @@
  * the tiny buffers lost nothing (no advice), or the collector wrote out
  * a different number of records than the kernel accepted, or the
  * kernel's attempted records are not its accepted plus its dropped ones.
- * Each run's files (on the VM's tmpfs, in memory) are removed once
- * counted.
+ * The advised run's files are read back before they go: each CPU's file
+ * as long as the collector says it wrote, whole records of LEN bytes
+ * from that CPU, checksums intact, each stream's sequence numbers
+ * without a gap; written= is the records found in them.  Each run's
+ * files (on the VM's tmpfs, in memory) are removed once checked.
  *
  *   relay-load-bench RATE LEN SECONDS
  */
@@ -28,6 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <linux/types.h>
+#include <relayfs/rfs_record.h>
 #include "librelay.h"
 
 #define PARAMS	"/sys/module/relay_sample/parameters/"
@@ -75,24 +81,94 @@ static int collect(const char *dir, size_t subbuf, size_t n, double secs,
 	return relay_app_run(&o, run);
 }
 
+/*
+ * One CPU's output file, record by record; the records in it, or -errno
+ * with the reason printed.
+ */
+static long verify_cpu(const char *dir, const struct relay_run *run,
+		       const struct relay_cpu_result *c, unsigned int len)
+{
+	uint32_t next[RFS_NR_CTX] = { 0 };
+	int started[RFS_NR_CTX] = { 0 };
+	unsigned char *rec = malloc(len);
+	const struct rfs_rec *h = (const void *)rec;
+	char path[160];
+	struct stat st;
+	long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.%u", dir, run->base, c->cpu);
+	f = fopen(path, "r");
+	if (!rec || !f || fstat(fileno(f), &st)) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		goto fail;
+	}
+	if ((uint64_t)st.st_size != c->bytes || c->bytes % len) {
+		fprintf(stderr, "%s: %lld bytes, the collector wrote %llu\n",
+			path, (long long)st.st_size,
+			(unsigned long long)c->bytes);
+		goto fail;
+	}
+	while (fread(rec, len, 1, f) == 1) {
+		if (h->magic != RFS_REC_MAGIC || h->len != len ||
+		    h->cpu != c->cpu || h->ctx >= RFS_NR_CTX ||
+		    (started[h->ctx] && h->seq != next[h->ctx]) ||
+		    h->csum != rfs_csum(h, rec + sizeof(*h),
+					 len - sizeof(*h))) {
+			fprintf(stderr, "%s: bad record %ld\n", path, n);
+			goto fail;
+		}
+		started[h->ctx] = 1;
+		next[h->ctx] = h->seq + 1;
+		n++;
+	}
+	fclose(f);
+	free(rec);
+	return n;
+fail:
+	if (f)
+		fclose(f);
+	free(rec);
+	return -EIO;
+}
+
+/* Every CPU's file: the records in all of them, or -errno. */
+static long verify_files(const char *dir, const struct relay_run *run,
+			 unsigned int len)
+{
+	long n = 0, r;
+	unsigned int i;
+
+	if (len < sizeof(struct rfs_rec))
+		return -EINVAL;
+	for (i = 0; i < run->ncpus; i++) {
+		r = verify_cpu(dir, run, &run->cpu[i], len);
+		if (r < 0)
+			return r;
+		n += r;
+	}
+	return n;
+}
+
 static void totals(const struct relay_run *run, uint64_t *attempted,
-		   uint64_t *accepted, uint64_t *written)
+		   uint64_t *accepted, uint64_t *consumed)
 {
 	unsigned int i;
 
-	*attempted = *accepted = *written = 0;
+	*attempted = *accepted = *consumed = 0;
 	for (i = 0; i < run->ncpus; i++) {
 		*attempted += run->cpu[i].stats.attempted_records;
 		*accepted += run->cpu[i].stats.accepted_records;
-		*written += run->cpu[i].stats.consumed_records;
+		*consumed += run->cpu[i].stats.consumed_records;
 	}
 }
 
 int main(int argc, char **argv)
 {
 	struct relay_run *small = NULL, *adv = NULL;
-	uint64_t attempted = 0, accepted = 0, written = 0, small_dropped = 0;
+	uint64_t attempted = 0, accepted = 0, consumed = 0, small_dropped = 0;
 	uint64_t lost;
+	long written = 0;
 	size_t size = 0, n = 0;
 	double secs;
 	int err;
@@ -118,11 +194,20 @@ int main(int argc, char **argv)
 	}
 	if (!err)
 		err = collect("/tmp/load", size, n, secs, &adv);
+	if (!err) {
+		written = verify_files("/tmp/load", adv, atoi(argv[2]));
+		if (written < 0)
+			err = written;
+	}
 	remove_run("/tmp/load");
 	if (!err) {
-		totals(adv, &attempted, &accepted, &written);
-		/* Every record accepted written out, every other counted. */
-		if (written != accepted ||
+		totals(adv, &attempted, &accepted, &consumed);
+		/*
+		 * Every record accepted read and in the files, every other
+		 * counted; and records there were.
+		 */
+		if (!written || (uint64_t)written != accepted ||
+		    consumed != accepted ||
 		    attempted != accepted + relay_run_dropped(adv))
 			err = -EIO;
 	}
@@ -131,9 +216,10 @@ int main(int argc, char **argv)
 	       argv[3]);
 	printf(" small_dropped=%llu advised=%zux%zu",
 	       (unsigned long long)small_dropped, size, n);
-	printf(" attempted=%llu accepted=%llu dropped=%llu err=%d\n",
+	printf(" attempted=%llu accepted=%llu written=%ld",
 	       (unsigned long long)attempted, (unsigned long long)accepted,
-	       (unsigned long long)lost, err);
+	       written);
+	printf(" dropped=%llu err=%d\n", (unsigned long long)lost, err);
 	relay_run_free(small);
 	relay_run_free(adv);
 	return err ? 1 : lost ? 3 : 0;

@@ -62,12 +62,39 @@ static int test_collect_read_fallback(void)
 	return 0;
 }
 
-/* Stop the collector for a second mid-run: the buffers must absorb it. */
-static int run_with_pause(char *const argv[], const char *log)
+/* Wait until the sample runs and has written on every CPU. */
+static int wait_writing(void)
+{
+	int i;
+
+	for (i = 0; i < 1000 && !app_running("sample"); i++)
+		usleep(10000);
+	CHECK(app_running("sample"));
+	return sample_wait_records(10);
+}
+
+/* Start a collector and wait for records; -1 (and none left) if none. */
+static pid_t collect_writing(char *const argv[], const char *log)
 {
 	pid_t pid = collect_start(argv, log);
 
-	usleep(1000000);
+	if (!wait_writing())
+		return pid;
+	kill(pid, SIGKILL);
+	collect_wait(pid);
+	return -1;
+}
+
+/*
+ * Stop the collector for a second mid-run (the pause is the load, not a
+ * wait): the buffers must absorb it.
+ */
+static int run_with_pause(char *const argv[], const char *log)
+{
+	pid_t pid = collect_writing(argv, log);
+
+	if (pid < 0)
+		return -1;
 	kill(pid, SIGSTOP);
 	usleep(1000000);
 	kill(pid, SIGCONT);
@@ -124,14 +151,10 @@ static int test_sigkill_tears_down(void)
 	size_t subbuf;
 	struct run_stats st[MAXCPU];
 	pid_t pid;
-	int i;
 
 	CHECK(sample_producer(1000, 64, "task") == 0);
-	pid = collect_start(first, "/tmp/k1");
-	for (i = 0; i < 100 && !app_running("sample"); i++)
-		usleep(50000);
-	CHECK(app_running("sample"));
-	usleep(500000);
+	pid = collect_writing(first, "/tmp/k1");
+	CHECK(pid > 0);
 	kill(pid, SIGKILL);
 	CHECK_EQ(collect_wait(pid), 128 + SIGKILL);
 	/* Its exit stopped the run and released every buffer. */
@@ -151,13 +174,10 @@ static int test_second_collector_is_busy(void)
 	char *second[] = { "relay-collect", "-q", "-d", "/tmp/b2", "-t", "1",
 			   "sample", NULL };
 	pid_t pid;
-	int i;
 
 	CHECK(sample_producer(500, 64, "task") == 0);
-	pid = collect_start(first, "/tmp/b1");
-	for (i = 0; i < 100 && !app_running("sample"); i++)
-		usleep(50000);
-	CHECK(app_running("sample"));
+	pid = collect_writing(first, "/tmp/b1");
+	CHECK(pid > 0);
 	CHECK_EQ(collect(second, "/tmp/b2"), 1);
 	CHECK(file_has("/tmp/b2.err", "busy"));
 	/* Ctrl-C: a clean stop with every byte on disk. */
@@ -287,14 +307,10 @@ static int test_producer_unloaded_while_collecting(void)
 	char *argv[] = { "relay-collect", "-q", "-d", "/tmp/gone", "-t", "60",
 			 "sample", NULL };
 	pid_t pid;
-	int i;
 
 	CHECK(sample_producer(1000, 64, "task,hardirq") == 0);
-	pid = collect_start(argv, "/tmp/gone");
-	for (i = 0; i < 100 && !app_running("sample"); i++)
-		usleep(50000);
-	CHECK(app_running("sample"));
-	usleep(1000000);
+	pid = collect_writing(argv, "/tmp/gone");
+	CHECK(pid > 0);
 	CHECK_EQ(system("rmmod relay_sample"), 0);
 	/* The collector ends by itself, with the data so far. */
 	CHECK_EQ(collect_wait(pid), 0);

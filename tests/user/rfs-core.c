@@ -268,10 +268,17 @@ static int test_quiet_channel_bounded_latency(void)
 	/* Blocking read: the flush timer must deliver the lone record. */
 	CHECK_EQ(read(fd, buf, sizeof(buf)), 100);
 	dt = now_s() - t0;
-	printf("# lone record readable after %.3f s (flush_ms=300)\n", dt);
-	CHECK(dt < 10.0);	/* a bound with room for emulation */
 	CHECK_EQ(ctl("close"), 0);
 	close(fd);
+	printf("# lone record readable after %.3f s (flush_ms=300)\n", dt);
+	/*
+	 * The flush timer's own bound: armed after the write, it fires no
+	 * sooner than 300 ms less a jiffy, and delivers within the interval
+	 * plus 700 ms of stated slack (the ctl write's work, the timer's
+	 * jiffy, the reader's wakeup, an emulator sharing its host).
+	 */
+	CHECK(dt >= 0.29);
+	CHECK(dt <= 0.3 + 0.7);
 	return 0;
 }
 

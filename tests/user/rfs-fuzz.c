@@ -14,9 +14,14 @@
  *   - mount options.
  *
  * Every call must succeed or fail with an errno from the small set its
- * interface documents; a blocking call is interrupted by an interval
- * timer (EINTR).  Afterwards every buffer's counters must still satisfy
- * both equations.  The kernel's own checks (KASAN, lockdep, ...) and the
+ * interface documents, and a call that must fail (a bad pointer to one
+ * of our ioctls, an unknown ioctl of ours, write or pread on a channel
+ * file, a malformed mount option) must not succeed; a blocking call is
+ * interrupted by an interval timer (EINTR).  Each class of operation
+ * must get into the driver, succeeding, a minimum number of times per
+ * seed (MIN_REACHED): a fuzzer whose inputs all bounce off the VFS tests
+ * nothing.  Afterwards every buffer's counters must still satisfy both
+ * equations.  The kernel's own checks (KASAN, lockdep, ...) and the
  * harness' log scan catch the rest.
  *
  *   rfs-fuzz OPS SEED...   (KTAP, one result per seed; same seed, same
@@ -49,6 +54,20 @@ static int app_fd = -1;
 static uint8_t *good, *ro_page;
 static void *unmapped_page;
 static unsigned long by_op[16], calls_ok, calls_err;
+
+/* The classes of operation, and how many calls of each the driver served. */
+enum { C_IOCTL, C_MMAP, C_READ, C_CONTROL, C_MOUNT, NR_CLASSES };
+static const char *const class_names[NR_CLASSES] = { "ioctl", "mmap",
+	"read/splice/poll", "control", "mount" };
+static unsigned long reached[NR_CLASSES];
+/*
+ * Per seed, at the suite's 3000 inputs (about 1/7 of them mount, 1/7
+ * mmap, 1/7 control, 2/7 ioctl and 2/7 read): each class must have been
+ * served at least this often.  The counts are printed; a seed that sees
+ * fewer got its inputs refused before they reached the code under test.
+ */
+#define MIN_REACHED(ops)	((ops) / 300 + 1)
+static bool ptr_bad;	/* rnd_ptr()'s last pointer cannot be accessed */
 static char last_op[160];
 static sigjmp_buf touch_env;
 static volatile sig_atomic_t touching;
@@ -82,15 +101,18 @@ static unsigned long rnd_size(unsigned long max)
 /* An argument pointer: mostly good memory, sometimes anything but. */
 static void *rnd_ptr(void)
 {
+	ptr_bad = true;
 	switch (rnd(8)) {
 	case 0: return NULL;
 	case 1: return unmapped_page;
 	case 2: return ro_page;
 	case 3: return (void *)0xffff888000000000UL;	/* kernel memory */
 	case 4: return (void *)1;
-	case 5: return good + PAGE - rnd(16);		/* straddles */
-	default: return good + rnd(PAGE);
 	}
+	ptr_bad = false;
+	if (rnd(3) == 0)
+		return good + PAGE - rnd(16);		/* straddles */
+	return good + rnd(PAGE);
 }
 
 static int errno_in(int err, const int *set, int n)
@@ -102,6 +124,16 @@ static int errno_in(int err, const int *set, int n)
 			return 1;
 	return 0;
 }
+
+/* A call that had to fail succeeded: report it. */
+#define EXPECT_FAIL(ret, ...) do {					\
+	if ((ret) >= 0) {						\
+		printf("# seed %lu op %lu: %s: succeeded (%ld), must "	\
+		       "fail\n", seed, done_ops, last_op, (long)(ret));	\
+		return -1;						\
+	}								\
+	EXPECT_ERRNO(ret, __VA_ARGS__);					\
+} while (0)
 
 /* A call failed with an errno its interface does not give: report it. */
 #define EXPECT_ERRNO(ret, ...) do {					\
@@ -153,8 +185,9 @@ static int op_ioctl(void)
 		RELAYFS_IOC_GET_STATS, RELAYFS_IOC_CONSUME,
 		RELAYFS_IOC_GET_SUBBUF };
 	struct relayfs_consume *c = (void *)(good + 2048);
-	int fd = rnd_fd(), ret;
+	int fd = rnd_fd(), ret, i;
 	unsigned int cmd;
+	bool known = false;
 	void *arg;
 
 	if (fd < 0)
@@ -171,6 +204,8 @@ static int op_ioctl(void)
 				    rnd(16384)) : (unsigned int)next_rand();
 		break;
 	}
+	for (i = 0; i < 4; i++)
+		known |= cmd == ours[i];
 	arg = rnd_ptr();
 	/* A consume with plausible contents gets further into the code. */
 	if (cmd == RELAYFS_IOC_CONSUME && rnd(2)) {
@@ -182,14 +217,23 @@ static int op_ioctl(void)
 		c->max_entries = rnd(2) ? rnd(8) : next_rand();
 		c->__reserved = rnd(8) ? 0 : next_rand();
 		arg = c;
+		ptr_bad = false;
 	}
 	snprintf(last_op, sizeof(last_op), "ioctl(%#x, %p)", cmd, arg);
 	ret = ioctl(fd, cmd, arg);
 	/* VFS handles a few generic numbers itself: any outcome. */
 	if (_IOC_TYPE(cmd) != RELAYFS_IOC_MAGIC)
 		return 0;
+	/* Not one of ours, or ours with memory it cannot use: an error. */
+	if (!known || ptr_bad) {
+		EXPECT_FAIL(ret, ENOTTY, EFAULT, EINVAL, EBUSY, EAGAIN,
+			    EINTR, EBADF, ENODATA, ENODEV);
+		return 0;
+	}
 	EXPECT_ERRNO(ret, ENOTTY, EFAULT, EINVAL, EBUSY, EAGAIN, EINTR,
 		     EBADF, ENODATA, ENODEV);
+	if (ret >= 0)
+		reached[C_IOCTL]++;
 	return 0;
 }
 
@@ -219,9 +263,21 @@ static int op_mmap(void)
 	off_t off = rnd(8) ? PAGE * rnd(NSUBBUF + 2) : rnd(65536);
 	uint8_t *p, *q;
 	size_t nlen;
+	bool bad;
 
 	if (fd < 0)
 		return 0;
+	/*
+	 * Half the time the one geometry relayfs_buf_mmap() takes, the
+	 * whole buffer from offset 0, so that mappings get made and the
+	 * calls on them below run; anything else, or writable, is refused.
+	 */
+	if (rnd(2)) {
+		len = SUBBUF * NSUBBUF;
+		off = 0;
+	}
+	bad = off || (len + PAGE - 1) / PAGE != NSUBBUF ||
+	      (prot & PROT_WRITE);
 	snprintf(last_op, sizeof(last_op), "mmap(len %zu, off %ld, prot %d,"
 		 " flags %d)", len, (long)off, prot, flags);
 	p = mmap(NULL, len, prot, flags, fd, off);
@@ -231,7 +287,13 @@ static int op_mmap(void)
 			     EBADF);
 		return 0;
 	}
+	if (bad) {
+		printf("# seed %lu op %lu: %s: mapped, must fail\n", seed,
+		       done_ops, last_op);
+		return -1;
+	}
 	calls_ok++;
+	reached[C_MMAP]++;
 	/* A readable mapping that was granted reads back, every page. */
 	if ((prot & PROT_READ) && touch(p, len)) {
 		printf("# seed %lu op %lu: %s: fault reading the mapping\n",
@@ -285,6 +347,7 @@ static int op_read(void)
 		close(p[0]);
 		close(p[1]);
 		EXPECT_ERRNO(n, EAGAIN, EINTR, EBADF, EINVAL, EBUSY);
+		reached[C_READ] += n >= 0;
 		return 0;
 	case 1:
 		snprintf(last_op, sizeof(last_op), "poll");
@@ -292,24 +355,28 @@ static int op_read(void)
 		pfd.events = POLLIN | POLLOUT | POLLPRI;
 		n = poll(&pfd, 1, 0);
 		EXPECT_ERRNO(n, EINTR);
+		reached[C_READ] += n >= 0;
 		return 0;
 	case 2:
 		snprintf(last_op, sizeof(last_op), "lseek/pread");
 		n = lseek(fd, rnd(2) ? 0 : (off_t)next_rand(), rnd(3));
 		EXPECT_ERRNO(n, EINVAL, ESPIPE, ENXIO);
+		/* A stream without positions (relayfs_open()). */
 		n = pread(fd, good, len > PAGE ? PAGE : len, rnd(4096));
-		EXPECT_ERRNO(n, ESPIPE, EBADF, EINVAL);
+		EXPECT_FAIL(n, ESPIPE, EBADF, EINVAL);
 		return 0;
 	case 3:
 		snprintf(last_op, sizeof(last_op), "write %zu", len);
+		/* Channel files have no write. */
 		n = write(fd, good, len > PAGE ? PAGE : len);
-		EXPECT_ERRNO(n, EBADF, EINVAL, EPERM, EACCES);
+		EXPECT_FAIL(n, EBADF, EINVAL, EPERM, EACCES);
 		return 0;
 	default:
 		snprintf(last_op, sizeof(last_op), "read(%p, %zu)", buf, len);
 		n = read(fd, buf, len);
 		EXPECT_ERRNO(n, EAGAIN, EINTR, EFAULT, EBUSY, EBADF, EINVAL,
 			     ENODEV);
+		reached[C_READ] += n >= 0;
 		return 0;
 	}
 }
@@ -368,31 +435,40 @@ static int op_control(void)
 	snprintf(last_op, sizeof(last_op), "control \"%.60s\"", cmd);
 	n = write(app_fd, cmd, len);
 	EXPECT_ERRNO(n, EINVAL, EBUSY, ENOMEM, EBADF);
+	reached[C_CONTROL] += n >= 0;
 	if (rnd(4) == 0) {
+		/* nonseekable_open(): no pread. */
+		snprintf(last_op, sizeof(last_op), "pread control");
 		n = pread(app_fd, good, PAGE, 0);
-		EXPECT_ERRNO(n, EBADF, ESPIPE);
+		EXPECT_FAIL(n, EBADF, ESPIPE);
 	}
 	return 0;
 }
 
 static int op_mount(void)
 {
-	static const char *const opts[] = { "mode=0700", "mode=7777",
-		"mode=x", "uid=0", "uid=4294967295", "gid=65534", "gid=-1",
-		"bogus", "mode=", "uid", "", "mode=0755,uid=1,gid=2",
-		"nosuid" };
+	/* The first NBAD are malformed (relayfs_parse_param()): refused. */
+	static const char *const opts[] = { "mode=x", "uid=4294967295",
+		"gid=-1", "mode=", "uid", "mode=0700", "mode=7777", "uid=0",
+		"gid=65534", "bogus", "", "mode=0755,uid=1,gid=2", "nosuid" };
+	enum { NBAD = 5 };
 	char opt[64];
-	int ret;
+	int ret, i = rnd(sizeof(opts) / sizeof(opts[0]));
 
-	snprintf(opt, sizeof(opt), "%s",
-		 opts[rnd(sizeof(opts) / sizeof(opts[0]))]);
+	snprintf(opt, sizeof(opt), "%s", opts[i]);
 	snprintf(last_op, sizeof(last_op), "mount -o %s", opt);
 	ret = mount("relayfs", "/tmp/fuzzmnt", "relayfs", 0, opt);
-	EXPECT_ERRNO(ret, EINVAL);
+	/* Unmounted first, even when it must not have mounted. */
 	if (!ret && umount("/tmp/fuzzmnt")) {
 		printf("# umount: %s\n", strerror(errno));
 		return -1;
 	}
+	if (i < NBAD) {
+		EXPECT_FAIL(ret, EINVAL);
+		return 0;
+	}
+	EXPECT_ERRNO(ret, EINVAL);
+	reached[C_MOUNT] += ret == 0;
 	return 0;
 }
 
@@ -430,6 +506,7 @@ static int t_fuzz(void)
 
 	rng = seed * 0x9e3779b97f4a7c15ULL + 1;
 	memset(by_op, 0, sizeof(by_op));
+	memset(reached, 0, sizeof(reached));
 	calls_ok = calls_err = 0;
 	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
 
@@ -455,6 +532,11 @@ static int t_fuzz(void)
 	       by_op[6]);
 	printf("# seed %lu: %lu calls succeeded, %lu returned a documented "
 	       "errno\n", seed, calls_ok, calls_err);
+	for (i = 0; i < NR_CLASSES; i++)
+		printf("# seed %lu: %s served %lu times (minimum %lu)\n", seed,
+		       class_names[i], reached[i], MIN_REACHED(ops));
+	for (i = 0; i < NR_CLASSES; i++)
+		CHECK(reached[i] >= MIN_REACHED(ops));
 	return 0;
 }
 

@@ -324,6 +324,8 @@ static int collector_storm(void)
 		argv[n] = NULL;
 		collector = pid = collect_start(argv, "/tmp/storm");
 		CHECK(wait_running() == 0);
+		/* Records on every CPU first: runs are checked to have some. */
+		CHECK(sample_wait_records(10) == 0);
 		usleep(100000 + pick(400000));
 		how = pick(10);
 		if (how < 3) {			/* killed */
@@ -397,6 +399,7 @@ static int reload_storm(void)
 		CHECK(wait_running() == 0);
 		CHECK_EQ(ctl("write len=64 count=%u ctx=all", 100 + pick(500)),
 			 0);
+		CHECK(sample_wait_records(10) == 0);
 		usleep(100000 + pick(200000));
 		/* The app's module goes; the collector drains and ends. */
 		CHECK(unload_module("relay_sample") == 0);

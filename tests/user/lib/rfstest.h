@@ -147,6 +147,8 @@ int hotplug_run(struct run *run, const char *write, long *cycles);
 int sample_producer(unsigned int rate, unsigned int len, const char *ctx);
 /* Its per-CPU totals: ok and dropped over all contexts. */
 int sample_counts(long ok[MAXCPU], long dropped[MAXCPU]);
+/* Wait until the running sample accepted records on every CPU. */
+int sample_wait_records(unsigned int secs);
 /*
  * relay-collect's output of a sample run in @dir: every record, the
  * indexes, both equations, and (@have_producer) the producer's counts.

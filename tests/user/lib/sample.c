@@ -14,9 +14,14 @@
 #define APP	RELAYFS "/sample"
 #define PARAMS	"/sys/module/relay_sample/parameters"
 
+/* The contexts the next run writes from, as sample_producer() set them. */
+static char run_contexts[64];
+
 int sample_producer(unsigned int rate, unsigned int len, const char *ctx)
 {
 	char v[32];
+
+	snprintf(run_contexts, sizeof(run_contexts), "%s", ctx);
 
 	snprintf(v, sizeof(v), "%u", rate);
 	if (write_file(PARAMS "/rate", v))
@@ -26,6 +31,9 @@ int sample_producer(unsigned int rate, unsigned int len, const char *ctx)
 		return -1;
 	return write_file(PARAMS "/contexts", ctx);
 }
+
+/* The records each CPU accepted from each context, last sample_counts(). */
+static long ctx_ok[MAXCPU][RFS_NR_CTX];
 
 /* The producer's per-CPU totals: ok and dropped over all contexts. */
 int sample_counts(long ok[MAXCPU], long dropped[MAXCPU])
@@ -38,15 +46,63 @@ int sample_counts(long ok[MAXCPU], long dropped[MAXCPU])
 	CHECK(f != NULL);
 	memset(ok, 0, MAXCPU * sizeof(long));
 	memset(dropped, 0, MAXCPU * sizeof(long));
+	memset(ctx_ok, 0, sizeof(ctx_ok));
 	while (fscanf(f, "%u %d %ld %ld %ld %u", &cpu, &ctx, &o, &d, &other,
 		      &seq) == 6) {
-		CHECK(cpu < MAXCPU);
+		CHECK(cpu < MAXCPU && ctx >= 0 && ctx < RFS_NR_CTX);
 		CHECK_EQ(other, 0);
 		ok[cpu] += o;
 		dropped[cpu] += d;
+		ctx_ok[cpu][ctx] = o;
 	}
 	fclose(f);
 	return 0;
+}
+
+/* Some context of this run has accepted no record on @cpu yet: which. */
+static const char *missing_context(int cpu)
+{
+	static const char *const names[] = { "task", "softirq", "hardirq" };
+	int ctx;
+
+	for (ctx = 0; ctx < 3; ctx++)
+		if (strstr(run_contexts, names[ctx]) && ctx_ok[cpu][ctx] <= 0)
+			return names[ctx];
+	return NULL;
+}
+
+int sample_wait_records(unsigned int secs)
+{
+	long ok[MAXCPU], dropped[MAXCPU];
+	unsigned int ms;
+	int cpu;
+
+	for (ms = 0; ms <= secs * 1000; ms += 10) {
+		CHECK(sample_counts(ok, dropped) == 0);
+		for (cpu = 0; cpu < ncpus && ok[cpu] > 0 &&
+		     !missing_context(cpu); cpu++)
+			;
+		if (cpu == ncpus)
+			return 0;
+		usleep(10000);
+	}
+	printf("# sample: cpu%d still without records after %u s\n", cpu,
+	       secs);
+	return -1;
+}
+
+/*
+ * Every context the run wrote from accepted records on @cpu: all dropped
+ * is not a pass.  The sample writes on every online CPU, and every CPU
+ * is online in these tests.
+ */
+static int check_contexts(int cpu)
+{
+	const char *ctx = missing_context(cpu);
+
+	if (ctx)
+		printf("# cpu%d %s: no record accepted\n", cpu, ctx);
+	return ctx ? -1 : 0;
 }
 
 /*
@@ -134,9 +190,13 @@ int sample_check_run(const char *dir, unsigned int len, bool overwrite,
 		CHECK(sample_counts(ok, dropped) == 0);
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		CHECK(check_cpu(dir, cpu, len, overwrite, &st[cpu]) == 0);
+		/* Records reached the files, on every CPU. */
+		CHECK(st[cpu].cons > 0 ||
+		      (printf("# cpu%d: no record collected\n", cpu), 0));
 		if (have_producer) {
 			CHECK_EQ(st[cpu].acc, ok[cpu]);
 			CHECK_EQ(st[cpu].drop, dropped[cpu]);
+			CHECK(check_contexts(cpu) == 0);
 		}
 		printf("# cpu%d: %llu records verified, %llu dropped, %llu "
 		       "overwritten\n", cpu, st[cpu].cons, st[cpu].drop,
