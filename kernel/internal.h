@@ -37,6 +37,16 @@
 
 #define RELAYFS_MAGIC		0x72656c61	/* "rela" */
 
+/*
+ * The write path packs lap | idx | off into one unsigned long tail (15 +
+ * 20 + 29 bits) and (records << 32) + bytes into one unsigned long commit
+ * count: both need 64 bits.  A 32-bit build would compile and silently
+ * corrupt every buffer, so it does not compile.
+ */
+#if BITS_PER_LONG != 64
+#error "relayfs needs a 64-bit kernel: the tail and commit counts pack 64 bits"
+#endif
+
 #define RFS_OFF_BITS		29
 #define RFS_IDX_BITS		20
 #define RFS_OFF_MASK		((1UL << RFS_OFF_BITS) - 1)
