@@ -379,6 +379,7 @@ static __always_inline int rfs_reserve_fast(struct relayfs_chan *chan,
 
 	local_inc(&buf->attempted_records);
 	local_add(len, &buf->attempted_bytes);
+	rfs_inject(buf, ENTRY);
 	if (unlikely(len - 1 >= buf->max_len)) {
 		local_inc(&buf->refused_records);
 		local_add(len, &buf->refused_bytes);

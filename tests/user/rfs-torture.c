@@ -152,9 +152,11 @@ static int inject_hits(long hits[NR_POINTS])
 
 	CHECK(f != NULL);
 	while (fgets(line, sizeof(line), f))
-		n = sscanf(line, "inject %ld %ld %ld %ld %ld %ld %ld %ld",
-			   &hits[0], &hits[1], &hits[2], &hits[3], &hits[4],
-			   &hits[5], &hits[6], &hits[7]);
+		if (!strncmp(line, "inject ", 7))
+			n = sscanf(line, "inject %ld %ld %ld %ld %ld %ld %ld "
+				   "%ld %ld", &hits[0], &hits[1], &hits[2],
+				   &hits[3], &hits[4], &hits[5], &hits[6],
+				   &hits[7], &hits[8]);
 	fclose(f);
 	CHECK_EQ(n, NR_POINTS);
 	return 0;
@@ -200,7 +202,7 @@ static int inject_storm(void)
 	static char setup[64];
 	static const unsigned int lens[] = { 16, 64, 200 };
 	static const char *const names[] = { "slow", "reserved", "copied",
-		"counted", "close", "closed", "open", "opening" };
+		"counted", "close", "closed", "open", "opening", "entry" };
 	static struct run run;
 	double end = now() + secs_per_case;
 	long runs = 0, records = 0, inj = 0, hits[NR_POINTS];
