@@ -243,9 +243,15 @@ static int rfs_check_attr(const char *base, struct relayfs_attr *attr)
 	if (!base || !attr)
 		return -EINVAL;
 	len = strlen(base);
+	/*
+	 * Kept whole in chan->base, never cut: a cut name could end in a
+	 * digit or be another channel's.  Room is left for "<cpu>" and
+	 * ".stats" within NAME_MAX.
+	 */
+	if (len >= sizeof_field(struct relayfs_chan, base))
+		return -ENAMETOOLONG;
 	/* "klog1" + "0" would clash with "klog" + "10". */
-	if (!len || len > NAME_MAX - 16 || isdigit(base[len - 1]) ||
-	    strchr(base, '/'))
+	if (!len || isdigit(base[len - 1]) || strchr(base, '/'))
 		return -EINVAL;
 	if (!attr->subbuf_size ||
 	    attr->subbuf_size > (1UL << RFS_MAX_SUBBUF_ORDER) ||
@@ -386,7 +392,7 @@ struct relayfs_chan *relayfs_open_app(const char *base, struct dentry *parent,
 	chan = kzalloc(sizeof(*chan), GFP_KERNEL_ACCOUNT);
 	if (!chan)
 		return ERR_PTR(-ENOMEM);
-	strscpy(chan->base, base, sizeof(chan->base));
+	strscpy(chan->base, base, sizeof(chan->base));	/* fits: checked */
 	chan->parent = parent;
 	chan->attr = *attr;
 	chan->app = app;
@@ -422,8 +428,8 @@ err_files:
  * caller's memcg.
  *
  * Return: the channel, or ERR_PTR(-EINVAL) for bad sizes or name,
- * -ENOMEM over the mem_limit cap or out of memory, -EEXIST if a name is
- * taken.
+ * -ENAMETOOLONG for a base of more than NAME_MAX - 17 bytes, -ENOMEM over
+ * the mem_limit cap or out of memory, -EEXIST if a name is taken.
  */
 struct relayfs_chan *relayfs_open_attr(const char *base,
 				       struct dentry *parent,
