@@ -332,6 +332,26 @@ static void rfs_chan_unpublish(struct relayfs_chan *chan)
 	}
 }
 
+/*
+ * The channel is gone: readers of its buffers get EOF once drained,
+ * poll EPOLLHUP.  After rfs_chan_unpublish(): no callback runs any more.
+ */
+static void rfs_chan_closed(struct relayfs_chan *chan)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
+
+		if (!buf)
+			continue;
+		/* Release: the last sub-buffers before the flag (file.c). */
+		smp_store_release(&buf->closed, true);
+		wake_up_interruptible_poll(&buf->read_wait,
+					   EPOLLIN | EPOLLHUP);
+	}
+}
+
 /* Remove the files and drop the channel's references.  Process context. */
 static void rfs_chan_free(struct relayfs_chan *chan)
 {
@@ -412,6 +432,14 @@ struct relayfs_chan *relayfs_open_app(const char *base, struct dentry *parent,
 	return chan;
 
 err_files:
+	/*
+	 * A reader may have opened a file created before the failure: it
+	 * keeps its buffer, empty, and must see the end of it, not wait for
+	 * ever (holding a relay-app's buffer, which makes its next start
+	 * -EBUSY).
+	 */
+	rfs_chan_unpublish(chan);
+	rfs_chan_closed(chan);
 	rfs_chan_free(chan);
 	return ERR_PTR(err);
 }
@@ -495,14 +523,7 @@ void relayfs_close(struct relayfs_chan *chan)
 	 * can see its end and unmap.
 	 */
 	rfs_chan_unpublish(chan);
-	for_each_possible_cpu(cpu) {
-		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
-
-		/* Release: the last sub-buffers before the flag (file.c). */
-		smp_store_release(&buf->closed, true);
-		wake_up_interruptible_poll(&buf->read_wait,
-					   EPOLLIN | EPOLLHUP);
-	}
+	rfs_chan_closed(chan);
 	rfs_chan_free(chan);
 }
 EXPORT_SYMBOL_GPL(relayfs_close);

@@ -275,6 +275,59 @@ static int test_quiet_channel_bounded_latency(void)
 	return 0;
 }
 
+static volatile int opener_stop;
+
+/* Open CPU 0's file as soon as it appears; its fd, or -1. */
+static void *opener_fn(void *arg)
+{
+	int *fdp = arg;
+
+	while (!opener_stop) {
+		*fdp = open_cpu(0, O_NONBLOCK);
+		if (*fdp >= 0)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * A channel whose creation fails at a later CPU's file: a reader that
+ * opened an earlier CPU's file meanwhile gets EOF, not a wait forever.
+ */
+static int test_failed_open_ends_readers(void)
+{
+	struct pollfd pfd;
+	pthread_t th;
+	int fd = -1, tries, err = 0;
+	char buf[64];
+
+	CHECK(ncpus >= 2);
+	CHECK_EQ(ctl("clash cpu=1"), 0);
+	opener_stop = 0;
+	CHECK(pthread_create(&th, NULL, opener_fn, &fd) == 0);
+	/* Until the opener catches rfs0 between its creation and removal. */
+	for (tries = 0; tries < 2000 && fd < 0; tries++) {
+		err = ctl("open");
+		if (err != -EEXIST)
+			break;
+	}
+	opener_stop = 1;
+	pthread_join(th, NULL);
+	CHECK_EQ(err, -EEXIST);
+	printf("# rfs0 opened during open attempt %d\n", tries);
+	CHECK(fd >= 0);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	CHECK_EQ(poll(&pfd, 1, 5000), 1);
+	CHECK(pfd.revents & POLLHUP);
+	CHECK_EQ(read(fd, buf, sizeof(buf)), 0);
+	close(fd);
+	/* Nothing is left behind: without the clash the name works. */
+	CHECK_EQ(ctl("clash off"), 0);
+	CHECK_EQ(ctl("open"), 0);
+	CHECK_EQ(ctl("close"), 0);
+	return 0;
+}
+
 static int test_one_reader_per_buffer(void)
 {
 	int fd, fd2;
@@ -442,6 +495,7 @@ static const struct ktap_case cases[] = {
 	{ "read_poll_epoll_nonblock_eof", test_read_poll_epoll_nonblock_eof },
 	{ "quiet_channel_bounded_latency",
 	  test_quiet_channel_bounded_latency },
+	{ "failed_open_ends_readers", test_failed_open_ends_readers },
 	{ "one_reader_per_buffer", test_one_reader_per_buffer },
 	{ "unprivileged_open_refused", test_unprivileged_open_refused },
 	{ "bad_ioctls", test_bad_ioctls },
