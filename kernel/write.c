@@ -649,9 +649,12 @@ NOKPROBE_SYMBOL(relayfs_switch_subbuf);
  * another lap than @commit.  The reader finds out afterwards (its claim
  * fails) and throws the copy away, but what it copies must stay inside
  * the sub-buffer meanwhile: bound @used whatever was read.
+ *
+ * On the write path too (rfs_claim_unread(), interrupts masked): notrace
+ * and not probed, as every function of this file (the notrace suite).
  */
-void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
-		    unsigned long commit, struct relayfs_lap *lap)
+notrace void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
+			    unsigned long commit, struct relayfs_lap *lap)
 {
 	struct relayfs_meta *m = &buf->meta[idx];
 	unsigned long delta = commit - READ_ONCE(m->commit_base);
@@ -666,6 +669,7 @@ void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
 	lap->bytes = used > buf->header_size + voids ?
 		     used - buf->header_size - voids : 0;
 }
+NOKPROBE_SYMBOL(relayfs_lap_of);
 
 /**
  * relayfs_subbuf_ready - is sub-buffer @seq complete and still there?
@@ -674,10 +678,12 @@ void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
  * @lap: filled with what it holds when it is
  *
  * Any CPU.  Acquire ordering: data and metadata read after a true return
- * are at least as new as the completion.
+ * are at least as new as the completion.  The readers' side of the write
+ * protocol, kept with it, and like all of this file notrace and not
+ * probed.
  */
-bool relayfs_subbuf_ready(struct relayfs_buf *buf, u64 seq,
-			  struct relayfs_lap *lap)
+notrace bool relayfs_subbuf_ready(struct relayfs_buf *buf, u64 seq,
+				  struct relayfs_lap *lap)
 {
 	unsigned int idx = rfs_seq_idx(buf, seq);
 	struct relayfs_meta *m = &buf->meta[idx];
@@ -695,3 +701,4 @@ bool relayfs_subbuf_ready(struct relayfs_buf *buf, u64 seq,
 	relayfs_lap_of(buf, idx, commit, lap);
 	return true;
 }
+NOKPROBE_SYMBOL(relayfs_subbuf_ready);
