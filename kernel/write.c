@@ -472,9 +472,15 @@ NOKPROBE_SYMBOL(relayfs_commit);
  * @rsv: from relayfs_reserve()
  *
  * The record counts as never attempted (and in discarded_records).  If no
- * record was reserved after it, its space is given back; otherwise the
- * space is zero-filled, stays in the sub-buffer and is counted as void,
- * not as payload.
+ * record was reserved after it, and one was before it in its sub-buffer,
+ * its space is given back; otherwise the space is zero-filled, stays in
+ * the sub-buffer and is counted as void, not as payload.
+ *
+ * The first record of a sub-buffer is never given back: the flush timer
+ * is armed once, when a record waits in a freshly opened sub-buffer, and
+ * finds nothing to flush in an emptied one; the records after it would
+ * come on the fast path, which arms nothing, and wait until the
+ * sub-buffer fills.  A void keeps the sub-buffer flushable.
  */
 notrace void relayfs_discard(struct relayfs_rsv *rsv)
 {
@@ -484,7 +490,8 @@ notrace void relayfs_discard(struct relayfs_rsv *rsv)
 	local_dec(&buf->attempted_records);
 	local_sub(rsv->len, &buf->attempted_bytes);
 	local_inc(&buf->discarded_records);
-	if (local_cmpxchg(&buf->tail, end, rsv->tail) != end) {
+	if (rfs_tail_off(rsv->tail) == buf->header_size ||
+	    local_cmpxchg(&buf->tail, end, rsv->tail) != end) {
 		memset(rsv->data, 0, rsv->len);
 		local_add(rsv->len, &buf->meta[rsv->idx].void_bytes);
 		rfs_commit_add(buf, rsv->idx, rsv->len);
