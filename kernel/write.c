@@ -52,11 +52,31 @@
 #define rfs_noinit
 #endif
 
+/*
+ * Have the buffer's irq_work run (wake readers, deliver, report full, arm
+ * the flush timer), queued on this CPU.
+ *
+ * Not on a CPU going offline: its last irq_works ran in
+ * smpcfd_dying_cpu(), after cpu_online() was cleared (take_cpu_down());
+ * one queued after that would never run, and irq_work_sync() on it in
+ * relayfs_cpu_dead() or relayfs_close() would spin for ever.  Only an
+ * NMI can write there then (interrupts are off to the end): it leaves
+ * the work to relayfs_cpu_dead(), which runs it on the control CPU.  The
+ * test costs a bit test once per sub-buffer, never per record.
+ */
+static notrace void rfs_queue_work(struct relayfs_buf *buf)
+{
+	if (likely(cpu_online(raw_smp_processor_id())))
+		irq_work_queue(&buf->work);
+}
+NOKPROBE_SYMBOL(rfs_queue_work);
+
 static notrace void rfs_subbuf_done(struct relayfs_buf *buf)
 {
 	local_inc(&buf->subbufs_produced);
-	irq_work_queue(&buf->work);
+	rfs_queue_work(buf);
 }
+NOKPROBE_SYMBOL(rfs_subbuf_done);
 
 /*
  * Add @val (never 0) to sub-buffer @idx's commit count; deliver it when
@@ -214,7 +234,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 		if (!READ_ONCE(buf->full_reported)) {
 			WRITE_ONCE(buf->full_reported, true);
 			local_set(&buf->want_full_cb, 1);
-			irq_work_queue(&buf->work);
+			rfs_queue_work(buf);
 		}
 		return -ENOSPC;
 	}
@@ -310,7 +330,7 @@ static notrace noinline struct rfs_slow rfs_reserve_slow(struct relayfs_buf *buf
 			 * at once.
 			 */
 			if (opened && !buf->overwrite)
-				irq_work_queue(&buf->work);
+				rfs_queue_work(buf);
 			return (struct rfs_slow){ .tail = old };
 		}
 		if (off == RFS_OFF_OPENING)
