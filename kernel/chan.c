@@ -65,26 +65,33 @@ EXPORT_SYMBOL_GPL(relayfs_flush);
 
 /*
  * Writes off or on, on the buffer's own CPU: the nest count is a local_t
- * that its writers change without a lock prefix.
+ * that its writers change without a lock prefix.  Off for a close
+ * (RFS_NEST_OFF: drops counted) or a reset (RFS_NEST_RESET: nothing
+ * touched).
  */
 static void rfs_writes_off_one(void *buf)
 {
 	local_add(RFS_NEST_OFF, &((struct relayfs_buf *)buf)->nest);
 }
 
-static void rfs_writes_on_one(void *buf)
+static void rfs_resetting_one(void *buf)
 {
-	local_sub(RFS_NEST_OFF, &((struct relayfs_buf *)buf)->nest);
+	local_add(RFS_NEST_RESET, &((struct relayfs_buf *)buf)->nest);
+}
+
+static void rfs_reset_done_one(void *buf)
+{
+	local_sub(RFS_NEST_RESET, &((struct relayfs_buf *)buf)->nest);
 }
 
 /* Stop writers: after this no writer is inside the channel. */
-static void rfs_writers_off(struct relayfs_chan *chan)
+static void rfs_writers_off(struct relayfs_chan *chan, smp_call_func_t off)
 {
-	rfs_run_on_cpus(rfs_writes_off_one, chan);
+	rfs_run_on_cpus(off, chan);
 	/*
 	 * Writers run with preemption disabled (or in hardirq/NMI), which
 	 * RCU treats as read-side critical sections: once this returns,
-	 * every writer that did not see RFS_NEST_OFF has finished.
+	 * every writer that did not see the bias has finished.
 	 */
 	synchronize_rcu();
 }
@@ -132,7 +139,9 @@ static int rfs_hold_readers(struct relayfs_chan *chan)
  * relayfs_reset - empty every buffer and zero its counters
  * @chan: the channel
  *
- * Process context.  Writers racing with the reset drop their records.
+ * Process context.  Writers racing with the reset drop their records
+ * and count nothing: they belong to the history that the reset erases
+ * (RFS_NEST_RESET).  Both counter equations hold exactly afterwards.
  *
  * Return: 0, or -EBUSY while a reader has a buffer open.
  */
@@ -146,13 +155,13 @@ int relayfs_reset(struct relayfs_chan *chan)
 	ret = rfs_hold_readers(chan);
 	if (ret)
 		return ret;
-	rfs_writers_off(chan);
+	rfs_writers_off(chan, rfs_resetting_one);
 	for_each_possible_cpu(cpu)
 		rfs_buf_quiesce(relayfs_chan_buf(chan, cpu));
 	rfs_run_on_cpus(rfs_reset_one, chan);
 	for_each_possible_cpu(cpu)
 		WRITE_ONCE(relayfs_chan_buf(chan, cpu)->dying, false);
-	rfs_run_on_cpus(rfs_writes_on_one, chan);
+	rfs_run_on_cpus(rfs_reset_done_one, chan);
 	rfs_release_readers(chan, nr_cpu_ids);
 	return 0;
 }
@@ -510,7 +519,7 @@ void relayfs_close(struct relayfs_chan *chan)
 	if (IS_ERR_OR_NULL(chan))
 		return;
 	relayfs_hotplug_remove(chan);
-	rfs_writers_off(chan);
+	rfs_writers_off(chan, rfs_writes_off_one);
 	for_each_possible_cpu(cpu)
 		rfs_buf_quiesce(relayfs_chan_buf(chan, cpu));
 	/* The last sub-buffers become readable. */

@@ -58,11 +58,22 @@
 #define RFS_REC_ONE		(1UL << 32)
 #define RFS_MAX_NEST		4	/* task, softirq, hardirq, NMI */
 /*
- * Added to every buffer's nest count while the channel's writes are off
- * (close, reset): the writers' own nesting check then drops them, so the
- * fast path has one test for both.
+ * Added to every buffer's nest count while the channel's writes are off,
+ * so that the writers' own nesting check drops them: the fast path has
+ * one test for all three cases.
+ *
+ * RFS_NEST_OFF, while the channel closes: the drops are counted
+ * (-ESHUTDOWN), the counters live on for the readers.
+ *
+ * RFS_NEST_RESET, while it resets: a writer that sees it touches no
+ * counter and no buffer state, since relayfs_buf_init_state() may be
+ * zeroing them under it (an NMI writer can land inside it).  A writer
+ * that passed the check before the reset added it is waited for
+ * (synchronize_rcu()) before anything is zeroed, so every count it adds
+ * is either erased whole or kept whole.
  */
 #define RFS_NEST_OFF		(1L << 16)
+#define RFS_NEST_RESET		(1L << 24)
 
 /* Per sub-buffer metadata, written by the writer that opens/closes it. */
 struct relayfs_meta {

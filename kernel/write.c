@@ -373,6 +373,29 @@ static __always_inline void rfs_rsv_at(struct relayfs_rsv *rsv,
 	rfs_inject(buf, RESERVED);
 }
 
+/*
+ * The nesting check failed (@depth > RFS_MAX_NEST): too deep, or the
+ * channel's writes are off.  Out of line: the fast path only tests.
+ * Counted, except while a reset zeroes the counters (RFS_NEST_RESET):
+ * then nothing at all is touched.  Counting after leaving is safe: a
+ * reset that starts meanwhile waits for us (we run with preemption off)
+ * before it zeroes anything.
+ */
+static notrace noinline int rfs_nest_drop(struct relayfs_buf *buf,
+					  size_t len, long depth)
+{
+	int why = depth > RFS_NEST_OFF ? -ESHUTDOWN : -EDEADLK;
+
+	local_dec(&buf->nest);
+	if (depth > RFS_NEST_RESET)
+		return why;
+	local_inc(&buf->attempted_records);
+	local_add(len, &buf->attempted_bytes);
+	rfs_drop(buf, len, why);
+	return why;
+}
+NOKPROBE_SYMBOL(rfs_nest_drop);
+
 /* A reservation that did not happen: leave, and count the drop. */
 static __always_inline int rfs_leave_drop(struct relayfs_buf *buf,
 					  size_t len, int why)
@@ -397,19 +420,23 @@ static __always_inline int rfs_reserve_fast(struct relayfs_chan *chan,
 	unsigned long old;
 	long depth;
 
+	/*
+	 * Too deep, or the channel's writes are off: tested before any
+	 * counter is touched, so that a writer racing with a reset adds
+	 * nothing that the reset zeroes half of (RFS_NEST_RESET).
+	 */
+	depth = local_inc_return(&buf->nest);
+	if (unlikely(depth > RFS_MAX_NEST))
+		return rfs_nest_drop(buf, len, depth);
 	local_inc(&buf->attempted_records);
 	local_add(len, &buf->attempted_bytes);
 	rfs_inject(buf, ENTRY);
 	if (unlikely(len - 1 >= buf->max_len)) {
 		local_inc(&buf->refused_records);
 		local_add(len, &buf->refused_bytes);
+		local_dec(&buf->nest);
 		return -E2BIG;
 	}
-	/* Too deep, or the channel's writes are off (RFS_NEST_OFF). */
-	depth = local_inc_return(&buf->nest);
-	if (unlikely(depth > RFS_MAX_NEST))
-		return rfs_leave_drop(buf, len, depth > RFS_NEST_OFF ?
-					       -ESHUTDOWN : -EDEADLK);
 	do {
 		old = local_read(&buf->tail);
 		if (unlikely(rfs_tail_off(old) + len > buf->subbuf_size)) {
@@ -620,8 +647,12 @@ notrace void relayfs_count_drops(struct relayfs_chan *chan,
 
 	preempt_disable_notrace();
 	buf = *this_cpu_ptr(chan->bufs);
-	local_add(records, &buf->attempted_records);
-	local_add(records, &buf->dropped_records);
+	/* Not while a reset zeroes the counters: see rfs_nest_drop(). */
+	if (local_inc_return(&buf->nest) < RFS_NEST_RESET) {
+		local_add(records, &buf->attempted_records);
+		local_add(records, &buf->dropped_records);
+	}
+	local_dec(&buf->nest);
 	preempt_enable_notrace();
 }
 EXPORT_SYMBOL_GPL(relayfs_count_drops);
@@ -657,12 +688,23 @@ NOKPROBE_SYMBOL(relayfs_buf_close_subbuf);
  * relayfs_switch_subbuf - close the current CPU's sub-buffer now
  * @chan: the channel
  *
- * Any context.  The next record opens a new sub-buffer.
+ * Any context.  The next record opens a new sub-buffer.  Does nothing
+ * while the channel's writes are off (close, reset).
  */
 notrace void relayfs_switch_subbuf(struct relayfs_chan *chan)
 {
+	struct relayfs_buf *buf;
+
 	preempt_disable_notrace();
-	relayfs_buf_close_subbuf(*this_cpu_ptr(chan->bufs), false);
+	buf = *this_cpu_ptr(chan->bufs);
+	/*
+	 * A writer, for the nesting check: an NMI switch landing inside a
+	 * reset's relayfs_buf_init_state() would close the old tail onto a
+	 * commit count just zeroed, leaving that slot incomplete for good.
+	 */
+	if (local_inc_return(&buf->nest) < RFS_NEST_OFF)
+		relayfs_buf_close_subbuf(buf, false);
+	local_dec(&buf->nest);
 	preempt_enable_notrace();
 }
 EXPORT_SYMBOL_GPL(relayfs_switch_subbuf);

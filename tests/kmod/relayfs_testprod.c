@@ -96,6 +96,7 @@ static atomic_t mapped_calls, unmapped_calls;
 static unsigned int chan_subbuf;	/* as rounded by relayfs */
 static bool write_mix;
 static unsigned long resets_ok, resets_failed;
+static int streams;		/* of the last write */
 static struct dentry *clash_file;
 
 /* The dying hook: what it writes, how often it ran, records written. */
@@ -362,11 +363,17 @@ static int nmi_sender(void *unused)
 	return 0;
 }
 
-/* resets=1: reset the channel in a loop while the writers write. */
+/*
+ * resets=1: reset the channel in a loop while the writers write, until
+ * the first of them is done.  The last reset is the one a test can see
+ * the effects of, and it must meet every kind of writer: at the end only
+ * the slowest are left, hardirq and NMI ones, which no reset's IPI can
+ * interrupt.
+ */
 static int reset_loop(void *unused)
 {
 	while (!kthread_should_stop()) {
-		if (!atomic_read(&pending))
+		if (atomic_read(&pending) < READ_ONCE(streams))
 			break;
 		if (!relayfs_reset(chan))
 			resets_ok++;
@@ -399,6 +406,7 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 		return -EINVAL;
 	rec_len = len;
 	resets_ok = resets_failed = 0;
+	streams = 0;
 	atomic_set(&pending, 1);
 	window[0] = local_clock();
 	for_each_possible_cpu(cpu) {
@@ -418,8 +426,12 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 				continue;
 			c->todo[ctx] = n;
 			atomic_inc(&pending);
+			streams++;
 		}
 	}
+	/* The resetter first: it stops when the first writer is done. */
+	if (resets)
+		resetter = kthread_run(reset_loop, NULL, "rfstest-reset");
 	/* Start everything, then drop our own count. */
 	for_each_online_cpu(cpu) {
 		struct cpu_state *c = cpus[cpu];
@@ -436,8 +448,6 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 	}
 	if (only_ctx < 0 || only_ctx == RFS_CTX_NMI)
 		sender = kthread_run(nmi_sender, NULL, "rfstest-nmi");
-	if (resets)
-		resetter = kthread_run(reset_loop, NULL, "rfstest-reset");
 	one_done();
 	/* Idle wait: a slow emulator is not a hung task. */
 	wait_event_idle(done_wq, atomic_read(&pending) == 0);

@@ -391,6 +391,30 @@ static int test_failed_open_ends_readers(void)
 	return 0;
 }
 
+/*
+ * Records per CPU and context in a reset storm; storm_records=N on the
+ * kernel command line (the environment of the suites) for longer storms.
+ */
+static int storm_records = 3000;
+
+/*
+ * relayfs_reset() in a loop under writers in every context on every CPU
+ * (lib/live.c); rfs-torture's reset_storm widens the windows with
+ * relayfs-inject.ko.
+ */
+static int test_reset_storm(void)
+{
+	long resets;
+
+	CHECK(reset_storm("subbuf=4096 n=4 hdr=8", NULL, 4, storm_records,
+			  &resets) == 0);
+	printf("# %ld resets under the writers\n", resets);
+	CHECK(reset_storm("subbuf=4096 n=4 overwrite=1", NULL, 4,
+			  storm_records, &resets) == 0);
+	printf("# %ld resets under the writers\n", resets);
+	return 0;
+}
+
 static int test_one_reader_per_buffer(void)
 {
 	int fd, fd2;
@@ -565,11 +589,14 @@ static const struct ktap_case cases[] = {
 	{ "bad_ioctls", test_bad_ioctls },
 	{ "ioctl_abi", test_ioctl_abi },
 	{ "reset", test_reset },
+	{ "reset_storm", test_reset_storm },
 	{ "stats_text_file", test_stats_text_file },
 };
 
 int main(int argc, char **argv)
 {
+	if (getenv("storm_records"))
+		storm_records = atoi(getenv("storm_records"));
 	return rfstest_main(cases, sizeof(cases) / sizeof(cases[0]), argc,
 			    argv);
 }

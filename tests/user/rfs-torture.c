@@ -13,6 +13,11 @@
  *                    its last irq_work ran (testprod "dying", as an NMI
  *                    there would); each offline must finish (watchdog),
  *                    every record verified;
+ *   reset_storm      relayfs_reset() in a loop under writers of every
+ *                    context on every CPU, relayfs-inject.ko widening the
+ *                    window between a record's counted attempt and the
+ *                    rest of its path; both equations exact after each
+ *                    storm, every slot still switching;
  *   inject_storm     relayfs-inject.ko: every N-th pass of a writer
  *                    through a window of the write path (tail read,
  *                    reserved, copied, counted, closing, closed, opening)
@@ -251,6 +256,40 @@ static int dying_storm(void)
 	CHECK_EQ(ctl("dying off"), 0);
 	total_runs += runs;
 	total_records += records;
+	return unload_all("relayfs_testprod");
+}
+
+static int reset_storm_case(void)
+{
+	static const char *const opens[] = { "subbuf=4096 n=4",
+		"subbuf=4096 n=4 hdr=8", "subbuf=4096 n=2 overwrite=1",
+		"subbuf=4096 n=8 hdr=8 overwrite=1" };
+	static const unsigned int n[] = { 4, 4, 2, 8 };
+	double end = now() + secs_per_case;
+	long runs = 0, resets, all_resets = 0;
+	char setup[64];
+	int i;
+
+	cleanup();
+	CHECK(load_module("relayfs-inject", "") == 0);
+	CHECK(load_module("relayfs_testprod", "") == 0);
+	CHECK(mount("relayfs", RELAYFS, "relayfs", 0, NULL) == 0);
+	while (now() < end || runs < 4) {
+		i = pick(4);
+		/* A record's attempt counted, then a burst written from there. */
+		snprintf(setup, sizeof(setup), "inject every=1 point=%d burst=3",
+			 RELAYFS_INJ_ENTRY);
+		if (reset_storm(opens[i], setup, n[i], 1000 + pick(1000),
+				&resets)) {
+			printf("# run %ld: open %s\n", runs, opens[i]);
+			return -1;
+		}
+		all_resets += resets;
+		runs++;
+	}
+	printf("# reset_storm: %ld runs, %ld resets under writers\n", runs,
+	       all_resets);
+	total_runs += runs;
 	return unload_all("relayfs_testprod");
 }
 
@@ -554,6 +593,7 @@ static int reload_storm(void)
 static const struct ktap_case cases[] = {
 	{ "hotplug_storm", hotplug_storm },
 	{ "dying_storm", dying_storm },
+	{ "reset_storm", reset_storm_case },
 	{ "inject_storm", inject_storm },
 	{ "collector_storm", collector_storm },
 	{ "reload_storm", reload_storm },
