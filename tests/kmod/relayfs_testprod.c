@@ -94,7 +94,7 @@ static bool nmi_registered;
 static u64 window[2];
 static atomic_t mapped_calls, unmapped_calls;
 static unsigned int chan_subbuf;	/* as rounded by relayfs */
-static bool write_mix;
+static bool write_mix, write_resets;
 static unsigned long resets_ok, resets_failed;
 static int streams;		/* of the last write */
 static struct dentry *clash_file;
@@ -218,6 +218,13 @@ static notrace void write_some(struct cpu_state *owner, int ctx,
 		ret = relayfs_write(chan, c->rec[ctx], rec_len);
 		count(s, ret);
 		preempt_enable();
+		/*
+		 * Records a reset turned away do not count: the writers
+		 * would race through their share while writes are off and
+		 * end the storm after a reset or two.
+		 */
+		if (ret == -ESHUTDOWN && READ_ONCE(write_resets))
+			continue;
 		if (--owner->todo[ctx] == 0)
 			one_done();
 	}
@@ -406,6 +413,7 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 		return -EINVAL;
 	rec_len = len;
 	resets_ok = resets_failed = 0;
+	WRITE_ONCE(write_resets, resets);
 	streams = 0;
 	atomic_set(&pending, 1);
 	window[0] = local_clock();

@@ -279,7 +279,7 @@ static int reset_storm_case(void)
 		/* A record's attempt counted, then a burst written from there. */
 		snprintf(setup, sizeof(setup), "inject every=1 point=%d burst=3",
 			 RELAYFS_INJ_ENTRY);
-		if (reset_storm(opens[i], setup, n[i], 1000 + pick(1000),
+		if (reset_storm(opens[i], setup, n[i], 300 + pick(300),
 				&resets)) {
 			printf("# run %ld: open %s\n", runs, opens[i]);
 			return -1;
