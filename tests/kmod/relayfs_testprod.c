@@ -97,6 +97,7 @@ static unsigned int chan_subbuf;	/* as rounded by relayfs */
 static bool write_mix, write_resets;
 static unsigned long resets_ok, resets_failed;
 static int streams;		/* of the last write */
+static DECLARE_COMPLETION(first_reset);
 static struct dentry *clash_file;
 
 /* The dying hook: what it writes, how often it ran, records written. */
@@ -380,12 +381,15 @@ static int nmi_sender(void *unused)
 static int reset_loop(void *unused)
 {
 	while (!kthread_should_stop()) {
-		if (atomic_read(&pending) < READ_ONCE(streams))
+		if (resets_ok + resets_failed &&
+		    atomic_read(&pending) < READ_ONCE(streams))
 			break;
 		if (!relayfs_reset(chan))
 			resets_ok++;
 		else
 			resets_failed++;
+		/* do_write() starts the writers after the first. */
+		complete(&first_reset);
 		cond_resched();
 	}
 	/* Only kthread_stop() may end a kthread_run() thread we stop. */
@@ -437,9 +441,17 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 			streams++;
 		}
 	}
-	/* The resetter first: it stops when the first writer is done. */
-	if (resets)
+	/*
+	 * The resetter first, and the writers once it has reset once: a
+	 * writer done before it even started would end it at once.  It
+	 * stops when the first writer is done.
+	 */
+	if (resets) {
+		reinit_completion(&first_reset);
 		resetter = kthread_run(reset_loop, NULL, "rfstest-reset");
+		if (!IS_ERR(resetter))
+			wait_for_completion(&first_reset);
+	}
 	/* Start everything, then drop our own count. */
 	for_each_online_cpu(cpu) {
 		struct cpu_state *c = cpus[cpu];
