@@ -42,8 +42,9 @@ void relayfs_mem_uncharge(size_t bytes)
 
 /*
  * Empty buffer: no sub-buffer open, every slot complete and free.  The
- * nest count is left alone: zero from the allocation, or RFS_NEST_OFF
- * during a reset, which turns writes back on afterwards.
+ * nest count is left alone: zero from the allocation, or RFS_NEST_RESET
+ * during a reset, which turns writes back on afterwards; writers nesting
+ * in here (NMI) see it and touch nothing.
  */
 void relayfs_buf_init_state(struct relayfs_buf *buf)
 {

@@ -66,26 +66,33 @@ EXPORT_SYMBOL_GPL(relayfs_flush);
 
 /*
  * Writes off or on, on the buffer's own CPU: the nest count is a local_t
- * that its writers change without a lock prefix.
+ * that its writers change without a lock prefix.  Off for a close
+ * (RFS_NEST_OFF: drops counted) or a reset (RFS_NEST_RESET: nothing
+ * touched).
  */
 static void rfs_writes_off_one(void *buf)
 {
 	local_add(RFS_NEST_OFF, &((struct relayfs_buf *)buf)->nest);
 }
 
-static void rfs_writes_on_one(void *buf)
+static void rfs_resetting_one(void *buf)
 {
-	local_sub(RFS_NEST_OFF, &((struct relayfs_buf *)buf)->nest);
+	local_add(RFS_NEST_RESET, &((struct relayfs_buf *)buf)->nest);
+}
+
+static void rfs_reset_done_one(void *buf)
+{
+	local_sub(RFS_NEST_RESET, &((struct relayfs_buf *)buf)->nest);
 }
 
 /* Stop writers: after this no writer is inside the channel. */
-static void rfs_writers_off(struct relayfs_chan *chan)
+static void rfs_writers_off(struct relayfs_chan *chan, smp_call_func_t off)
 {
-	rfs_run_on_cpus(rfs_writes_off_one, chan);
+	rfs_run_on_cpus(off, chan);
 	/*
 	 * Writers run with preemption disabled (or in hardirq/NMI), which
 	 * RCU treats as read-side critical sections: once this returns,
-	 * every writer that did not see RFS_NEST_OFF has finished.
+	 * every writer that did not see the bias has finished.
 	 */
 	synchronize_rcu();
 }
@@ -133,7 +140,9 @@ static int rfs_hold_readers(struct relayfs_chan *chan)
  * relayfs_reset - empty every buffer and zero its counters
  * @chan: the channel
  *
- * Process context.  Writers racing with the reset drop their records.
+ * Process context.  Writers racing with the reset drop their records
+ * and count nothing: they belong to the history that the reset erases
+ * (RFS_NEST_RESET).  Both counter equations hold exactly afterwards.
  *
  * Return: 0, or -EBUSY while a reader has a buffer open.
  */
@@ -147,13 +156,13 @@ int relayfs_reset(struct relayfs_chan *chan)
 	ret = rfs_hold_readers(chan);
 	if (ret)
 		return ret;
-	rfs_writers_off(chan);
+	rfs_writers_off(chan, rfs_resetting_one);
 	for_each_possible_cpu(cpu)
 		rfs_buf_quiesce(relayfs_chan_buf(chan, cpu));
 	rfs_run_on_cpus(rfs_reset_one, chan);
 	for_each_possible_cpu(cpu)
 		WRITE_ONCE(relayfs_chan_buf(chan, cpu)->dying, false);
-	rfs_run_on_cpus(rfs_writes_on_one, chan);
+	rfs_run_on_cpus(rfs_reset_done_one, chan);
 	rfs_release_readers(chan, nr_cpu_ids);
 	return 0;
 }
@@ -244,9 +253,15 @@ static int rfs_check_attr(const char *base, struct relayfs_attr *attr)
 	if (!base || !attr)
 		return -EINVAL;
 	len = strlen(base);
+	/*
+	 * Kept whole in chan->base, never cut: a cut name could end in a
+	 * digit or be another channel's.  Room is left for "<cpu>" and
+	 * ".stats" within NAME_MAX.
+	 */
+	if (len >= sizeof_field(struct relayfs_chan, base))
+		return -ENAMETOOLONG;
 	/* "klog1" + "0" would clash with "klog" + "10". */
-	if (!len || len > NAME_MAX - 16 || isdigit(base[len - 1]) ||
-	    strchr(base, '/'))
+	if (!len || isdigit(base[len - 1]) || strchr(base, '/'))
 		return -EINVAL;
 	if (!attr->subbuf_size ||
 	    attr->subbuf_size > (1UL << RFS_MAX_SUBBUF_ORDER) ||
@@ -327,6 +342,26 @@ static void rfs_chan_unpublish(struct relayfs_chan *chan)
 	}
 }
 
+/*
+ * The channel is gone: readers of its buffers get EOF once drained,
+ * poll EPOLLHUP.  After rfs_chan_unpublish(): no callback runs any more.
+ */
+static void rfs_chan_closed(struct relayfs_chan *chan)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
+
+		if (!buf)
+			continue;
+		/* Release: the last sub-buffers before the flag (file.c). */
+		smp_store_release(&buf->closed, true);
+		wake_up_interruptible_poll(&buf->read_wait,
+					   EPOLLIN | EPOLLHUP);
+	}
+}
+
 /* Remove the files and drop the channel's references.  Process context. */
 static void rfs_chan_free(struct relayfs_chan *chan)
 {
@@ -389,7 +424,7 @@ struct relayfs_chan *relayfs_open_app(const char *base, struct dentry *parent,
 	if (!chan)
 		return ERR_PTR(-ENOMEM);
 	relayfs_objlog_add(relayfs_log_objects, "chan", chan, sizeof(*chan));
-	strscpy(chan->base, base, sizeof(chan->base));
+	strscpy(chan->base, base, sizeof(chan->base));	/* fits: checked */
 	chan->parent = parent;
 	chan->attr = *attr;
 	chan->app = app;
@@ -410,6 +445,14 @@ struct relayfs_chan *relayfs_open_app(const char *base, struct dentry *parent,
 	return chan;
 
 err_files:
+	/*
+	 * A reader may have opened a file created before the failure: it
+	 * keeps its buffer, empty, and must see the end of it, not wait for
+	 * ever (holding a relay-app's buffer, which makes its next start
+	 * -EBUSY).
+	 */
+	rfs_chan_unpublish(chan);
+	rfs_chan_closed(chan);
 	rfs_chan_free(chan);
 	return ERR_PTR(err);
 }
@@ -426,8 +469,8 @@ err_files:
  * caller's memcg.
  *
  * Return: the channel, or ERR_PTR(-EINVAL) for bad sizes or name,
- * -ENOMEM over the mem_limit cap or out of memory, -EEXIST if a name is
- * taken.
+ * -ENAMETOOLONG for a base of more than NAME_MAX - 17 bytes, -ENOMEM over
+ * the mem_limit cap or out of memory, -EEXIST if a name is taken.
  */
 struct relayfs_chan *relayfs_open_attr(const char *base,
 				       struct dentry *parent,
@@ -480,7 +523,7 @@ void relayfs_close(struct relayfs_chan *chan)
 	if (IS_ERR_OR_NULL(chan))
 		return;
 	relayfs_hotplug_remove(chan);
-	rfs_writers_off(chan);
+	rfs_writers_off(chan, rfs_writes_off_one);
 	for_each_possible_cpu(cpu)
 		rfs_buf_quiesce(relayfs_chan_buf(chan, cpu));
 	/* The last sub-buffers become readable. */
@@ -493,14 +536,7 @@ void relayfs_close(struct relayfs_chan *chan)
 	 * can see its end and unmap.
 	 */
 	rfs_chan_unpublish(chan);
-	for_each_possible_cpu(cpu) {
-		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
-
-		/* Release: the last sub-buffers before the flag (file.c). */
-		smp_store_release(&buf->closed, true);
-		wake_up_interruptible_poll(&buf->read_wait,
-					   EPOLLIN | EPOLLHUP);
-	}
+	rfs_chan_closed(chan);
 	rfs_chan_free(chan);
 }
 EXPORT_SYMBOL_GPL(relayfs_close);

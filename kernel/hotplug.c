@@ -15,7 +15,12 @@
  *
  * This state's teardown runs before CPUHP_TIMERS_PREPARE's, which would
  * migrate the dead CPU's pinned flush timer to a CPU it must not run on;
- * we delete it first.  The reader of an offline CPU's buffer drains it
+ * we delete it first.
+ *
+ * A writer on a CPU that is no longer online (only NMIs run there, until
+ * the end) writes its record but queues no irq_work: the dying CPU ran
+ * its last ones in smpcfd_dying_cpu() and would never run another (see
+ * rfs_queue_work()).  The dead callback runs the buffer's work instead.  The reader of an offline CPU's buffer drains it
  * and then blocks (no EOF), as for any quiet buffer.
  */
 #include <linux/cpuhotplug.h>
@@ -33,9 +38,14 @@ static int relayfs_cpu_dead(unsigned int cpu, struct hlist_node *node)
 
 	relayfs_buf_close_subbuf(buf, true);
 	/*
-	 * The close queued the buffer's irq_work here; let it finish before
-	 * the CPU can come back and queue it there.
+	 * The buffer's work runs here, once nothing can run on the dead CPU
+	 * any more: for that close, and for NMI writers on the dying CPU
+	 * after its last irq_work ran, which completed sub-buffers, asked
+	 * for the flush timer or found the buffer full but could not queue
+	 * the work there (rfs_queue_work()).  Let it finish before the CPU
+	 * can come back and queue it there.
 	 */
+	irq_work_queue(&buf->work);
 	irq_work_sync(&buf->work);
 	del_timer_sync(&buf->timer);
 	return 0;

@@ -38,6 +38,16 @@
 
 #define RELAYFS_MAGIC		0x72656c61	/* "rela" */
 
+/*
+ * The write path packs lap | idx | off into one unsigned long tail (15 +
+ * 20 + 29 bits) and (records << 32) + bytes into one unsigned long commit
+ * count: both need 64 bits.  A 32-bit build would compile and silently
+ * corrupt every buffer, so it does not compile.
+ */
+#if BITS_PER_LONG != 64
+#error "relayfs needs a 64-bit kernel: the tail and commit counts pack 64 bits"
+#endif
+
 #define RFS_OFF_BITS		29
 #define RFS_IDX_BITS		20
 #define RFS_OFF_MASK		((1UL << RFS_OFF_BITS) - 1)
@@ -49,11 +59,22 @@
 #define RFS_REC_ONE		(1UL << 32)
 #define RFS_MAX_NEST		4	/* task, softirq, hardirq, NMI */
 /*
- * Added to every buffer's nest count while the channel's writes are off
- * (close, reset): the writers' own nesting check then drops them, so the
- * fast path has one test for both.
+ * Added to every buffer's nest count while the channel's writes are off,
+ * so that the writers' own nesting check drops them: the fast path has
+ * one test for all three cases.
+ *
+ * RFS_NEST_OFF, while the channel closes: the drops are counted
+ * (-ESHUTDOWN), the counters live on for the readers.
+ *
+ * RFS_NEST_RESET, while it resets: a writer that sees it touches no
+ * counter and no buffer state, since relayfs_buf_init_state() may be
+ * zeroing them under it (an NMI writer can land inside it).  A writer
+ * that passed the check before the reset added it is waited for
+ * (synchronize_rcu()) before anything is zeroed, so every count it adds
+ * is either erased whole or kept whole.
  */
 #define RFS_NEST_OFF		(1L << 16)
+#define RFS_NEST_RESET		(1L << 24)
 
 /* Per sub-buffer metadata, written by the writer that opens/closes it. */
 struct relayfs_meta {

@@ -52,11 +52,31 @@
 #define rfs_noinit
 #endif
 
+/*
+ * Have the buffer's irq_work run (wake readers, deliver, report full, arm
+ * the flush timer), queued on this CPU.
+ *
+ * Not on a CPU going offline: its last irq_works ran in
+ * smpcfd_dying_cpu(), after cpu_online() was cleared (take_cpu_down());
+ * one queued after that would never run, and irq_work_sync() on it in
+ * relayfs_cpu_dead() or relayfs_close() would spin for ever.  Only an
+ * NMI can write there then (interrupts are off to the end): it leaves
+ * the work to relayfs_cpu_dead(), which runs it on the control CPU.  The
+ * test costs a bit test once per sub-buffer, never per record.
+ */
+static notrace void rfs_queue_work(struct relayfs_buf *buf)
+{
+	if (likely(cpu_online(raw_smp_processor_id())))
+		irq_work_queue(&buf->work);
+}
+NOKPROBE_SYMBOL(rfs_queue_work);
+
 static notrace void rfs_subbuf_done(struct relayfs_buf *buf)
 {
 	local_inc(&buf->subbufs_produced);
-	irq_work_queue(&buf->work);
+	rfs_queue_work(buf);
 }
+NOKPROBE_SYMBOL(rfs_subbuf_done);
 
 /*
  * Add @val (never 0) to sub-buffer @idx's commit count; deliver it when
@@ -237,7 +257,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 		if (!READ_ONCE(buf->full_reported)) {
 			WRITE_ONCE(buf->full_reported, true);
 			local_set(&buf->want_full_cb, 1);
-			irq_work_queue(&buf->work);
+			rfs_queue_work(buf);
 		}
 		return -ENOSPC;
 	}
@@ -336,7 +356,7 @@ static notrace noinline struct rfs_slow rfs_reserve_slow(struct relayfs_buf *buf
 			 * at once.
 			 */
 			if (opened && !buf->overwrite)
-				irq_work_queue(&buf->work);
+				rfs_queue_work(buf);
 			return (struct rfs_slow){ .tail = old };
 		}
 		if (off == RFS_OFF_OPENING)
@@ -379,6 +399,29 @@ static __always_inline void rfs_rsv_at(struct relayfs_rsv *rsv,
 	rfs_inject(buf, RESERVED);
 }
 
+/*
+ * The nesting check failed (@depth > RFS_MAX_NEST): too deep, or the
+ * channel's writes are off.  Out of line: the fast path only tests.
+ * Counted, except while a reset zeroes the counters (RFS_NEST_RESET):
+ * then nothing at all is touched.  Counting after leaving is safe: a
+ * reset that starts meanwhile waits for us (we run with preemption off)
+ * before it zeroes anything.
+ */
+static notrace noinline int rfs_nest_drop(struct relayfs_buf *buf,
+					  size_t len, long depth)
+{
+	int why = depth > RFS_NEST_OFF ? -ESHUTDOWN : -EDEADLK;
+
+	local_dec(&buf->nest);
+	if (depth > RFS_NEST_RESET)
+		return why;
+	local_inc(&buf->attempted_records);
+	local_add(len, &buf->attempted_bytes);
+	rfs_drop(buf, len, why);
+	return why;
+}
+NOKPROBE_SYMBOL(rfs_nest_drop);
+
 /* A reservation that did not happen: leave, and count the drop. */
 static __always_inline int rfs_leave_drop(struct relayfs_buf *buf,
 					  size_t len, int why)
@@ -403,18 +446,23 @@ static __always_inline int rfs_reserve_fast(struct relayfs_chan *chan,
 	unsigned long old;
 	long depth;
 
+	/*
+	 * Too deep, or the channel's writes are off: tested before any
+	 * counter is touched, so that a writer racing with a reset adds
+	 * nothing that the reset zeroes half of (RFS_NEST_RESET).
+	 */
+	depth = local_inc_return(&buf->nest);
+	if (unlikely(depth > RFS_MAX_NEST))
+		return rfs_nest_drop(buf, len, depth);
 	local_inc(&buf->attempted_records);
 	local_add(len, &buf->attempted_bytes);
+	rfs_inject(buf, ENTRY);
 	if (unlikely(len - 1 >= buf->max_len)) {
 		local_inc(&buf->refused_records);
 		local_add(len, &buf->refused_bytes);
+		local_dec(&buf->nest);
 		return -E2BIG;
 	}
-	/* Too deep, or the channel's writes are off (RFS_NEST_OFF). */
-	depth = local_inc_return(&buf->nest);
-	if (unlikely(depth > RFS_MAX_NEST))
-		return rfs_leave_drop(buf, len, depth > RFS_NEST_OFF ?
-					       -ESHUTDOWN : -EDEADLK);
 	do {
 		old = local_read(&buf->tail);
 		if (unlikely(rfs_tail_off(old) + len > buf->subbuf_size)) {
@@ -497,9 +545,15 @@ NOKPROBE_SYMBOL(relayfs_commit);
  * @rsv: from relayfs_reserve()
  *
  * The record counts as never attempted (and in discarded_records).  If no
- * record was reserved after it, its space is given back; otherwise the
- * space is zero-filled, stays in the sub-buffer and is counted as void,
- * not as payload.
+ * record was reserved after it, and one was before it in its sub-buffer,
+ * its space is given back; otherwise the space is zero-filled, stays in
+ * the sub-buffer and is counted as void, not as payload.
+ *
+ * The first record of a sub-buffer is never given back: the flush timer
+ * is armed once, when a record waits in a freshly opened sub-buffer, and
+ * finds nothing to flush in an emptied one; the records after it would
+ * come on the fast path, which arms nothing, and wait until the
+ * sub-buffer fills.  A void keeps the sub-buffer flushable.
  */
 notrace void relayfs_discard(struct relayfs_rsv *rsv)
 {
@@ -509,7 +563,8 @@ notrace void relayfs_discard(struct relayfs_rsv *rsv)
 	local_dec(&buf->attempted_records);
 	local_sub(rsv->len, &buf->attempted_bytes);
 	local_inc(&buf->discarded_records);
-	if (local_cmpxchg(&buf->tail, end, rsv->tail) != end) {
+	if (rfs_tail_off(rsv->tail) == buf->header_size ||
+	    local_cmpxchg(&buf->tail, end, rsv->tail) != end) {
 		memset(rsv->data, 0, rsv->len);
 		local_add(rsv->len, &buf->meta[rsv->idx].void_bytes);
 		rfs_commit_add(buf, rsv->idx, rsv->len);
@@ -618,8 +673,12 @@ notrace void relayfs_count_drops(struct relayfs_chan *chan,
 
 	preempt_disable_notrace();
 	buf = *this_cpu_ptr(chan->bufs);
-	local_add(records, &buf->attempted_records);
-	local_add(records, &buf->dropped_records);
+	/* Not while a reset zeroes the counters: see rfs_nest_drop(). */
+	if (local_inc_return(&buf->nest) < RFS_NEST_RESET) {
+		local_add(records, &buf->attempted_records);
+		local_add(records, &buf->dropped_records);
+	}
+	local_dec(&buf->nest);
 	preempt_enable_notrace();
 }
 EXPORT_SYMBOL_GPL(relayfs_count_drops);
@@ -655,12 +714,23 @@ NOKPROBE_SYMBOL(relayfs_buf_close_subbuf);
  * relayfs_switch_subbuf - close the current CPU's sub-buffer now
  * @chan: the channel
  *
- * Any context.  The next record opens a new sub-buffer.
+ * Any context.  The next record opens a new sub-buffer.  Does nothing
+ * while the channel's writes are off (close, reset).
  */
 notrace void relayfs_switch_subbuf(struct relayfs_chan *chan)
 {
+	struct relayfs_buf *buf;
+
 	preempt_disable_notrace();
-	relayfs_buf_close_subbuf(*this_cpu_ptr(chan->bufs), false);
+	buf = *this_cpu_ptr(chan->bufs);
+	/*
+	 * A writer, for the nesting check: an NMI switch landing inside a
+	 * reset's relayfs_buf_init_state() would close the old tail onto a
+	 * commit count just zeroed, leaving that slot incomplete for good.
+	 */
+	if (local_inc_return(&buf->nest) < RFS_NEST_OFF)
+		relayfs_buf_close_subbuf(buf, false);
+	local_dec(&buf->nest);
 	preempt_enable_notrace();
 }
 EXPORT_SYMBOL_GPL(relayfs_switch_subbuf);
@@ -674,9 +744,12 @@ NOKPROBE_SYMBOL(relayfs_switch_subbuf);
  * another lap than @commit.  The reader finds out afterwards (its claim
  * fails) and throws the copy away, but what it copies must stay inside
  * the sub-buffer meanwhile: bound @used whatever was read.
+ *
+ * On the write path too (rfs_claim_unread(), interrupts masked): notrace
+ * and not probed, as every function of this file (the notrace suite).
  */
-void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
-		    unsigned long commit, struct relayfs_lap *lap)
+notrace void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
+			    unsigned long commit, struct relayfs_lap *lap)
 {
 	struct relayfs_meta *m = &buf->meta[idx];
 	unsigned long delta = commit - READ_ONCE(m->commit_base);
@@ -691,6 +764,7 @@ void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
 	lap->bytes = used > buf->header_size + voids ?
 		     used - buf->header_size - voids : 0;
 }
+NOKPROBE_SYMBOL(relayfs_lap_of);
 
 /**
  * relayfs_subbuf_ready - is sub-buffer @seq complete and still there?
@@ -699,10 +773,12 @@ void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
  * @lap: filled with what it holds when it is
  *
  * Any CPU.  Acquire ordering: data and metadata read after a true return
- * are at least as new as the completion.
+ * are at least as new as the completion.  The readers' side of the write
+ * protocol, kept with it, and like all of this file notrace and not
+ * probed.
  */
-bool relayfs_subbuf_ready(struct relayfs_buf *buf, u64 seq,
-			  struct relayfs_lap *lap)
+notrace bool relayfs_subbuf_ready(struct relayfs_buf *buf, u64 seq,
+				  struct relayfs_lap *lap)
 {
 	unsigned int idx = rfs_seq_idx(buf, seq);
 	struct relayfs_meta *m = &buf->meta[idx];
@@ -720,3 +796,4 @@ bool relayfs_subbuf_ready(struct relayfs_buf *buf, u64 seq,
 	relayfs_lap_of(buf, idx, commit, lap);
 	return true;
 }
+NOKPROBE_SYMBOL(relayfs_subbuf_ready);

@@ -75,6 +75,40 @@ static int test_open_bad_geometry(void)
 	return 0;
 }
 
+/*
+ * The longest base name is kept whole, one more is refused: a cut name
+ * could end in a digit (the clash rule above) or take another's files.
+ */
+static int test_open_base_name_length(void)
+{
+	struct relayfs_attr a = { .subbuf_size = 4096, .n_subbufs = 2 };
+	/* <base><cpu> and <base>.stats must fit in NAME_MAX. */
+	static char base[NAME_MAX + 2], name[NAME_MAX + 2];
+	const size_t longest = NAME_MAX - 17;
+	struct relayfs_chan *c;
+	struct dentry *d;
+
+	memset(base, 'b', sizeof(base) - 1);
+	base[longest] = '\0';
+	c = relayfs_open_attr(base, NULL, &a);
+	KT_NOT_ERR(c);
+	/* Its files carry the whole name: that one is taken. */
+	snprintf(name, sizeof(name), "%s.stats", base);
+	d = relayfs_create_file(name, 0400, NULL, NULL, &dummy_fops);
+	KT_ERRPTR(d, EEXIST);
+	relayfs_close(c);
+
+	/* One more, its last byte a digit: never cut to the longest. */
+	base[longest] = '1';
+	base[longest + 1] = '\0';
+	KT_ERRPTR(relayfs_open_attr(base, NULL, &a), ENAMETOOLONG);
+	base[longest] = 'b';
+	KT_ERRPTR(relayfs_open_attr(base, NULL, &a), ENAMETOOLONG);
+	base[NAME_MAX + 1] = '\0';
+	KT_ERRPTR(relayfs_open_attr(base, NULL, &a), ENAMETOOLONG);
+	return 0;
+}
+
 static int test_open_over_memory_cap(void)
 {
 	struct relayfs_attr a = { .subbuf_size = 1UL << 28,
@@ -232,6 +266,7 @@ static int test_close_after_parent_removed(void)
 
 static const struct ktap_case cases[] = {
 	KTAP_CASE(test_open_bad_geometry),
+	KTAP_CASE(test_open_base_name_length),
 	KTAP_CASE(test_open_over_memory_cap),
 	KTAP_CASE(test_open_rounds_and_reports),
 	KTAP_CASE(test_callbacks_and_kernel_consumer),

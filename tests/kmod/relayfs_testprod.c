@@ -9,7 +9,24 @@
  *			hdr_cb=0: no subbuf_start callback (the header is
  *			whatever relayfs leaves there)
  *   write len=L count=C ctx=task|softirq|hardirq|nmi|all [cpu=N]
+ *	   [mix=1] [resets=1]
+ *			mix=1: around each record, now and then, one too
+ *			big for a sub-buffer (refused), a relayfs_count_drops(),
+ *			a relayfs_switch_subbuf(), a reserve + discard;
+ *			resets=1: a thread calls relayfs_reset() in a loop
+ *			until the last record is written ("resets" line)
  *   nest		reserve past the nesting limit on this CPU
+ *   discard len=L	reserve and discard one record on this CPU
+ *   clash cpu=N | clash off
+ *			create (remove) a file named as CPU N's channel file
+ *			would be, so that the next open fails there
+ *   dying burst=B len=L | dying off
+ *			test-only hotplug hook: a CPU going offline writes
+ *			B records of L bytes (hardirq stream) after its last
+ *			irq_work ran, interrupts off, as an NMI landing there
+ *			would (the ARM64-only CPUHP_AP_ARM64_ISNDEP_STARTING
+ *			slot, just below CPUHP_AP_SMPCFD_DYING, unused on
+ *			x86); "dying" line: hooks run, records written
  *   inject every=N [point=P] [burst=B]
  *			with relayfs-inject.ko: every N-th pass of a writer
  *			through injection point P (any if not given) writes
@@ -21,7 +38,9 @@
  * the last "write" and the errors by errno, so tests can check the
  * counters; then "window T0 T1", the local_clock() of that write's start
  * and end; then "maps M U", the buf_mapped/buf_unmapped calls so far;
- * then "inject" and the records injected at each point so far.
+ * then "inject" and the records injected at each point so far; then
+ * "resets R E", the resets of the last write that succeeded and failed;
+ * then "dying H W" (see the dying command).
  *
  * Records are accounted to the CPU they are written on (the stream of the
  * running CPU, chosen with preemption off), so a work item that CPU
@@ -38,6 +57,7 @@
 #include <linux/irq_work.h>
 #include <linux/delay.h>
 #include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/sched/clock.h>
 #include <asm/nmi.h>
 #include <asm/apic.h>
@@ -51,6 +71,7 @@
 struct stream {
 	u32 seq;		/* next sequence number */
 	unsigned long ok, nospc, busy, nested, big, other;
+	unsigned long calls;	/* write_some() records, for mix */
 };
 
 struct cpu_state {
@@ -74,6 +95,17 @@ static DECLARE_WAIT_QUEUE_HEAD(done_wq);
 static bool nmi_registered;
 static u64 window[2];
 static atomic_t mapped_calls, unmapped_calls;
+static unsigned int chan_subbuf;	/* as rounded by relayfs */
+static bool write_mix, write_resets;
+static unsigned long resets_ok, resets_failed;
+static int streams;		/* of the last write */
+static DECLARE_COMPLETION(first_reset);
+static struct dentry *clash_file;
+
+/* The dying hook: what it writes, how often it ran, records written. */
+static unsigned int dying_records, dying_len;
+static bool dying_on;
+static atomic_t dying_hits, dying_written;
 
 /* The injection hook: how often, how deep, and what it did where. */
 static void (*inject_set)(relayfs_inject_fn fn);
@@ -155,6 +187,28 @@ static void one_done(void)
 		wake_up(&done_wq);
 }
 
+/*
+ * mix=1: now and then, before a record, a call of another kind on the
+ * same buffer.  Refusals are counted in the stream; the drops counted by
+ * relayfs_count_drops() are not (the tests that mix check the counter
+ * equations, not the producer's figures).
+ */
+static notrace void write_extra(struct cpu_state *c, struct stream *s,
+				int ctx)
+{
+	struct relayfs_rsv rsv;
+	unsigned long i = s->calls++;
+
+	if (i % 7 == 3 && chan_subbuf < MAX_LEN)
+		count(s, relayfs_write(chan, c->rec[ctx], chan_subbuf + 1));
+	if (i % 11 == 5)
+		relayfs_count_drops(chan, 1);
+	if (i % 13 == 7)
+		relayfs_switch_subbuf(chan);
+	if (i % 17 == 9 && !relayfs_reserve(chan, rec_len, &rsv))
+		relayfs_discard(&rsv);
+}
+
 /* Write up to @n of @owner's records of context @ctx, on this CPU. */
 static notrace void write_some(struct cpu_state *owner, int ctx,
 			       unsigned long n)
@@ -167,10 +221,19 @@ static notrace void write_some(struct cpu_state *owner, int ctx,
 		preempt_disable();
 		c = cpus[smp_processor_id()];
 		s = &c->st[ctx];
+		if (write_mix)
+			write_extra(c, s, ctx);
 		rfs_rec_fill(c->rec[ctx], rec_len, c->cpu, ctx, s->seq);
 		ret = relayfs_write(chan, c->rec[ctx], rec_len);
 		count(s, ret);
 		preempt_enable();
+		/*
+		 * Records a reset turned away do not count: the writers
+		 * would race through their share while writes are off and
+		 * end the storm after a reset or two.
+		 */
+		if (ret == -ESHUTDOWN && READ_ONCE(write_resets))
+			continue;
 		if (--owner->todo[ctx] == 0)
 			one_done();
 	}
@@ -316,6 +379,33 @@ static int nmi_sender(void *unused)
 	return 0;
 }
 
+/*
+ * resets=1: reset the channel in a loop while the writers write, until
+ * the first of them is done.  The last reset is the one a test can see
+ * the effects of, and it must meet every kind of writer: at the end only
+ * the slowest are left, hardirq and NMI ones, which no reset's IPI can
+ * interrupt.
+ */
+static int reset_loop(void *unused)
+{
+	while (!kthread_should_stop()) {
+		if (resets_ok + resets_failed &&
+		    atomic_read(&pending) < READ_ONCE(streams))
+			break;
+		if (!relayfs_reset(chan))
+			resets_ok++;
+		else
+			resets_failed++;
+		/* do_write() starts the writers after the first. */
+		complete(&first_reset);
+		cond_resched();
+	}
+	/* Only kthread_stop() may end a kthread_run() thread we stop. */
+	while (!kthread_should_stop())
+		schedule_timeout_idle(1);
+	return 0;
+}
+
 static void start_hrt(void *info)
 {
 	struct cpu_state *c = info;
@@ -325,15 +415,18 @@ static void start_hrt(void *info)
 }
 
 static int do_write(unsigned int len, unsigned long n, int only_ctx,
-		    int only_cpu)
+		    int only_cpu, bool resets)
 {
-	struct task_struct *sender = NULL;
+	struct task_struct *sender = NULL, *resetter = NULL;
 	unsigned int cpu;
 	int ctx;
 
 	if (!chan || len == 0 || len > MAX_LEN)
 		return -EINVAL;
 	rec_len = len;
+	resets_ok = resets_failed = 0;
+	WRITE_ONCE(write_resets, resets);
+	streams = 0;
 	atomic_set(&pending, 1);
 	window[0] = local_clock();
 	for_each_possible_cpu(cpu) {
@@ -353,7 +446,19 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 				continue;
 			c->todo[ctx] = n;
 			atomic_inc(&pending);
+			streams++;
 		}
+	}
+	/*
+	 * The resetter first, and the writers once it has reset once: a
+	 * writer done before it even started would end it at once.  It
+	 * stops when the first writer is done.
+	 */
+	if (resets) {
+		reinit_completion(&first_reset);
+		resetter = kthread_run(reset_loop, NULL, "rfstest-reset");
+		if (!IS_ERR(resetter))
+			wait_for_completion(&first_reset);
 	}
 	/* Start everything, then drop our own count. */
 	for_each_online_cpu(cpu) {
@@ -376,6 +481,8 @@ static int do_write(unsigned int len, unsigned long n, int only_ctx,
 	wait_event_idle(done_wq, atomic_read(&pending) == 0);
 	if (!IS_ERR_OR_NULL(sender))
 		kthread_stop(sender);
+	if (!IS_ERR_OR_NULL(resetter))
+		kthread_stop(resetter);
 	/*
 	 * The last record woke us, but its writer may still be running: a
 	 * timer callback that tests todo after the next write set it would
@@ -420,6 +527,116 @@ static int do_nest(void)
 	return ret == -EDEADLK ? 0 : -EIO;
 }
 
+/* Reserve one record on this CPU and discard it. */
+static int do_discard(char *args)
+{
+	struct relayfs_rsv rsv;
+	unsigned int len;
+	int ret;
+
+	if (!args || sscanf(args, "len=%u", &len) != 1)
+		return -EINVAL;
+	preempt_disable();
+	ret = relayfs_reserve(chan, len, &rsv);
+	if (!ret) {
+		memset(rsv.data, 0x5a, len);
+		relayfs_discard(&rsv);
+	}
+	preempt_enable();
+	return ret;
+}
+
+static const struct file_operations clash_fops = {
+	.owner	= THIS_MODULE,
+};
+
+/* A file where CPU N's channel file would go, or none ("off"). */
+static int do_clash(char *args)
+{
+	char name[16];
+	unsigned int cpu;
+
+	if (clash_file) {
+		relayfs_remove_file(clash_file);
+		clash_file = NULL;
+	}
+	if (args && !strcmp(args, "off"))
+		return 0;
+	if (!args || sscanf(args, "cpu=%u", &cpu) != 1)
+		return -EINVAL;
+	snprintf(name, sizeof(name), "rfs%u", cpu);
+	clash_file = relayfs_create_file(name, 0400, dir, NULL, &clash_fops);
+	if (IS_ERR(clash_file)) {
+		int err = PTR_ERR(clash_file);
+
+		clash_file = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * Teardown of a STARTING slot: on the dying CPU, interrupts off, after
+ * CPUHP_AP_SMPCFD_DYING ran its last irq_work.  Only an NMI could write
+ * here; qemu delivers none to a CPU whose local APIC take_cpu_down() has
+ * soft-disabled (a self-NMI never came), so the hook writes itself, in
+ * the hardirq stream (no hardirq writer can run here).  The write path
+ * cannot tell the difference: what matters is the CPU's state.
+ */
+static int dying_cpu(unsigned int cpu)
+{
+	struct relayfs_chan *ch = READ_ONCE(chan);
+	struct cpu_state *c = cpus[cpu];
+	struct stream *s = &c->st[RFS_CTX_HARDIRQ];
+	unsigned int n = READ_ONCE(dying_records);
+	int ret;
+
+	if (!ch)
+		return 0;
+	while (n--) {
+		rfs_rec_fill(c->rec[RFS_CTX_HARDIRQ], dying_len, cpu,
+			     RFS_CTX_HARDIRQ, s->seq);
+		ret = relayfs_write(ch, c->rec[RFS_CTX_HARDIRQ], dying_len);
+		count(s, ret);
+		if (!ret)
+			atomic_inc(&dying_written);
+	}
+	atomic_inc(&dying_hits);
+	return 0;
+}
+
+static void dying_off(void)
+{
+	if (!dying_on)
+		return;
+	cpuhp_remove_state_nocalls(CPUHP_AP_ARM64_ISNDEP_STARTING);
+	dying_on = false;
+}
+
+static int do_dying(char *args)
+{
+	unsigned int burst, len;
+	int ret;
+
+	if (args && !strcmp(args, "off")) {
+		dying_off();
+		return 0;
+	}
+	if (!args || sscanf(args, "burst=%u len=%u", &burst, &len) != 2 ||
+	    !burst || !len || len > MAX_LEN)
+		return -EINVAL;
+	WRITE_ONCE(dying_len, len);
+	WRITE_ONCE(dying_records, burst);
+	if (dying_on)
+		return 0;
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ARM64_ISNDEP_STARTING,
+					"rfstest:dying", NULL, dying_cpu);
+	if (ret < 0)
+		return ret;
+	dying_on = true;
+	return 0;
+}
+
 static int do_open(char *args)
 {
 	struct relayfs_attr attr = {
@@ -460,6 +677,7 @@ static int do_open(char *args)
 		chan = NULL;
 		return err;
 	}
+	chan_subbuf = attr.subbuf_size;
 	return 0;
 }
 
@@ -483,12 +701,33 @@ static int parse_inject(char *args)
 	return do_inject(every, point, burst);
 }
 
+/* What follows "ctx=..." in a write command. */
+static int parse_write_opts(char *args, int *only_cpu, bool *resets)
+{
+	unsigned int v;
+	char *tok;
+
+	write_mix = false;
+	while ((tok = strsep(&args, " ")) != NULL) {
+		if (sscanf(tok, "cpu=%u", &v) == 1 && v < nr_cpu_ids)
+			*only_cpu = v;
+		else if (sscanf(tok, "mix=%u", &v) == 1)
+			write_mix = v;
+		else if (sscanf(tok, "resets=%u", &v) == 1)
+			*resets = v;
+		else if (*tok)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int do_cmd(char *line)
 {
 	char *cmd = strsep(&line, " ");
 	unsigned int len = 0, n = 0;
-	int only_cpu = -1, k = 0;
+	int only_cpu = -1, k = 0, err;
 	char ctxname[16] = "task";
+	bool resets = false;
 	static const char * const names[] = {
 		"task", "softirq", "hardirq", "nmi"
 	};
@@ -498,12 +737,19 @@ static int do_cmd(char *line)
 
 	if (!strcmp(cmd, "open"))
 		return do_open(line ? line : "");
+	if (!strcmp(cmd, "clash"))
+		return do_clash(line);
+	if (!strcmp(cmd, "dying"))
+		return do_dying(line);
 	if (!chan)
 		return -ENODEV;
 	if (!strcmp(cmd, "close")) {
+		struct relayfs_chan *c = chan;
+
 		inject_off();
-		relayfs_close(chan);
-		chan = NULL;
+		/* The dying hook reads it without our lock: gone first. */
+		WRITE_ONCE(chan, NULL);
+		relayfs_close(c);
 		return 0;
 	}
 	if (!strcmp(cmd, "inject"))
@@ -516,18 +762,20 @@ static int do_cmd(char *line)
 		return relayfs_reset(chan);
 	if (!strcmp(cmd, "nest"))
 		return do_nest();
+	if (!strcmp(cmd, "discard"))
+		return do_discard(line);
 	if (strcmp(cmd, "write") || !line ||
 	    sscanf(line, "len=%u count=%u ctx=%15s%n", &len, &n, ctxname,
 		   &k) != 3 || !n)
 		return -EINVAL;
-	if (line[k] && (sscanf(line + k, " cpu=%d", &only_cpu) != 1 ||
-			only_cpu < 0 || only_cpu >= nr_cpu_ids))
-		return -EINVAL;
+	err = parse_write_opts(line + k, &only_cpu, &resets);
+	if (err)
+		return err;
 	if (!strcmp(ctxname, "all"))
-		return do_write(len, n, -1, only_cpu);
+		return do_write(len, n, -1, only_cpu, resets);
 	for (ctx = 0; ctx < ARRAY_SIZE(names); ctx++)
 		if (!strcmp(ctxname, names[ctx]))
-			return do_write(len, n, ctx, only_cpu);
+			return do_write(len, n, ctx, only_cpu, resets);
 	return -EINVAL;
 }
 
@@ -553,7 +801,7 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 static ssize_t ctl_read(struct file *file, char __user *ubuf, size_t count,
 			loff_t *ppos)
 {
-	size_t size = 128 * RFS_NR_CTX * num_possible_cpus() + 256, len = 0;
+	size_t size = 128 * RFS_NR_CTX * num_possible_cpus() + 512, len = 0;
 	unsigned int cpu;
 	ssize_t ret;
 	char *text;
@@ -580,7 +828,10 @@ static ssize_t ctl_read(struct file *file, char __user *ubuf, size_t count,
 	for (ctx = 0; ctx < RELAYFS_INJ_NR; ctx++)
 		len += scnprintf(text + len, size - len, " %d",
 				 atomic_read(&inject_hits[ctx]));
-	len += scnprintf(text + len, size - len, "\n");
+	len += scnprintf(text + len, size - len, "\nresets %lu %lu\n",
+			 resets_ok, resets_failed);
+	len += scnprintf(text + len, size - len, "dying %d %d\n",
+			 atomic_read(&dying_hits), atomic_read(&dying_written));
 	mutex_unlock(&ctl_lock);
 	ret = simple_read_from_buffer(ubuf, count, ppos, text, len);
 	kfree(text);
@@ -642,6 +893,7 @@ static void __exit testprod_exit(void)
 {
 	unsigned int cpu;
 
+	dying_off();
 	inject_off();
 	relayfs_close(chan);
 	relayfs_remove_dir(dir);

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -282,6 +283,145 @@ static int test_quiet_channel_bounded_latency(void)
 	return 0;
 }
 
+/* Run on CPU 0 only (@pin), or anywhere again. */
+static int pin_to_cpu0(bool pin)
+{
+	cpu_set_t set;
+	int cpu;
+
+	CPU_ZERO(&set);
+	for (cpu = 0; cpu < (pin ? 1 : ncpus); cpu++)
+		CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * A reserve + discard of a sub-buffer's only record, then quiet past the
+ * flush interval, then one record: it must be readable within the flush
+ * interval all the same (the discard must not have left the sub-buffer
+ * open with nothing to arm its flush timer).
+ */
+static int test_discard_then_quiet_latency(void)
+{
+	struct reader r = { .cpu = 0, .len = 100 };
+	struct pollfd pfd;
+	uint8_t buf[8192];
+	double t0, dt = 0;
+	ssize_t n = 0;
+	int fd, i;
+
+	CHECK(pin_to_cpu0(true) == 0);
+	CHECK_EQ(ctl("open subbuf=8192 n=4 flush_ms=100"), 0);
+	fd = open_cpu(0, O_NONBLOCK);
+	CHECK(fd >= 0);
+	CHECK_EQ(ctl("discard len=64"), 0);	/* on CPU 0: we are there */
+	CHECK(pin_to_cpu0(false) == 0);
+	/* Quiet, past the interval: the time itself is what is tested. */
+	usleep(300 * 1000);
+	t0 = now_s();
+	CHECK_EQ(ctl("write len=100 count=1 ctx=task cpu=0"), 0);
+	/*
+	 * The discarded record may come first as a sub-buffer of zeros (a
+	 * void); the record must follow within flush_ms and a slack for
+	 * emulation.
+	 */
+	for (i = 0; i < 3; i++) {
+		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+		CHECK_EQ(poll(&pfd, 1, 5100 - (int)(dt * 1000)), 1);
+		n = read(fd, buf, sizeof(buf));
+		dt = now_s() - t0;
+		CHECK(n > 0);
+		if (buf[0] || memcmp(buf, buf + 1, n - 1))
+			break;
+		printf("# a void of %zd bytes first\n", n);
+	}
+	printf("# record readable %.3f s after it was written "
+	       "(flush_ms=100)\n", dt);
+	CHECK_EQ(n, 100);
+	CHECK(verify_rec(&r, buf, n) == 0);
+	CHECK(dt < 5.1);
+	CHECK_EQ(ctl("close"), 0);
+	close(fd);
+	return 0;
+}
+
+static volatile int opener_stop;
+
+/* Open CPU 0's file as soon as it appears; its fd, or -1. */
+static void *opener_fn(void *arg)
+{
+	int *fdp = arg;
+
+	while (!opener_stop) {
+		*fdp = open_cpu(0, O_NONBLOCK);
+		if (*fdp >= 0)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * A channel whose creation fails at a later CPU's file: a reader that
+ * opened an earlier CPU's file meanwhile gets EOF, not a wait forever.
+ */
+static int test_failed_open_ends_readers(void)
+{
+	struct pollfd pfd;
+	pthread_t th;
+	int fd = -1, tries, err = 0;
+	char buf[64];
+
+	CHECK(ncpus >= 2);
+	CHECK_EQ(ctl("clash cpu=1"), 0);
+	opener_stop = 0;
+	CHECK(pthread_create(&th, NULL, opener_fn, &fd) == 0);
+	/* Until the opener catches rfs0 between its creation and removal. */
+	for (tries = 0; tries < 2000 && fd < 0; tries++) {
+		err = ctl("open");
+		if (err != -EEXIST)
+			break;
+	}
+	opener_stop = 1;
+	pthread_join(th, NULL);
+	CHECK_EQ(err, -EEXIST);
+	printf("# rfs0 opened during open attempt %d\n", tries);
+	CHECK(fd >= 0);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	CHECK_EQ(poll(&pfd, 1, 5000), 1);
+	CHECK(pfd.revents & POLLHUP);
+	CHECK_EQ(read(fd, buf, sizeof(buf)), 0);
+	close(fd);
+	/* Nothing is left behind: without the clash the name works. */
+	CHECK_EQ(ctl("clash off"), 0);
+	CHECK_EQ(ctl("open"), 0);
+	CHECK_EQ(ctl("close"), 0);
+	return 0;
+}
+
+/*
+ * Records per CPU and context in a reset storm; storm_records=N on the
+ * kernel command line (the environment of the suites) for longer storms.
+ */
+static int storm_records = 3000;
+
+/*
+ * relayfs_reset() in a loop under writers in every context on every CPU
+ * (lib/live.c); rfs-torture's reset_storm widens the windows with
+ * relayfs-inject.ko.
+ */
+static int test_reset_storm(void)
+{
+	long resets;
+
+	CHECK(reset_storm("subbuf=4096 n=4 hdr=8", NULL, 4, storm_records,
+			  &resets) == 0);
+	printf("# %ld resets under the writers\n", resets);
+	CHECK(reset_storm("subbuf=4096 n=4 overwrite=1", NULL, 4,
+			  storm_records, &resets) == 0);
+	printf("# %ld resets under the writers\n", resets);
+	return 0;
+}
+
 static int test_one_reader_per_buffer(void)
 {
 	int fd, fd2;
@@ -449,16 +589,21 @@ static const struct ktap_case cases[] = {
 	{ "read_poll_epoll_nonblock_eof", test_read_poll_epoll_nonblock_eof },
 	{ "quiet_channel_bounded_latency",
 	  test_quiet_channel_bounded_latency },
+	{ "discard_then_quiet_latency", test_discard_then_quiet_latency },
+	{ "failed_open_ends_readers", test_failed_open_ends_readers },
 	{ "one_reader_per_buffer", test_one_reader_per_buffer },
 	{ "unprivileged_open_refused", test_unprivileged_open_refused },
 	{ "bad_ioctls", test_bad_ioctls },
 	{ "ioctl_abi", test_ioctl_abi },
 	{ "reset", test_reset },
+	{ "reset_storm", test_reset_storm },
 	{ "stats_text_file", test_stats_text_file },
 };
 
 int main(int argc, char **argv)
 {
+	if (getenv("storm_records"))
+		storm_records = atoi(getenv("storm_records"));
 	return rfstest_main(cases, sizeof(cases) / sizeof(cases[0]), argc,
 			    argv);
 }

@@ -7,6 +7,17 @@
  *   hotplug_storm    the test producer writes from task, softirq, hardirq
  *                    and NMI context on every CPU while cpu1 goes offline
  *                    and online in a loop, read() or mmap readers live;
+ *   dying_storm      NMI records aimed at cpu1, each switching a sub-buffer,
+ *                    while it goes offline and online in a loop; and on
+ *                    every offline, records written on the dying CPU after
+ *                    its last irq_work ran (testprod "dying", as an NMI
+ *                    there would); each offline must finish (watchdog),
+ *                    every record verified;
+ *   reset_storm      relayfs_reset() in a loop under writers of every
+ *                    context on every CPU, relayfs-inject.ko widening the
+ *                    window between a record's counted attempt and the
+ *                    rest of its path; both equations exact after each
+ *                    storm, every slot still switching;
  *   inject_storm     relayfs-inject.ko: every N-th pass of a writer
  *                    through a window of the write path (tail read,
  *                    reserved, copied, counted, closing, closed, opening)
@@ -141,6 +152,147 @@ static int hotplug_storm(void)
 	return unload_all("relayfs_testprod");
 }
 
+/* Hotplug of cpu1 in a loop, watched: a step that never ends fails. */
+static volatile int hp_run;
+static volatile long hp_steps;
+
+static void *hp_loop(void *arg)
+{
+	long *cycles = arg;
+
+	while (hp_run) {
+		if (set_cpu1(0))
+			break;
+		hp_steps++;
+		if (set_cpu1(1))
+			break;
+		hp_steps++;
+		(*cycles)++;
+		usleep(10000);
+	}
+	return NULL;
+}
+
+/*
+ * A hotplug step that hangs (the kernel spins with the hotplug lock
+ * held) cannot be undone from here: say so, dump the blocked tasks, and
+ * end the program; the suite's time limit ends the VM.
+ */
+static void *hp_watchdog(void *arg)
+{
+	long last = -1;
+	int still = 0;
+
+	(void)arg;
+	while (hp_run) {
+		sleep(1);
+		if (hp_steps != last) {
+			last = hp_steps;
+			still = 0;
+		} else if (++still == 120) {
+			printf("# cpu1 hotplug: no step for 120 s, hung\n");
+			printf("not ok - dying_storm: cpu1 hotplug hung\n");
+			fflush(stdout);
+			write_file("/proc/sysrq-trigger", "w");
+			_exit(1);
+		}
+	}
+	return NULL;
+}
+
+static int dying_storm(void)
+{
+	static const char *const opens[] = { "subbuf=4096 n=4",
+		"subbuf=4096 n=8 hdr=8", "subbuf=4096 n=4 overwrite=1" };
+	static struct run run;
+	double end = now() + secs_per_case;
+	long runs = 0, cycles, all_cycles = 0, records = 0, hits, written;
+	pthread_t hp, wd;
+	int cpu, i;
+
+	CHECK(ncpus >= 2);
+	CHECK(load_mount("relayfs_testprod", "") == 0);
+	/* Records of 3000 bytes in 4 KiB sub-buffers: each one switches. */
+	CHECK_EQ(ctl("dying burst=3 len=3000"), 0);
+	while (now() < end || runs < 2) {
+		i = pick(3);
+		run = (struct run){ .open = opens[i],
+				    .hdr = strstr(opens[i], "hdr=8") ? 8 : 0,
+				    .overwrite = strstr(opens[i], "overwrite"),
+				    .len = 3000, .use_mmap = pick(2) };
+		memset(res, 0, sizeof(res));
+		CHECK_EQ(ctl("open %s", run.open), 0);
+		for (cpu = 0; cpu < ncpus; cpu++)
+			CHECK(start_reader(&run, cpu) == 0);
+		cycles = 0;
+		hp_run = 1;
+		CHECK(pthread_create(&hp, NULL, hp_loop, &cycles) == 0);
+		CHECK(pthread_create(&wd, NULL, hp_watchdog, NULL) == 0);
+		CHECK_EQ(ctl("write len=3000 count=300 ctx=nmi cpu=1"), 0);
+		hp_run = 0;
+		pthread_join(hp, NULL);
+		pthread_join(wd, NULL);
+		CHECK(cycles > 0);
+		CHECK_EQ(set_cpu1(1), 0);
+		CHECK_EQ(ctl("close"), 0);
+		CHECK_EQ(read_results(), 0);
+		if (finish_readers(&run)) {
+			printf("# run %ld: open %s %s\n", runs, run.open,
+			       run.use_mmap ? "mmap" : "read");
+			return -1;
+		}
+		for (cpu = 0; cpu < ncpus; cpu++)
+			records += run.rd[cpu].records;
+		all_cycles += cycles;
+		runs++;
+	}
+	CHECK(read_ctl_pair("dying", &hits, &written) == 0);
+	printf("# dying_storm: %ld runs, %ld records verified, %ld "
+	       "offline/online cycles, %ld records written on a dying cpu1 "
+	       "in %ld offlines\n", runs, records, all_cycles, written,
+	       hits);
+	CHECK(hits > 0);
+	CHECK(written > 0);
+	CHECK_EQ(ctl("dying off"), 0);
+	total_runs += runs;
+	total_records += records;
+	return unload_all("relayfs_testprod");
+}
+
+static int reset_storm_case(void)
+{
+	static const char *const opens[] = { "subbuf=4096 n=4",
+		"subbuf=4096 n=4 hdr=8", "subbuf=4096 n=2 overwrite=1",
+		"subbuf=4096 n=8 hdr=8 overwrite=1" };
+	static const unsigned int n[] = { 4, 4, 2, 8 };
+	double end = now() + secs_per_case;
+	long runs = 0, resets, all_resets = 0;
+	char setup[64];
+	int i;
+
+	cleanup();
+	CHECK(load_module("relayfs-inject", "") == 0);
+	CHECK(load_module("relayfs_testprod", "") == 0);
+	CHECK(mount("relayfs", RELAYFS, "relayfs", 0, NULL) == 0);
+	while (now() < end || runs < 4) {
+		i = pick(4);
+		/* A record's attempt counted, then a burst written from there. */
+		snprintf(setup, sizeof(setup), "inject every=1 point=%d burst=3",
+			 RELAYFS_INJ_ENTRY);
+		if (reset_storm(opens[i], setup, n[i], 300 + pick(300),
+				&resets)) {
+			printf("# run %ld: open %s\n", runs, opens[i]);
+			return -1;
+		}
+		all_resets += resets;
+		runs++;
+	}
+	printf("# reset_storm: %ld runs, %ld resets under writers\n", runs,
+	       all_resets);
+	total_runs += runs;
+	return unload_all("relayfs_testprod");
+}
+
 /* The records injected at each point so far (testprod's ctl). */
 #define NR_POINTS	RELAYFS_INJ_NR
 
@@ -152,9 +304,11 @@ static int inject_hits(long hits[NR_POINTS])
 
 	CHECK(f != NULL);
 	while (fgets(line, sizeof(line), f))
-		n = sscanf(line, "inject %ld %ld %ld %ld %ld %ld %ld %ld",
-			   &hits[0], &hits[1], &hits[2], &hits[3], &hits[4],
-			   &hits[5], &hits[6], &hits[7]);
+		if (!strncmp(line, "inject ", 7))
+			n = sscanf(line, "inject %ld %ld %ld %ld %ld %ld %ld "
+				   "%ld %ld", &hits[0], &hits[1], &hits[2],
+				   &hits[3], &hits[4], &hits[5], &hits[6],
+				   &hits[7], &hits[8]);
 	fclose(f);
 	CHECK_EQ(n, NR_POINTS);
 	return 0;
@@ -200,7 +354,7 @@ static int inject_storm(void)
 	static char setup[64];
 	static const unsigned int lens[] = { 16, 64, 200 };
 	static const char *const names[] = { "slow", "reserved", "copied",
-		"counted", "close", "closed", "open", "opening" };
+		"counted", "close", "closed", "open", "opening", "entry" };
 	static struct run run;
 	double end = now() + secs_per_case;
 	long runs = 0, records = 0, inj = 0, hits[NR_POINTS];
@@ -441,6 +595,8 @@ static int reload_storm(void)
 
 static const struct ktap_case cases[] = {
 	{ "hotplug_storm", hotplug_storm },
+	{ "dying_storm", dying_storm },
+	{ "reset_storm", reset_storm_case },
 	{ "inject_storm", inject_storm },
 	{ "collector_storm", collector_storm },
 	{ "reload_storm", reload_storm },

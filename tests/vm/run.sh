@@ -50,6 +50,7 @@ cp "$top/tests/vm/init" "$stage/init"
 cp "${VM_SUITES_DIR:-$top/tests/vm/suites}"/* "$stage/suites/"
 cp "$top"/tests/vm/lib.sh "$stage/lib/relayfs/lib.sh"
 cp "$mods"/*.ko "$stage/lib/relayfs/"
+cp "$mods"/*.syms "$stage/lib/relayfs/" 2>/dev/null || :
 if [ -d "$top/build/user/vm" ]; then
 	cp "$top"/build/user/vm/* "$stage/usr/bin/"
 fi

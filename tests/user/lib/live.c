@@ -327,3 +327,79 @@ int hotplug_run(struct run *run, const char *write, long *cycles)
 	CHECK(finish_readers(run) == 0);
 	return check_written(run, write, 1);
 }
+
+/*
+ * relayfs_reset() in a loop (testprod "resets=1") while every context on
+ * every CPU writes, with records too big, counted drops, switches and
+ * discards mixed in.  After any number of resets both counter equations
+ * hold exactly, and each buffer still switches through every slot.
+ */
+int reset_storm(const char *open, const char *setup, unsigned int n_subbufs,
+		int records, long *resets)
+{
+	struct relayfs_buf_stats st;
+	long failed, per;
+	char buf[4096];
+	int cpu, fd;
+
+	CHECK_EQ(ctl("open %s", open), 0);
+	if (setup)
+		CHECK_EQ(ctl("%s", setup), 0);
+	CHECK_EQ(ctl("write len=64 count=%d ctx=all mix=1 resets=1",
+		     records), 0);
+	CHECK(read_ctl_pair("resets", resets, &failed) == 0);
+	CHECK(*resets > 0);
+	CHECK_EQ(failed, 0);
+	CHECK_EQ(ctl("flush"), 0);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		fd = open_cpu(cpu, O_NONBLOCK);
+		CHECK(fd >= 0);
+		CHECK(get_stats(fd, &st) == 0);
+		if (st.attempted_records != st.accepted_records +
+		    st.dropped_records + st.refused_records)
+			printf("# cpu%d: attempted %llu, accepted %llu, "
+			       "dropped %llu, refused %llu\n", cpu,
+			       (unsigned long long)st.attempted_records,
+			       (unsigned long long)st.accepted_records,
+			       (unsigned long long)st.dropped_records,
+			       (unsigned long long)st.refused_records);
+		CHECK_EQ(st.attempted_records, st.accepted_records +
+			 st.dropped_records + st.refused_records);
+		CHECK_EQ(st.attempted_bytes, st.accepted_bytes +
+			 st.dropped_bytes + st.refused_bytes);
+		CHECK_EQ(st.accepted_records, st.consumed_records +
+			 st.overwritten_records + st.unread_records);
+		CHECK_EQ(st.accepted_bytes, st.consumed_bytes +
+			 st.overwritten_bytes + st.unread_bytes);
+		/* Drain: every slot is free for what follows. */
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		CHECK_EQ(errno, EAGAIN);
+		close(fd);
+	}
+	/* The setup (an injection) was for the storm only. */
+	if (setup)
+		CHECK_EQ(ctl("inject every=0"), 0);
+	/*
+	 * n - 1 sub-buffers' worth from a task on each CPU, no reset: all
+	 * fit.  A slot that a reset left incomplete refuses every switch
+	 * into it (-EBUSY), which a task never gets otherwise.
+	 */
+	per = (n_subbufs - 1) * ((4096 - 8) / 64);
+	CHECK_EQ(ctl("write len=64 count=%ld ctx=task", per), 0);
+	CHECK_EQ(read_results(), 0);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		CHECK_EQ(res[cpu][RFS_CTX_TASK].busy, 0);
+		CHECK_EQ(res[cpu][RFS_CTX_TASK].ok, per);
+		fd = open_cpu(cpu, O_NONBLOCK);
+		CHECK(fd >= 0);
+		CHECK(get_stats(fd, &st) == 0);
+		close(fd);
+		CHECK_EQ(st.attempted_records, st.accepted_records +
+			 st.dropped_records + st.refused_records);
+		CHECK_EQ(st.accepted_records, st.consumed_records +
+			 st.overwritten_records + st.unread_records);
+	}
+	CHECK_EQ(ctl("close"), 0);
+	return 0;
+}

@@ -80,6 +80,14 @@ int read_maps(int *mapped, int *unmapped)
 	return ctl_line("maps ", "%d %d", mapped, unmapped);
 }
 
+int read_ctl_pair(const char *key, long *a, long *b)
+{
+	char k[32];
+
+	snprintf(k, sizeof(k), "%s ", key);
+	return ctl_line(k, "%ld %ld", a, b);
+}
+
 
 int verify_rec(struct reader *r, const uint8_t *p, unsigned int avail)
 {

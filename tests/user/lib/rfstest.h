@@ -52,6 +52,8 @@ int read_results(void);
 /* The last write's local_clock() window and the map callback counts. */
 int read_window(unsigned long long *t0, unsigned long long *t1);
 int read_maps(int *mapped, int *unmapped);
+/* A "KEY A B" line of the producer's ctl file ("resets", "dying"). */
+int read_ctl_pair(const char *key, long *a, long *b);
 /* Check one record / one sub-buffer's bytes; set r->err and return != 0. */
 int verify_rec(struct reader *r, const uint8_t *p, unsigned int avail);
 int verify_chunk(struct reader *r, const uint8_t *p, unsigned int n);
@@ -142,6 +144,15 @@ int set_cpu1(int online);
  * "write len=<run->len> @write" runs; @cycles: how many times.
  */
 int hotplug_run(struct run *run, const char *write, long *cycles);
+/*
+ * Open @open (@n_subbufs of 4 KiB), run @setup (an inject command, or
+ * NULL; turned off after the storm), write @records per CPU and context with mix=1 while testprod
+ * resets the channel in a loop (@resets: how many times); then both
+ * equations on every CPU, drain, and n - 1 sub-buffers' worth from a
+ * task on each CPU must all fit; close.
+ */
+int reset_storm(const char *open, const char *setup, unsigned int n_subbufs,
+		int records, long *resets);
 
 /* The sample relay-app (lib/sample.c). */
 int sample_producer(unsigned int rate, unsigned int len, const char *ctx);
