@@ -546,8 +546,9 @@ NOKPROBE_SYMBOL(relayfs_commit);
  *
  * The record counts as never attempted (and in discarded_records).  If no
  * record was reserved after it, and one was before it in its sub-buffer,
- * its space is given back; otherwise the space is zero-filled, stays in
- * the sub-buffer and is counted as void, not as payload.
+ * its space is given back (zero-filled: it may become padding); otherwise
+ * the space is zero-filled, stays in the sub-buffer and is counted as
+ * void, not as payload.
  *
  * The first record of a sub-buffer is never given back: the flush timer
  * is armed once, when a record waits in a freshly opened sub-buffer, and
@@ -563,9 +564,15 @@ notrace void relayfs_discard(struct relayfs_rsv *rsv)
 	local_dec(&buf->attempted_records);
 	local_sub(rsv->len, &buf->attempted_bytes);
 	local_inc(&buf->discarded_records);
+	/*
+	 * Zeros first, whatever becomes of the space: a void, or space given
+	 * back that may end up as padding, which a reader sees (mmap) and
+	 * which rfs_zero_padding() clears only as far as earlier laps wrote.
+	 * Ours until given back: nothing else writes it before the cmpxchg.
+	 */
+	memset(rsv->data, 0, rsv->len);
 	if (rfs_tail_off(rsv->tail) == buf->header_size ||
 	    local_cmpxchg(&buf->tail, end, rsv->tail) != end) {
-		memset(rsv->data, 0, rsv->len);
 		local_add(rsv->len, &buf->meta[rsv->idx].void_bytes);
 		rfs_commit_add(buf, rsv->idx, rsv->len);
 	}

@@ -903,6 +903,43 @@ static int test_stats_open_while_reader_faults(void)
 	return 0;
 }
 
+/*
+ * A discarded record's bytes are never seen: given back (a record before
+ * it, none after), its space becomes padding at the next close, which
+ * must read as zeros like the rest.
+ */
+static int test_discarded_bytes_never_seen(void)
+{
+	static const uint8_t zero[4096];
+	struct relayfs_subbuf e[MAX_ENTRIES];
+	struct relayfs_consume c;
+	uint8_t *map;
+	int fd;
+
+	CHECK(pin_to_cpu0(true) == 0);
+	CHECK_EQ(ctl("open subbuf=4096 n=4"), 0);
+	fd = open_cpu(0, O_NONBLOCK);
+	CHECK(fd >= 0);
+	map = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(map != MAP_FAILED);
+	/* One record, then 2000 bytes of 0x5a reserved and discarded. */
+	CHECK_EQ(ctl("write len=100 count=1 ctx=task cpu=0"), 0);
+	CHECK_EQ(ctl("discard len=2000"), 0);
+	CHECK_EQ(ctl("flush"), 0);
+	CHECK(pin_to_cpu0(false) == 0);
+	CHECK_EQ(consume(fd, 0, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.n_entries, 1);
+	printf("# sb 0: %llu records, used %u, padding %u\n",
+	       (unsigned long long)e[0].records, e[0].used, e[0].padding);
+	CHECK_EQ(e[0].records, 1);
+	CHECK_EQ(e[0].used, 100);
+	CHECK(memcmp(map + e[0].offset + e[0].used, zero, e[0].padding) == 0);
+	munmap(map, 4 * 4096);
+	close(fd);
+	CHECK_EQ(ctl("close"), 0);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
 	{ "mmap_consumer_all_contexts", test_mmap_consumer_all_contexts },
 	{ "mmap_prefilled_in_two_calls", test_mmap_prefilled_in_two_calls },
@@ -922,6 +959,7 @@ static const struct ktap_case cases[] = {
 	{ "second_reader_after_partial_read",
 	  test_second_reader_after_partial_read },
 	{ "header_and_padding_zeroed", test_header_and_padding_zeroed },
+	{ "discarded_bytes_never_seen", test_discarded_bytes_never_seen },
 	{ "consume_wait_after_partial_read",
 	  test_consume_wait_after_partial_read },
 	{ "stats_open_while_reader_faults",
