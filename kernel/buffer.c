@@ -48,8 +48,19 @@ void relayfs_mem_uncharge(size_t bytes)
  */
 void relayfs_buf_init_state(struct relayfs_buf *buf)
 {
+	unsigned long tail = local_read(&buf->tail);
 	unsigned int i;
 
+	/*
+	 * The sub-buffer left open keeps its bytes in its slot, never
+	 * closed: its next lap must zero them where it pads (meta->dirty,
+	 * rfs_zero_padding()).  The closed ones say so already.
+	 */
+	if (rfs_tail_off(tail) <= buf->subbuf_size) {
+		struct relayfs_meta *m = &buf->meta[rfs_tail_idx(tail)];
+
+		m->dirty = max_t(u32, m->dirty, rfs_tail_off(tail));
+	}
 	for (i = 0; i < buf->n_subbufs; i++) {
 		struct relayfs_meta *m = &buf->meta[i];
 

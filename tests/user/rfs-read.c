@@ -904,11 +904,12 @@ static int test_stats_open_while_reader_faults(void)
 }
 
 /*
- * A discarded record's bytes are never seen: given back (a record before
- * it, none after), its space becomes padding at the next close, which
- * must read as zeros like the rest.
+ * Bytes a reader must never see: a discarded record's, whose space, given
+ * back (a record before it, none after), becomes padding at the next
+ * close; and those written before a reset into the sub-buffer it left
+ * open, which the next lap pads over.  The padding reads as zeros.
  */
-static int test_discarded_bytes_never_seen(void)
+static int discarded_or_reset(bool reset)
 {
 	static const uint8_t zero[4096];
 	struct relayfs_subbuf e[MAX_ENTRIES];
@@ -918,13 +919,19 @@ static int test_discarded_bytes_never_seen(void)
 
 	CHECK(pin_to_cpu0(true) == 0);
 	CHECK_EQ(ctl("open subbuf=4096 n=4"), 0);
+	if (reset) {
+		/* 1000 bytes in the open sub-buffer 0, then a reset. */
+		CHECK_EQ(ctl("write len=100 count=10 ctx=task cpu=0"), 0);
+		CHECK_EQ(ctl("reset"), 0);
+	}
 	fd = open_cpu(0, O_NONBLOCK);
 	CHECK(fd >= 0);
 	map = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, fd, 0);
 	CHECK(map != MAP_FAILED);
-	/* One record, then 2000 bytes of 0x5a reserved and discarded. */
+	/* One record, then (discard) 2000 bytes of 0x5a discarded. */
 	CHECK_EQ(ctl("write len=100 count=1 ctx=task cpu=0"), 0);
-	CHECK_EQ(ctl("discard len=2000"), 0);
+	if (!reset)
+		CHECK_EQ(ctl("discard len=2000"), 0);
 	CHECK_EQ(ctl("flush"), 0);
 	CHECK(pin_to_cpu0(false) == 0);
 	CHECK_EQ(consume(fd, 0, 0, e, MAX_ENTRIES, &c), 0);
@@ -938,6 +945,16 @@ static int test_discarded_bytes_never_seen(void)
 	close(fd);
 	CHECK_EQ(ctl("close"), 0);
 	return 0;
+}
+
+static int test_discarded_bytes_never_seen(void)
+{
+	return discarded_or_reset(false);
+}
+
+static int test_bytes_before_reset_never_seen(void)
+{
+	return discarded_or_reset(true);
 }
 
 static const struct ktap_case cases[] = {
@@ -960,6 +977,8 @@ static const struct ktap_case cases[] = {
 	  test_second_reader_after_partial_read },
 	{ "header_and_padding_zeroed", test_header_and_padding_zeroed },
 	{ "discarded_bytes_never_seen", test_discarded_bytes_never_seen },
+	{ "bytes_before_reset_never_seen",
+	  test_bytes_before_reset_never_seen },
 	{ "consume_wait_after_partial_read",
 	  test_consume_wait_after_partial_read },
 	{ "stats_open_while_reader_faults",
