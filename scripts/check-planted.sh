@@ -50,20 +50,25 @@ re() { printf '%s' "$1" | sed 's/[.+]/\\&/g'; }
 
 if [ -n "$pdeb" ]; then
 	k=$(re "$pdeb")
-	planted "$pdeb" basic plant-noplan,plant-emptyplan,plant-crash,plant-warn \
+	# The oops last: it ends the VM before its suite's log is dumped,
+	# so only the console scan can see it.
+	planted "$pdeb" basic \
+		plant-noplan,plant-emptyplan,plant-crash,plant-warn,plant-oops \
 		VM_APPEND="panic_on_warn=0"
 	expect basic "no plan" "^not ok plant-noplan@$k: no KTAP plan"
 	expect basic "empty plan" "^not ok plant-emptyplan@$k: empty plan"
 	expect basic "crashing test program" \
 		"^not ok plant-crash@$k: plan 1..2 but 1 results"
 	expect basic "WARN" "^not ok kernel-log@plant-warn@$k: WARNING:"
+	expect basic "oops (console only)" \
+		"^not ok kernel-log@console@$k: (BUG|Oops|Kernel panic)"
 	# A hang: the suite never ends, the host's limit must end the VM.
 	planted "$pdeb" hang plant-hang VM_TIMEOUT=60 \
 		VM_APPEND="suite_timeout=3600"
 	expect hang "hanging VM" "^not ok kernel@$k: VM still running"
 else
 	for c in "no plan" "empty plan" "crashing test program" WARN \
-		 "hanging VM"; do
+		 "oops (console only)" "hanging VM"; do
 		skipped "$c" "no Debian 6.12 kernel in this run"
 	done
 fi

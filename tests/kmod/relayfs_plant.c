@@ -12,6 +12,9 @@
  *   what=leak      an allocation nothing points to any more (kmemleak)
  *   what=kcsan     a data race on our own object, both accesses inside
  *                  kernel helpers (lib/bitmap.c), for secs seconds (KCSAN)
+ *   what=oops      a NULL pointer dereference: the VM dies (oops=panic)
+ *                  before the suite's kernel log is dumped, so only the
+ *                  console can tell
  *
  * The module loads successfully in every case (the report is the point),
  * except for an unknown @what.
@@ -28,7 +31,7 @@
 
 static char *what = "";
 module_param(what, charp, 0444);
-MODULE_PARM_DESC(what, "the failure to plant: warn lockdep sleep leak kcsan");
+MODULE_PARM_DESC(what, "the failure to plant: warn lockdep sleep leak kcsan oops");
 static unsigned int secs = 10;
 module_param(secs, uint, 0444);
 MODULE_PARM_DESC(secs, "how long the kcsan race runs");
@@ -52,6 +55,11 @@ static void plant_lockdep(void)
 	mutex_lock(&plant_a);
 	mutex_unlock(&plant_a);
 	mutex_unlock(&plant_b);
+}
+
+static noinline void plant_oops(int *p)
+{
+	WRITE_ONCE(*p, 1);
 }
 
 static void plant_sleep(void)
@@ -146,6 +154,8 @@ static int __init plant_init(void)
 		plant_leak();
 	else if (!strcmp(what, "kcsan"))
 		return plant_kcsan();
+	else if (!strcmp(what, "oops"))
+		plant_oops(NULL);
 	else
 		return -EINVAL;
 	return 0;

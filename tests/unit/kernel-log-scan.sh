@@ -72,7 +72,7 @@ check() {
 }
 
 echo "KTAP version 1"
-echo "1..13"
+echo "1..16"
 
 printf '[    1.000000] relayfs: all quiet\n' | dump core >"$tmp/results.log"
 check "a clean log passes" 0 "" ""
@@ -167,4 +167,26 @@ check "KCSAN: our object or module data in a kernel helper is ours" 1 \
 check "KCSAN: a freed object is not ours any more; our code is" 1 \
 	"ours: accessed by our code: relayfs_work_fn" \
 	"data-race in __wake_up_common / prepare_to_wait_event"
+nmi='[    1.000000] NMI backtrace for cpu 1
+[    1.000001] CPU: 1 UID: 0 PID: 99 Comm: rfs-log
+[    1.000002] RIP: 0033:0x4011d6'
+{
+	echo "$nmi"
+	printf '[    1.000003] Call Trace:\n[    1.000004]  <TASK>\n'
+	printf '[    1.000005]  check_hung_task+0x1/0x2\n[    1.000006]  </TASK>\n'
+} | dump log >"$tmp/results.log"
+check "sysrq's NMI backtraces are exempt in the log suite" 0 "" ""
+{
+	echo "$nmi"
+	printf '[    1.100000] BUG: sleeping function called from invalid context\n'
+} | dump log >"$tmp/results.log"
+check "an exempt dump with no end hides no report after it" 1 \
+	"kernel-log@log@k: BUG: sleeping" ""
+{
+	kcsan 3.000000 ffffc90000663d48 hrtimer_wakeup+0x33/0x50 \
+		ffffc90000663d48 schedule_hrtimeout_range_clock+0x10c/0x1a0 |
+		sed '$d' | sed '/value changed/i [   3.000000] WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2'
+} | dump core >"$tmp/results.log"
+check "a foreign KCSAN block hides no report inside it" 1 \
+	"kernel-log@core@k: WARNING: CPU: 0" "data-race in hrtimer_wakeup"
 [ "$fails" -eq 0 ]

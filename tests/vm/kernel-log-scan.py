@@ -39,7 +39,7 @@ OURS = re.compile(r"\[(relayfs|relayfs_inject|relayfs_testprod|"
                   r"relayfs_selftest|relayfs_bench|relayfs_plant|relay_sample|"
                   r"relay_drain|klog|klog_demo|tprintk)\]")
 BAD = re.compile(r"BUG:|BUG \S+ \(.*\): |WARNING:|Oops|Kernel panic|general protection|"
-                 r"Call Trace:|hard LOCKUP|hung_task|INFO: task .* blocked|"
+                 r"Call Trace:|hard LOCKUP|INFO: task .* blocked|"
                  r"rcu: INFO|UBSAN|KASAN|kmemleak: [0-9]+ new suspected|"
                  r"sleeping function called|refcount_t:|"
                  r"list_(add|del) corruption")
@@ -120,9 +120,19 @@ EXEMPT = {
     "faults": re.compile(r"vmalloc error: |page allocation failure: "),
     "log": re.compile(r"^NMI backtrace for cpu [0-9]+$"),
 }
-# Lines that name a report without being one.
+# Lines that name a report without being one: the command line echoed
+# at boot, and a stack frame (its function's name is not a report).
 NOT_REPORTS = re.compile(r"^((Kernel )?[Cc]ommand line:|"
-                         r"Unknown kernel command line)")
+                         r"Unknown kernel command line|"
+                         r"\s*(\? )?[A-Za-z0-9_.]+\+0x[0-9a-f]+/0x[0-9a-f]+)")
+
+
+def report_line(body, in_dump=False):
+    """Does @body start (or belong to) a report?  Inside an exempt stack
+    dump, its own "Call Trace:" does not count."""
+    if not BAD.search(body) or NOT_REPORTS.match(body):
+        return False
+    return not (in_dump and body.startswith("Call Trace:"))
 
 
 def reports(lines, suite, objects, foreign):
@@ -134,16 +144,26 @@ def reports(lines, suite, objects, foreign):
         t = stamp(line)
         body = text(line)
         if exempt and exempt.search(body):
+            # Up to the end of its stack; it ends sooner at any line
+            # that is a report itself (another CPU's, interleaved; or a
+            # dump with no </TASK>, an NMI that hit user mode), which
+            # the loop then takes as usual.
             end = min(n, i + 200)
-            while i < end and "</TASK>" not in lines[i]:
-                i += 1
             i += 1
+            while i < end and "</TASK>" not in lines[i] and \
+                    not report_line(text(lines[i]), True):
+                i += 1
+            if i < end and "</TASK>" in lines[i]:
+                i += 1
             continue
         if body.startswith("BUG: KCSAN:"):
-            # From the header to the closing rule of ='s.
+            # From the header to the closing rule of ='s, or to the next
+            # report, which the loop then takes as usual: a foreign
+            # block never hides another CPU's report, nor one after a
+            # block the log cut short.
             j = i + 1
             while j < n and not re.match(r"^=+\s*$", text(lines[j])) and \
-                    not text(lines[j]).startswith("BUG: KCSAN:"):
+                    not report_line(text(lines[j])):
                 j += 1
             block = lines[i:j]
             why = kcsan_ours(block, objects, t)
@@ -154,7 +174,7 @@ def reports(lines, suite, objects, foreign):
             i = j + 1 if j < n and re.match(r"^=+\s*$", text(lines[j])) \
                 else j
             continue
-        if BAD.search(body) and not NOT_REPORTS.match(body):
+        if report_line(body):
             # The report and what led to it; then go on after it, so
             # that one report counts once.
             yield body, lines[max(0, i - 5):i + 80]
