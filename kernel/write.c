@@ -59,10 +59,11 @@
  * Not on a CPU going offline: its last irq_works ran in
  * smpcfd_dying_cpu(), after cpu_online() was cleared (take_cpu_down());
  * one queued after that would never run, and irq_work_sync() on it in
- * relayfs_cpu_dead() or relayfs_close() would spin for ever.  Only an
- * NMI can write there then (interrupts are off to the end): it leaves
- * the work to relayfs_cpu_dead(), which runs it on the control CPU.  The
- * test costs a bit test once per sub-buffer, never per record.
+ * relayfs_cpu_dead() or relayfs_close() would spin for ever.  A writer
+ * there then (an NMI, or whatever runs once stop_machine turns
+ * interrupts back on before the CPU parks) leaves the work to
+ * relayfs_cpu_dead(), which runs it on the control CPU.  The test costs
+ * a bit test once per sub-buffer, never per record.
  */
 static notrace void rfs_queue_work(struct relayfs_buf *buf)
 {
@@ -510,7 +511,8 @@ static __always_inline void rfs_commit(struct relayfs_rsv *rsv)
  *
  * Return: 0; -E2BIG (refused: too big or empty), -ENOSPC (no free
  * sub-buffer), -EBUSY (interrupted a sub-buffer switch), -EDEADLK (nested
- * too deep), -ESHUTDOWN (channel closing): all counted.
+ * too deep), -ESHUTDOWN (channel closing, counted; or resetting, not
+ * counted: the reset erases that history): all counted but the last.
  */
 notrace int relayfs_reserve(struct relayfs_chan *chan, size_t len,
 			    struct relayfs_rsv *rsv)

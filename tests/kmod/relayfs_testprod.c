@@ -66,10 +66,13 @@
 #include <relayfs/relayfs_inject.h>
 
 #define BATCH		16
+/* A reset storm's writers give up after this many turned away in a row. */
+#define RESET_TURNED_AWAY_MAX	100000
 #define MAX_LEN		65536
 
 struct stream {
 	u32 seq;		/* next sequence number */
+	u32 shut_run;		/* records a reset turned away in a row */
 	unsigned long ok, nospc, busy, nested, big, other;
 	unsigned long calls;	/* write_some() records, for mix */
 };
@@ -215,6 +218,7 @@ static notrace void write_some(struct cpu_state *owner, int ctx,
 {
 	struct cpu_state *c;
 	struct stream *s;
+	bool turned_away;
 	int ret;
 
 	while (n-- && owner->todo[ctx]) {
@@ -226,13 +230,19 @@ static notrace void write_some(struct cpu_state *owner, int ctx,
 		rfs_rec_fill(c->rec[ctx], rec_len, c->cpu, ctx, s->seq);
 		ret = relayfs_write(chan, c->rec[ctx], rec_len);
 		count(s, ret);
-		preempt_enable();
 		/*
 		 * Records a reset turned away do not count: the writers
 		 * would race through their share while writes are off and
-		 * end the storm after a reset or two.
+		 * end the storm after a reset or two.  Unless writes stay
+		 * off (a reset that never turns them back on): then the
+		 * storm ends, and its checks fail, instead of running on.
 		 */
-		if (ret == -ESHUTDOWN && READ_ONCE(write_resets))
+		turned_away = ret == -ESHUTDOWN && READ_ONCE(write_resets) &&
+			      ++s->shut_run < RESET_TURNED_AWAY_MAX;
+		if (!turned_away)
+			s->shut_run = 0;
+		preempt_enable();
+		if (turned_away)
 			continue;
 		if (--owner->todo[ctx] == 0)
 			one_done();
