@@ -73,12 +73,35 @@ static int wait_writing(void)
 	return sample_wait_records(10);
 }
 
+/*
+ * Wait until the collector of @argv has opened every CPU's buffer: it
+ * creates its data files (-d DIR, or the current directory) right after.
+ * Before that, the producer's records say nothing about the collector.
+ */
+static int wait_collecting(char *const argv[])
+{
+	const char *dir = ".";
+	char path[256];
+	int i, cpu, t;
+
+	for (i = 1; argv[i]; i++)
+		if (!strcmp(argv[i], "-d") && argv[i + 1])
+			dir = argv[i + 1];
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		snprintf(path, sizeof(path), "%s/sample.%d", dir, cpu);
+		for (t = 0; t < 1000 && access(path, F_OK); t++)
+			usleep(10000);
+		CHECK(access(path, F_OK) == 0);
+	}
+	return 0;
+}
+
 /* Start a collector and wait for records; -1 (and none left) if none. */
 static pid_t collect_writing(char *const argv[], const char *log)
 {
 	pid_t pid = collect_start(argv, log);
 
-	if (!wait_writing())
+	if (!wait_writing() && !wait_collecting(argv))
 		return pid;
 	kill(pid, SIGKILL);
 	collect_wait(pid);
