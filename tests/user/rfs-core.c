@@ -283,18 +283,6 @@ static int test_quiet_channel_bounded_latency(void)
 	return 0;
 }
 
-/* Run on CPU 0 only (@pin), or anywhere again. */
-static int pin_to_cpu0(bool pin)
-{
-	cpu_set_t set;
-	int cpu;
-
-	CPU_ZERO(&set);
-	for (cpu = 0; cpu < (pin ? 1 : ncpus); cpu++)
-		CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 /*
  * A reserve + discard of a sub-buffer's only record, then quiet past the
  * flush interval, then one record: it must be readable within the flush

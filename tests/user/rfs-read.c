@@ -125,18 +125,6 @@ static int test_read_subbuf_metadata(void)
 	return 0;
 }
 
-/* Run on CPU 0 only (@pin), or anywhere again. */
-static int pin_to_cpu0(bool pin)
-{
-	cpu_set_t set;
-	int cpu;
-
-	CPU_ZERO(&set);
-	for (cpu = 0; cpu < (pin ? 1 : ncpus); cpu++)
-		CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 static int test_losses_placed_in_time(void)
 {
 	unsigned long long w0, w1;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Helpers shared by the in-VM test programs; see rfstest.h. */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <fcntl.h>
@@ -411,6 +412,37 @@ bool app_running(const char *app)
 	if (f)
 		fclose(f);
 	return running;
+}
+
+int pin_to_cpu0(bool pin)
+{
+	cpu_set_t set;
+	int cpu;
+
+	CPU_ZERO(&set);
+	for (cpu = 0; cpu < (pin ? 1 : ncpus); cpu++)
+		CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Both counter equations of CPU @cpu's buffer, records and bytes. */
+int check_equations(int cpu)
+{
+	struct relayfs_buf_stats st;
+	int fd = open_cpu(cpu, O_NONBLOCK);
+
+	CHECK(fd >= 0);
+	CHECK(get_stats(fd, &st) == 0);
+	close(fd);
+	CHECK_EQ(st.attempted_records, st.accepted_records +
+		 st.dropped_records + st.refused_records);
+	CHECK_EQ(st.attempted_bytes, st.accepted_bytes +
+		 st.dropped_bytes + st.refused_bytes);
+	CHECK_EQ(st.accepted_records, st.consumed_records +
+		 st.overwritten_records + st.unread_records);
+	CHECK_EQ(st.accepted_bytes, st.consumed_bytes +
+		 st.overwritten_bytes + st.unread_bytes);
+	return 0;
 }
 
 int rfstest_main(const struct ktap_case *cases, int n, int argc, char **argv)

@@ -68,6 +68,10 @@ int reader_open(struct reader *r, int cpu, unsigned int len,
 int reader_finish(struct reader *r);
 /* Both equations exactly, and agreement with producer and reader. */
 int check_counts(struct reader *r, bool drained);
+/* Both equations of CPU @cpu's buffer, records and bytes, exactly. */
+int check_equations(int cpu);
+/* Run on CPU 0 only (@pin), or anywhere again. */
+int pin_to_cpu0(bool pin);
 
 struct ktap_case;
 /*
