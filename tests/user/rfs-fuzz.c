@@ -481,7 +481,7 @@ static int check_all_equations(void)
 	int cpu;
 
 	for (cpu = 0; cpu < ncpus; cpu++)
-		CHECK(check_equations(cpu) == 0);
+		CHECK(check_cpu_equations(cpu) == 0);
 	return 0;
 }
 

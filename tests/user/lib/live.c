@@ -363,7 +363,7 @@ int reset_storm(const char *open, const char *setup, unsigned int n_subbufs,
 			       (unsigned long long)st.accepted_records,
 			       (unsigned long long)st.dropped_records,
 			       (unsigned long long)st.refused_records);
-		CHECK(check_equations(cpu) == 0);
+		CHECK(check_equations(&st) == 0);
 		/* Drain: every slot is free for what follows. */
 		while (read(fd, buf, sizeof(buf)) > 0)
 			;
@@ -384,7 +384,7 @@ int reset_storm(const char *open, const char *setup, unsigned int n_subbufs,
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		CHECK_EQ(res[cpu][RFS_CTX_TASK].busy, 0);
 		CHECK_EQ(res[cpu][RFS_CTX_TASK].ok, per);
-		CHECK(check_equations(cpu) == 0);
+		CHECK(check_cpu_equations(cpu) == 0);
 	}
 	CHECK_EQ(ctl("close"), 0);
 	return 0;

@@ -425,8 +425,22 @@ int pin_to_cpu0(bool pin)
 	return sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* Both counter equations of CPU @cpu's buffer, records and bytes. */
-int check_equations(int cpu)
+/* Both counter equations of a stats snapshot, records and bytes. */
+int check_equations(const struct relayfs_buf_stats *st)
+{
+	CHECK_EQ(st->attempted_records, st->accepted_records +
+		 st->dropped_records + st->refused_records);
+	CHECK_EQ(st->attempted_bytes, st->accepted_bytes +
+		 st->dropped_bytes + st->refused_bytes);
+	CHECK_EQ(st->accepted_records, st->consumed_records +
+		 st->overwritten_records + st->unread_records);
+	CHECK_EQ(st->accepted_bytes, st->consumed_bytes +
+		 st->overwritten_bytes + st->unread_bytes);
+	return 0;
+}
+
+/* The same for CPU @cpu's buffer, which nobody reads at the moment. */
+int check_cpu_equations(int cpu)
 {
 	struct relayfs_buf_stats st;
 	int fd = open_cpu(cpu, O_NONBLOCK);
@@ -434,15 +448,7 @@ int check_equations(int cpu)
 	CHECK(fd >= 0);
 	CHECK(get_stats(fd, &st) == 0);
 	close(fd);
-	CHECK_EQ(st.attempted_records, st.accepted_records +
-		 st.dropped_records + st.refused_records);
-	CHECK_EQ(st.attempted_bytes, st.accepted_bytes +
-		 st.dropped_bytes + st.refused_bytes);
-	CHECK_EQ(st.accepted_records, st.consumed_records +
-		 st.overwritten_records + st.unread_records);
-	CHECK_EQ(st.accepted_bytes, st.consumed_bytes +
-		 st.overwritten_bytes + st.unread_bytes);
-	return 0;
+	return check_equations(&st);
 }
 
 int rfstest_main(const struct ktap_case *cases, int n, int argc, char **argv)

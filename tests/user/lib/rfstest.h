@@ -68,8 +68,10 @@ int reader_open(struct reader *r, int cpu, unsigned int len,
 int reader_finish(struct reader *r);
 /* Both equations exactly, and agreement with producer and reader. */
 int check_counts(struct reader *r, bool drained);
-/* Both equations of CPU @cpu's buffer, records and bytes, exactly. */
-int check_equations(int cpu);
+/* Both equations of a snapshot, records and bytes, exactly. */
+int check_equations(const struct relayfs_buf_stats *st);
+/* The same for CPU @cpu's buffer, which nobody reads at the moment. */
+int check_cpu_equations(int cpu);
 /* Run on CPU 0 only (@pin), or anywhere again. */
 int pin_to_cpu0(bool pin);
 
