@@ -72,7 +72,7 @@ check() {
 }
 
 echo "KTAP version 1"
-echo "1..16"
+echo "1..17"
 
 printf '[    1.000000] relayfs: all quiet\n' | dump core >"$tmp/results.log"
 check "a clean log passes" 0 "" ""
@@ -189,4 +189,7 @@ check "an exempt dump with no end hides no report after it" 1 \
 } | dump core >"$tmp/results.log"
 check "a foreign KCSAN block hides no report inside it" 1 \
 	"kernel-log@core@k: WARNING: CPU: 0" "data-race in hrtimer_wakeup"
+printf '# suite-end core rc=0\n# kmsg-begin core\n[    1.000000] fine\n# kmsg-end core\n' \
+	>"$tmp/results.log"
+check "a dump without its kmsg-lost line fails" 1 "not whole" ""
 [ "$fails" -eq 0 ]

@@ -189,11 +189,14 @@ def sections(results):
     for raw in results:
         line = raw.rstrip("\r\n")
         if line.startswith("# kmsg-begin "):
-            cur = [line.split()[2], [], 0, []]
+            cur = [line.split()[2], [], None, []]
             continue
         if cur is None:
             continue
         if line.startswith("# kmsg-end "):
+            if cur[2] is None:      # no "# kmsg-lost": not a whole dump
+                cur[2] = 0
+                cur[3].append("# no kmsg-lost line: the dump is not whole")
             out.append(tuple(cur))
             cur = None
         elif line.startswith("# kmsg-lost "):
@@ -206,7 +209,8 @@ def sections(results):
             if t is not None:
                 last = t
     if cur is not None:         # the VM died while dumping
-        out.append((cur[0], cur[1], cur[2], cur[3] + ["# dump cut off"]))
+        out.append((cur[0], cur[1], cur[2] or 0,
+                    cur[3] + ["# dump cut off"]))
     return out, last
 
 
