@@ -44,6 +44,7 @@ BAD = re.compile(r"BUG:|BUG \S+ \(.*\): |WARNING:|Oops|Kernel panic|general prot
                  r"sleeping function called|refcount_t:|"
                  r"list_(add|del) corruption")
 TS = re.compile(r"^\[\s*(\d+)\.(\d+)\] ?")
+RULE = re.compile(r"^=+\s*$")     # a KCSAN report's closing line
 ACCESS = re.compile(r"(read|write)( \(marked\))?( \(reordered\))? to "
                     r"0x([0-9a-f]+) of ([0-9]+) bytes by ")
 OBJ_ADD = re.compile(r"relayfs-obj: \+ (\S+) (?:0x)?([0-9a-f]+) ([0-9]+)")
@@ -162,17 +163,17 @@ def reports(lines, suite, objects, foreign):
             # block never hides another CPU's report, nor one after a
             # block the log cut short.
             j = i + 1
-            while j < n and not re.match(r"^=+\s*$", text(lines[j])) and \
+            while j < n and not RULE.match(text(lines[j])) and \
                     not report_line(text(lines[j])):
                 j += 1
+            closed = j < n and RULE.match(text(lines[j]))
             block = lines[i:j]
             why = kcsan_ours(block, objects, t)
             if why:
                 yield body, block + ["(ours: %s)" % why]
             else:
                 foreign.extend(block + [""])
-            i = j + 1 if j < n and re.match(r"^=+\s*$", text(lines[j])) \
-                else j
+            i = j + 1 if closed else j     # past the rule, if it closed
             continue
         if report_line(body):
             # The report and what led to it; then go on after it, so
