@@ -111,11 +111,29 @@ struct relayfs_consume {
 #define RELAYFS_CONSUME_WAIT	(1U << 0)	/* in: block until one is ready */
 #define RELAYFS_CONSUME_EOF	(1U << 0)	/* out: closed and drained */
 
+/*
+ * RELAYFS_IOC_GET_CLOCKS: one paired reading of the clocks, taken on the
+ * calling CPU with interrupts off, mapping local_clock() (the clock of
+ * t_open/t_close) onto the POSIX clocks: local_ns is the midpoint of two
+ * local_clock() readings around the three others, uncertainty_ns half
+ * their distance.  Any per-CPU file of a channel answers it.
+ */
+struct relayfs_clocks {
+	__u32 version;		/* RELAYFS_ABI_VERSION */
+	__u32 cpu;		/* where it was taken */
+	__aligned_u64 local_ns;		/* local_clock() */
+	__aligned_u64 realtime_ns;	/* CLOCK_REALTIME */
+	__aligned_u64 monotonic_ns;	/* CLOCK_MONOTONIC */
+	__aligned_u64 boottime_ns;	/* CLOCK_BOOTTIME */
+	__aligned_u64 uncertainty_ns;	/* +- on local_ns */
+};
+
 #define RELAYFS_IOC_MAGIC	0xb7
 #define RELAYFS_IOC_GET_INFO	_IOR(RELAYFS_IOC_MAGIC, 1, struct relayfs_buf_info)
 #define RELAYFS_IOC_GET_STATS	_IOR(RELAYFS_IOC_MAGIC, 2, struct relayfs_buf_stats)
 #define RELAYFS_IOC_CONSUME	_IOWR(RELAYFS_IOC_MAGIC, 3, struct relayfs_consume)
 /* Metadata of the sub-buffer the last read() returned data from. */
 #define RELAYFS_IOC_GET_SUBBUF	_IOR(RELAYFS_IOC_MAGIC, 4, struct relayfs_subbuf)
+#define RELAYFS_IOC_GET_CLOCKS	_IOR(RELAYFS_IOC_MAGIC, 5, struct relayfs_clocks)
 
 #endif /* _UAPI_LINUX_RELAYFS_H */
