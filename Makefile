@@ -7,6 +7,8 @@
 #   make bench      the write-path benchmark on both kernels (docs/benchmarks.md)
 #   make torture-singlestep   the torture suite under qemu -singlestep
 #                   (docs/torture.md; not in make check: it is slow)
+#   make install / make uninstall   DESTDIR, PREFIX (docs/install.md)
+#   make deb        the Debian packages into build/deb/ (docs/install.md)
 #
 # KDIRS selects the kernels to build for (default: every
 # /lib/modules/*/build present).
@@ -15,6 +17,27 @@ KDIRS ?= $(wildcard /lib/modules/*/build)
 CC ?= gcc
 BUILD := build
 PREFIX ?= /usr/local
+VERSION := 1.0
+
+# make install's tree (docs/install.md lists every file).
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+SYSCONFDIR ?= /etc
+# Client modules: headers, and Module.symvers per kernel at
+# $(SYMVERSDIR)/<release>/<arch>/Module.symvers (relayfs-kmod.pc).
+KMOD_INCLUDEDIR ?= $(INCLUDEDIR)/relayfs-kmod
+SYMVERSDIR ?= $(LIBDIR)/relayfs-kmod
+# The modules a user gets (not the test or benchmark ones), and the
+# client headers (not the test-only injection one).
+INSTALL_KMODS := relayfs klog klog_demo tprintk relay_sample
+KMOD_HDRS := $(filter-out include/relayfs/relayfs_inject.h,\
+	$(wildcard include/relayfs/*.h))
+MANPAGES := $(wildcard docs/man/*.[1-8])
 
 USER_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror \
 	-D_GNU_SOURCE -Iinclude/uapi -Iinclude -Itests/user
@@ -33,23 +56,29 @@ VM_TEST_LIB := $(wildcard tests/user/lib/*.c)
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/pic/%.o,$(LIB_SRCS))
-LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default
+# CPPFLAGS, CFLAGS and LDFLAGS (the packages' hardening flags) reach
+# librelay and the tools.
+LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default $(CPPFLAGS) $(CFLAGS)
 LIBRELAY_SOVER := 1
 LIBS := $(BUILD)/lib/librelay.a $(BUILD)/lib/librelay.so \
 	$(BUILD)/lib/librelay.pc
 TOOLS := $(BUILD)/bin/relay-collect $(BUILD)/bin/relay-merge
+# What make install and the packages install: the tools linked against
+# librelay.so.1.
+SHARED_TOOLS := $(patsubst $(BUILD)/bin/%,$(BUILD)/bin/shared/%,$(TOOLS))
 # The VM has no libc: its copies of the tools are static.
 VM_TOOLS := $(BUILD)/user/vm/relay-collect $(BUILD)/user/vm/relay-merge \
 	$(patsubst bench/user/%.c,$(BUILD)/user/vm/%,$(wildcard bench/user/*.c))
 
 .PHONY: all modules user lib tools check deps vm-test demo bench \
-	torture-singlestep clean
+	torture-singlestep clean install install-user install-modules \
+	uninstall dkms-src deb
 
 all: modules lib tools user
 
 lib: $(LIBS)
 
-tools: $(TOOLS)
+tools: $(TOOLS) $(SHARED_TOOLS)
 
 $(BUILD)/lib/%.o: lib/%.c lib/librelay.h $(USER_HDRS)
 	@mkdir -p $(dir $@)
@@ -63,7 +92,7 @@ $(BUILD)/lib/librelay.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/lib/librelay.so: $(LIB_PIC_OBJS)
-	$(CC) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) -o $@.$(LIBRELAY_SOVER) $^
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) -o $@.$(LIBRELAY_SOVER) $^
 	ln -sf librelay.so.$(LIBRELAY_SOVER) $@
 
 $(BUILD)/lib/librelay.pc: lib/librelay.pc.in
@@ -73,6 +102,10 @@ $(BUILD)/lib/librelay.pc: lib/librelay.pc.in
 $(BUILD)/bin/%: tools/%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -o $@ $< $(BUILD)/lib/librelay.a
+
+$(BUILD)/bin/shared/%: tools/%.c $(BUILD)/lib/librelay.so
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD)/lib -lrelay
 
 $(BUILD)/user/vm/relay-%-bench: bench/user/relay-%-bench.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
@@ -129,3 +162,137 @@ torture-singlestep:
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- install (docs/install.md) ----
+#
+# make install: librelay, the tools, man pages, headers, systemd units,
+# and relayfs.ko with the example modules for every kernel of KDIRS into
+# /lib/modules/<release>/updates/ (built first where missing), with
+# depmod when DESTDIR is empty.  make install-user leaves the modules out
+# (the Debian packages build those with DKMS).
+
+install: install-user install-modules
+
+install-user: lib tools
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/librelay/linux \
+		$(DESTDIR)$(KMOD_INCLUDEDIR)/relayfs \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(MODULESLOADDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/default
+	install -m 0755 $(SHARED_TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(BUILD)/lib/librelay.so.$(LIBRELAY_SOVER) \
+		$(BUILD)/lib/librelay.a $(DESTDIR)$(LIBDIR)/
+	ln -sf librelay.so.$(LIBRELAY_SOVER) $(DESTDIR)$(LIBDIR)/librelay.so
+	install -m 0644 lib/librelay.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 include/uapi/linux/relayfs.h \
+		$(DESTDIR)$(INCLUDEDIR)/librelay/linux/
+	install -m 0644 $(KMOD_HDRS) $(DESTDIR)$(KMOD_INCLUDEDIR)/relayfs/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		lib/librelay.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/librelay.pc
+	sed -e 's|@INCLUDEDIR@|$(KMOD_INCLUDEDIR)|' \
+	    -e 's|@SYMVERSDIR@|$(SYMVERSDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		packaging/relayfs-kmod.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/relayfs-kmod.pc
+	set -e; for m in $(MANPAGES); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+	set -e; for u in packaging/systemd/*.in; do \
+		sed 's|@BINDIR@|$(BINDIR)|' $$u \
+			>$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u .in); \
+	done
+	install -m 0644 packaging/modules-load.d/relayfs.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/
+	install -m 0644 packaging/default/relayfs \
+		$(DESTDIR)$(SYSCONFDIR)/default/relayfs
+
+install-modules:
+	@[ -n "$(KDIRS)" ] || { echo "no kernel headers: make deps" >&2; exit 1; }
+	set -e; for k in $(KDIRS); do \
+		rel=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+			$$k/include/generated/utsrelease.h); \
+		[ -f $(BUILD)/$$rel/modules/relayfs.ko ] || \
+			scripts/build-modules.sh $$k; \
+		install -d $(DESTDIR)/lib/modules/$$rel/updates \
+			$(DESTDIR)$(SYMVERSDIR)/$$rel/$$(uname -m); \
+		for m in $(INSTALL_KMODS); do \
+			install -m 0644 $(BUILD)/$$rel/modules/$$m.ko \
+				$(DESTDIR)/lib/modules/$$rel/updates/; \
+		done; \
+		install -m 0644 $(BUILD)/$$rel/src/Module.symvers \
+			$(DESTDIR)$(SYMVERSDIR)/$$rel/$$(uname -m)/; \
+		[ -n "$(DESTDIR)" ] || depmod -a $$rel; \
+	done
+
+# Removes exactly what install lays (for every kernel of KDIRS), and the
+# directories it made that are left empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(SHARED_TOOLS))) \
+	      $(DESTDIR)$(LIBDIR)/librelay.so.$(LIBRELAY_SOVER) \
+	      $(DESTDIR)$(LIBDIR)/librelay.so $(DESTDIR)$(LIBDIR)/librelay.a \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/librelay.pc \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/relayfs-kmod.pc \
+	      $(DESTDIR)$(INCLUDEDIR)/librelay.h \
+	      $(DESTDIR)$(INCLUDEDIR)/librelay/linux/relayfs.h \
+	      $(addprefix $(DESTDIR)$(KMOD_INCLUDEDIR)/relayfs/,$(notdir $(KMOD_HDRS))) \
+	      $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(basename $(notdir $(wildcard packaging/systemd/*.in)))) \
+	      $(DESTDIR)$(MODULESLOADDIR)/relayfs.conf \
+	      $(DESTDIR)$(SYSCONFDIR)/default/relayfs
+	set -e; for m in $(MANPAGES); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$(basename $$m); \
+	done
+	set -e; for k in $(KDIRS); do \
+		rel=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+			$$k/include/generated/utsrelease.h); \
+		for m in $(INSTALL_KMODS); do \
+			rm -f $(DESTDIR)/lib/modules/$$rel/updates/$$m.ko; \
+		done; \
+		rm -f $(DESTDIR)$(SYMVERSDIR)/$$rel/$$(uname -m)/Module.symvers; \
+		rmdir -p --ignore-fail-on-non-empty \
+			$(DESTDIR)$(SYMVERSDIR)/$$rel/$$(uname -m) \
+			$(DESTDIR)/lib/modules/$$rel/updates 2>/dev/null || :; \
+		[ -n "$(DESTDIR)" ] || depmod -a $$rel; \
+	done
+	rmdir -p --ignore-fail-on-non-empty \
+		$(DESTDIR)$(INCLUDEDIR)/librelay/linux \
+		$(DESTDIR)$(KMOD_INCLUDEDIR)/relayfs \
+		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(MODULESLOADDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/default \
+		$(addprefix $(DESTDIR)$(MANDIR)/man,$(sort $(subst .,,$(suffix $(MANPAGES))))) \
+		2>/dev/null || :
+
+# The DKMS source tree, /usr/src/relayfs-<version>: relayfs.ko and the
+# example modules, built by packaging/dkms/ (dkms.conf, Makefile, Kbuild).
+DKMS_SRC := /usr/src/relayfs-$(VERSION)
+dkms-src:
+	rm -rf $(DESTDIR)$(DKMS_SRC)
+	install -d $(DESTDIR)$(DKMS_SRC)/scripts $(DESTDIR)$(DKMS_SRC)/examples
+	cp -a kernel include $(DESTDIR)$(DKMS_SRC)/
+	rm -f $(DESTDIR)$(DKMS_SRC)/kernel/compat_autoconf.h
+	cp -a examples/include examples/klog examples/tprintk examples/sample \
+		$(DESTDIR)$(DKMS_SRC)/examples/
+	install -m 0755 scripts/compat-detect.sh $(DESTDIR)$(DKMS_SRC)/scripts/
+	install -m 0755 packaging/dkms/dkms-postbuild.sh $(DESTDIR)$(DKMS_SRC)/
+	install -m 0644 packaging/dkms/Kbuild packaging/dkms/Makefile \
+		$(DESTDIR)$(DKMS_SRC)/
+	sed 's|#MODULE_VERSION#|$(VERSION)|' packaging/dkms/dkms.conf \
+		>$(DESTDIR)$(DKMS_SRC)/dkms.conf
+
+# The Debian packages, built from a copy of the tree (dpkg-buildpackage
+# writes to the parent directory): build/deb/*.deb, lintian's report in
+# build/deb/lintian.txt.
+deb:
+	rm -rf $(BUILD)/deb
+	mkdir -p $(BUILD)/deb/relayfs-$(VERSION)
+	tar -c --exclude=./$(BUILD) --exclude=./.git . | \
+		tar -x -C $(BUILD)/deb/relayfs-$(VERSION)
+	cd $(BUILD)/deb/relayfs-$(VERSION) && \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	rm -rf $(BUILD)/deb/relayfs-$(VERSION)
+	cd $(BUILD)/deb && lintian --fail-on error *.changes >lintian.txt 2>&1 || \
+		{ cat lintian.txt; exit 1; }
+	@cat $(BUILD)/deb/lintian.txt
+	@ls $(BUILD)/deb/*.deb
