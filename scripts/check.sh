@@ -18,7 +18,10 @@
 # Environment: KERNELS="rel1 rel2" to test a subset of Debian's kernels;
 # DEBUG_KERNELS="debug race" (the default; "" for none); SUITES=a,b (default:
 # all in tests/vm/suites); PLANTED=0 to leave out the planted failures;
-# VM_TIMEOUT, VM_SMP as in tests/vm/run.sh.
+# INSTALL=0 to leave out the install proof (scripts/check-install.sh: the
+# Debian packages installed into a clean root, one boot per Debian kernel
+# with what DKMS built there, purged); VM_TIMEOUT, VM_SMP as in
+# tests/vm/run.sh.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -195,6 +198,18 @@ if [ -z "${KERNELS:-}" ] && [ -z "${SUITES:-}" ] &&
 	result $? "every suite ran on at least one kernel${nowhere:+ (never:$nowhere)}"
 elif [ -n "$nowhere" ]; then
 	echo "# not a full run: suites that ran on no kernel:$nowhere"
+fi
+
+# The install proof on the Debian kernels tested here (docs/install.md).
+if [ "${INSTALL:-1}" = 1 ]; then
+	debian=""
+	for kver in $kernels; do
+		[ -r "/boot/vmlinuz-$kver" ] && debian="$debian $kver"
+	done
+	# shellcheck disable=SC2086
+	scripts/check-install.sh $debian >build/check-install.out 2>&1
+	sed '$d' build/check-install.out
+	add_counts "$(tail -n 1 build/check-install.out)" "the install proof"
 fi
 
 [ "${PLANTED:-1}" = 1 ] && . scripts/check-planted.sh

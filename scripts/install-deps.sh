@@ -16,13 +16,20 @@
 #   valgrind, libc6-dbg      leak and memory checks of librelay and relay-collect
 #   gcc, make, libc6-dev     user space; gcc-multilib for the -m32 ABI test
 #   xz-utils                 to unpack linux-source
+#   debhelper, dh-dkms,      the Debian packages (make deb) and their
+#   fakeroot, lintian        lint
+#   dkms                     dh-dkms's own dependency, named for clarity
+#   debootstrap              the clean Debian root the packages are
+#                            installed into (scripts/check-install.sh)
+#   pkgconf                  pkg-config, for the installed .pc files
 set -eu
 
 PKGS="qemu-system-x86 busybox-static cpio
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils valgrind libc6-dbg
-bc bison flex libelf-dev libssl-dev"
+bc bison flex libelf-dev libssl-dev
+debhelper dh-dkms dkms fakeroot lintian debootstrap pkgconf"
 
 missing=""
 for p in $PKGS; do

@@ -14,6 +14,9 @@
 #   VM_DIR=build/vm/<release>   where the initramfs and both logs are kept
 #   VM_SUITES_DIR=tests/vm/suites   where the suites come from (bench/vm)
 #   VM_QEMU_OPTS=...   extra qemu options (the benchmark's -icount)
+#   VM_ROOT_EXTRA=DIR  a tree copied over the initramfs last (an installed
+#                      system's files: scripts/check-install.sh, with
+#                      tests/vm/stage-dynamic.sh for its programs)
 #
 # Output: one line per failure or skip, then "P F S" as the last line;
 # the exit status is non-zero when anything failed.  The console log and
@@ -79,6 +82,9 @@ fi
 printf 'root:x:0:0::/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n' \
 	>"$stage/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
+if [ -n "${VM_ROOT_EXTRA:-}" ]; then
+	cp -a "$VM_ROOT_EXTRA/." "$stage/" || exit 2
+fi
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) \
 	>"$vmdir/initramfs.cpio.gz"
 

@@ -162,6 +162,8 @@ int reset_storm(const char *open, const char *setup, unsigned int n_subbufs,
 
 /* The sample relay-app (lib/sample.c). */
 int sample_producer(unsigned int rate, unsigned int len, const char *ctx);
+/* The contexts a run wrote from, when another program set the producer. */
+void sample_set_contexts(const char *ctx);
 /* Its per-CPU totals: ok and dropped over all contexts. */
 int sample_counts(long ok[MAXCPU], long dropped[MAXCPU]);
 /* Wait until the running sample accepted records on every CPU. */

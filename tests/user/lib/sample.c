@@ -17,11 +17,16 @@
 /* The contexts the next run writes from, as sample_producer() set them. */
 static char run_contexts[64];
 
+void sample_set_contexts(const char *ctx)
+{
+	snprintf(run_contexts, sizeof(run_contexts), "%s", ctx);
+}
+
 int sample_producer(unsigned int rate, unsigned int len, const char *ctx)
 {
 	char v[32];
 
-	snprintf(run_contexts, sizeof(run_contexts), "%s", ctx);
+	sample_set_contexts(ctx);
 
 	snprintf(v, sizeof(v), "%u", rate);
 	if (write_file(PARAMS "/rate", v))
