@@ -26,7 +26,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 out=$top/build/install
 root=$out/root
-cache=${RELAYFS_CACHE:-$HOME/.cache/relayfs}/chroot
+cache=${RELAYFS_CACHE:-${HOME:-/root}/.cache/relayfs}/chroot
 pass=0 fail=0 skip=0
 PKGS="relayfs-dkms librelay1 librelay-dev relayfs-tools"
 MODS="relayfs klog klog_demo tprintk relay_sample"
@@ -69,6 +69,11 @@ for k in "$@"; do
 done
 [ -n "$kernels" ] || { result 1 "a Debian kernel to install for"; finish; }
 umount_root
+# Never remove a tree with the host's /dev or /proc still mounted in it.
+if grep -q " $root/" /proc/mounts; then
+	result 1 "unmount the last run's root ($root)"
+	finish
+fi
 rm -rf "$out"
 mkdir -p "$out" "$cache"
 
