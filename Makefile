@@ -95,9 +95,13 @@ $(BUILD)/lib/librelay.so: $(LIB_PIC_OBJS)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) -o $@.$(LIBRELAY_SOVER) $^
 	ln -sf librelay.so.$(LIBRELAY_SOVER) $@
 
+# The .pc make install would lay (install-user writes its own, with the
+# variables of that run).
 $(BUILD)/lib/librelay.pc: lib/librelay.pc.in
 	@mkdir -p $(dir $@)
-	sed 's|@PREFIX@|$(PREFIX)|' $< >$@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		$< >$@
 
 $(BUILD)/bin/%: tools/%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)

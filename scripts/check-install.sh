@@ -42,7 +42,9 @@ result() {	# result STATUS NAME
 	fi
 	return "$1"
 }
+started=$(date +%s)
 finish() {
+	echo "# install proof: $(($(date +%s) - started)) s"
 	echo "$pass $fail $skip"
 	[ "$fail" -eq 0 ]
 	exit $?
@@ -109,7 +111,8 @@ diff -u "$out/tree.documented" "$out/tree.installed" >"$out/tree.diff"
 result $? "make install lays the tree docs/install.md lists" ||
 	cat "$out/tree.diff"
 make -s uninstall DESTDIR="$dest" KDIRS="$kdirs" >>"$out/make-install.log" 2>&1
-left=$(find "$dest" -mindepth 1 | sed "s|^$dest||")
+# (uninstall's rmdir -p may take $dest itself: nothing left either.)
+left=$(find "$dest" -mindepth 1 2>/dev/null | sed "s|^$dest||")
 [ -z "$left" ]
 result $? "make uninstall removes it all${left:+: left:$(echo $left)}"
 
