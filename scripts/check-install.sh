@@ -7,7 +7,8 @@
 #  3. a clean Debian 12 root (debootstrap; cached under ~/.cache/relayfs/
 #     chroot, keyed by its inputs, with dkms, pkgconf, openssl and the
 #     headers of the Debian kernels given) gets a DKMS signing key
-#     (/var/lib/dkms/mok.key) and the packages: DKMS must build and sign
+#     (/var/lib/dkms/mok.key) and the packages: systemd-analyze verifies
+#     the units; DKMS must build and sign
 #     relayfs.ko and the example modules for every kernel; a client
 #     module (examples/sample) is built there out of tree against the
 #     installed headers and Module.symvers only (examples/out-of-tree);
@@ -132,7 +133,7 @@ for k in $kernels; do
 	p=$(dpkg -S "/lib/modules/$k/build" | cut -d: -f1)
 	hdrs="$hdrs $p=$(dpkg-query -W -f='${Version}' "$p")"
 done
-DEPS="dkms pkgconf openssl kmod$hdrs"
+DEPS="dkms pkgconf openssl kmod systemd$hdrs"
 srcfiles=""
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
 	 /etc/apt/sources.list.d/*.sources; do
@@ -219,6 +220,15 @@ in_root sh -c 'apt-get install -y --no-install-recommends /tmp/debs/*.deb' \
 	>"$out/apt-install.log" 2>&1
 result $? "apt-get install the packages ($(($(date +%s) - t0)) s; build/install/apt-install.log)" ||
 	tail -n 40 "$out/apt-install.log"
+
+# The units as systemd reads them (a unit file's errors, a missing
+# binary); the mount unit enabled by the package.
+in_root systemd-analyze verify --man=no sys-kernel-relayfs.mount \
+	relay-collect@klog.service >"$out/units.log" 2>&1 &&
+	! grep -q . "$out/units.log" &&
+	[ -L "$root/etc/systemd/system/sysinit.target.wants/sys-kernel-relayfs.mount" ]
+result $? "systemd-analyze verify: the units, the mount enabled" ||
+	cat "$out/units.log"
 
 symvers=$(in_root pkg-config --variable=symversdir relayfs-kmod)
 for k in $kernels; do
