@@ -114,6 +114,17 @@ $(BUILD)/user/unit/librelay-stream: tests/unit/librelay-stream.c $(LIB_SRCS) \
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Ilib -o $@ $< $(LIB_SRCS) $(LIB_LIBS)
 
+# The collector against a relayfs faked in the test process: the real
+# lib/ objects, their system calls on the fake paths wrapped at link time.
+FAKE_WRAP := -Wl,--wrap=open,--wrap=read,--wrap=write,--wrap=ioctl \
+	-Wl,--wrap=mmap,--wrap=munmap,--wrap=close
+$(BUILD)/user/unit/librelay-collect: tests/unit/librelay-collect.c \
+		tests/unit/fake-relayfs.c tests/unit/fake-relayfs.h $(LIB_OBJS) \
+		$(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -Ilib -o $@ $< tests/unit/fake-relayfs.c \
+		$(LIB_OBJS) $(FAKE_WRAP) $(LIB_LIBS)
+
 check:
 	scripts/check.sh
 
