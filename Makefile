@@ -33,7 +33,10 @@ VM_TEST_LIB := $(wildcard tests/user/lib/*.c)
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/pic/%.o,$(LIB_SRCS))
-LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default
+# The one version of the tools, the library and the packages.
+VERSION := $(shell cat VERSION)
+LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default \
+	-DRELAY_VERSION='"$(VERSION)"'
 LIBRELAY_SOVER := 1
 LIBS := $(BUILD)/lib/librelay.a $(BUILD)/lib/librelay.so \
 	$(BUILD)/lib/librelay.pc
@@ -51,11 +54,11 @@ lib: $(LIBS)
 
 tools: $(TOOLS)
 
-$(BUILD)/lib/%.o: lib/%.c lib/librelay.h $(USER_HDRS)
+$(BUILD)/lib/%.o: lib/%.c lib/librelay.h lib/util.h VERSION $(USER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
-$(BUILD)/lib/pic/%.o: lib/%.c lib/librelay.h $(USER_HDRS)
+$(BUILD)/lib/pic/%.o: lib/%.c lib/librelay.h lib/util.h VERSION $(USER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -fPIC -c -o $@ $<
 
@@ -66,9 +69,9 @@ $(BUILD)/lib/librelay.so: $(LIB_PIC_OBJS)
 	$(CC) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) -o $@.$(LIBRELAY_SOVER) $^
 	ln -sf librelay.so.$(LIBRELAY_SOVER) $@
 
-$(BUILD)/lib/librelay.pc: lib/librelay.pc.in
+$(BUILD)/lib/librelay.pc: lib/librelay.pc.in VERSION
 	@mkdir -p $(dir $@)
-	sed 's|@PREFIX@|$(PREFIX)|' $< >$@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
 
 $(BUILD)/bin/%: tools/%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)

@@ -146,13 +146,29 @@ uint64_t relay_run_overwritten(const struct relay_run *run);
  * power-of-two multiple of the buffer); in sub-buffers that hold at
  * least 1 ms of it, then in more sub-buffers while that stays at 64 or
  * fewer, else in bigger ones.  Returns 1 if the run lost data and sizes
- * were suggested, 0 if it did not.
+ * were suggested, 0 if it did not; -EINVAL if the run's sizes are zero.
  */
 int relay_advise(const struct relay_run *run, size_t *subbuf_size,
 		 size_t *n_subbufs);
 
-/* "64k", "1M", "4096": bytes.  -EINVAL if malformed or out of range. */
+/*
+ * "4096", "64k", "64K", "64KiB", "1M", "1MiB", "1G", "1GiB": bytes
+ * (multiples of 1024; lower-case m and g are accepted too).  Digits
+ * first: no blank, no sign.  -EINVAL if malformed or beyond SIZE_MAX;
+ * *out is left alone then.
+ */
 int relay_parse_size(const char *s, size_t *out);
+
+/*
+ * "500ms", "30s", "5m", "1h", "1.5": seconds (a plain number is seconds;
+ * a decimal point needs digits on both sides).  -EINVAL if malformed,
+ * negative or longer than 9.2e9 s (int64_t nanoseconds); *seconds is
+ * left alone then.
+ */
+int relay_parse_duration(const char *s, double *seconds);
+
+/* librelay's version, e.g. "1.0" (the source tree's VERSION file). */
+const char *relay_version(void);
 
 #ifdef __cplusplus
 }
