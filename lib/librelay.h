@@ -170,6 +170,42 @@ int relay_parse_duration(const char *s, double *seconds);
 /* librelay's version, e.g. "1.0" (the source tree's VERSION file). */
 const char *relay_version(void);
 
+/* ---- clocks ---- */
+
+/*
+ * relayfs's timestamps (t_open, t_close, klog's and tprintk's) are the
+ * kernel's local_clock() ns.  An anchor, one paired reading of it and the
+ * POSIX clocks (struct relayfs_clocks, docs/abi.md), maps them onto
+ * these; RELAY_CLOCK_LOCAL is the stamp itself.
+ */
+enum relay_clock {
+	RELAY_CLOCK_LOCAL,
+	RELAY_CLOCK_BOOT,	/* CLOCK_BOOTTIME */
+	RELAY_CLOCK_MONO,	/* CLOCK_MONOTONIC */
+	RELAY_CLOCK_REAL,	/* CLOCK_REALTIME: ns since the Epoch */
+};
+
+/*
+ * Take an anchor through @fd, any per-CPU file of a relayfs channel
+ * (RELAYFS_IOC_GET_CLOCKS).  -ENOTTY: not a relayfs file, or a relayfs
+ * too old for it; other ioctl(2) errors as -errno.
+ */
+int relay_clock_anchor(int fd, struct relayfs_clocks *anchor);
+/*
+ * The time on @clock of local_clock() stamp @local_ns, by @anchor:
+ * the clock's reading in the anchor plus the stamp's distance from the
+ * anchor's local_ns (negative before it).  Exact to the anchor's
+ * uncertainty_ns plus the drift between the clocks since it was taken.
+ * -EINVAL: no anchor (version 0) or unknown @clock; -ERANGE: beyond
+ * int64_t.
+ */
+int relay_clock_convert(const struct relayfs_clocks *anchor,
+			enum relay_clock clock, uint64_t local_ns,
+			int64_t *out);
+/* "local", "boot", "mono", "real" to and from enum relay_clock. */
+int relay_clock_parse(const char *name, enum relay_clock *clock);
+const char *relay_clock_name(enum relay_clock clock);
+
 #ifdef __cplusplus
 }
 #endif
