@@ -35,9 +35,11 @@ LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/pic/%.o,$(LIB_SRCS))
 # The one version of the tools, the library and the packages.
 VERSION := $(shell cat VERSION)
-LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default \
-	-DRELAY_VERSION='"$(VERSION)"'
+VERSION_CFLAGS := -DRELAY_VERSION='"$(VERSION)"'
+LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default $(VERSION_CFLAGS)
 LIBRELAY_SOVER := 1
+# What librelay needs linked after it (zstd, the compression thread).
+LIB_LIBS := -lzstd -lpthread
 LIBS := $(BUILD)/lib/librelay.a $(BUILD)/lib/librelay.so \
 	$(BUILD)/lib/librelay.pc
 TOOLS := $(BUILD)/bin/relay-collect $(BUILD)/bin/relay-merge
@@ -54,11 +56,11 @@ lib: $(LIBS)
 
 tools: $(TOOLS)
 
-$(BUILD)/lib/%.o: lib/%.c lib/librelay.h lib/util.h VERSION $(USER_HDRS)
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) VERSION $(USER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
-$(BUILD)/lib/pic/%.o: lib/%.c lib/librelay.h lib/util.h VERSION $(USER_HDRS)
+$(BUILD)/lib/pic/%.o: lib/%.c $(wildcard lib/*.h) VERSION $(USER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -fPIC -c -o $@ $<
 
@@ -66,7 +68,7 @@ $(BUILD)/lib/librelay.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/lib/librelay.so: $(LIB_PIC_OBJS)
-	$(CC) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) -o $@.$(LIBRELAY_SOVER) $^
+	$(CC) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) -o $@.$(LIBRELAY_SOVER) $^ $(LIB_LIBS)
 	ln -sf librelay.so.$(LIBRELAY_SOVER) $@
 
 $(BUILD)/lib/librelay.pc: lib/librelay.pc.in VERSION
@@ -75,15 +77,15 @@ $(BUILD)/lib/librelay.pc: lib/librelay.pc.in VERSION
 
 $(BUILD)/bin/%: tools/%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -o $@ $< $(BUILD)/lib/librelay.a
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(BUILD)/lib/librelay.a $(LIB_LIBS)
 
 $(BUILD)/user/vm/relay-%-bench: bench/user/relay-%-bench.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a -lpthread
+	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a $(LIB_LIBS)
 
 $(BUILD)/user/vm/relay-%: tools/relay-%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a
+	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a $(LIB_LIBS)
 
 deps:
 	scripts/install-deps.sh
@@ -105,7 +107,16 @@ $(BUILD)/user/vm/%-m32: tests/user/%.c $(VM_TEST_LIB) $(USER_HDRS)
 
 $(BUILD)/user/unit/%: tests/unit/%.c $(USER_HDRS) $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -Ilib -o $@ $< $(BUILD)/lib/librelay.a
+	$(CC) $(USER_CFLAGS) -Ilib -o $@ $< $(BUILD)/lib/librelay.a $(LIB_LIBS)
+
+# The format reader's test (and its fuzzer) runs the library's sources
+# under ASan and UBSan: a bad access is a failure, not luck.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+$(BUILD)/user/unit/librelay-stream: tests/unit/librelay-stream.c $(LIB_SRCS) \
+		$(wildcard lib/*.h) $(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(VERSION_CFLAGS) $(SAN_FLAGS) -Ilib -o $@ $< \
+		$(LIB_SRCS) $(LIB_LIBS)
 
 check:
 	scripts/check.sh

@@ -69,6 +69,111 @@ uint64_t relay_reader_lost(const struct relay_reader *r);
 int relay_reader_stats(struct relay_reader *r, struct relayfs_buf_stats *st);
 void relay_reader_close(struct relay_reader *r);
 
+/* ---- the run format (docs/format.md): frames, and their reader ---- */
+
+#define RELAY_FORMAT_VERSION	1
+
+/* struct relay_run_header.flags */
+#define RELAY_HDR_ANCHOR	(1U << 0)	/* .anchor is a real reading */
+#define RELAY_HDR_OVERWRITE	(1U << 1)	/* the run's mode */
+#define RELAY_HDR_COMPRESSED	(1U << 2)	/* frames may be zstd */
+
+/*
+ * What produced a run: the first block of every file of it.  The strings
+ * are never NULL (empty when unknown) and, from the reader, valid until
+ * the next run header or relay_stream_close().
+ */
+struct relay_run_header {
+	uint32_t version;		/* format version it was written in */
+	uint32_t flags;			/* RELAY_HDR_* */
+	uint32_t file_index;		/* 0, then +1 per rotated file */
+	uint32_t ncpus;			/* possible CPUs of the channel */
+	uint32_t subbuf_size, n_subbufs;
+	uint8_t run_id[16];		/* the same in every file of a run */
+	uint64_t start_ns;		/* CLOCK_REALTIME at the start */
+	/* local_clock() against the POSIX clocks; valid with ANCHOR */
+	struct relayfs_clocks anchor;
+	const char *host, *kernel, *app, *base;
+	const char *tool, *library, *cmdline;
+};
+
+/* struct relay_frame.flags */
+#define RELAY_FRAME_ZSTD	(1U << 0)	/* stored as a zstd frame */
+
+/*
+ * One sub-buffer of one CPU.  From the reader: @payload is the
+ * sub-buffer's @len bytes (decompressed), valid until the next call;
+ * RELAY_FRAME_ZSTD says it was stored compressed, @stored how many bytes
+ * it took.  To a sink: @payload holds @stored bytes, a zstd frame of @len
+ * bytes with RELAY_FRAME_ZSTD, else the @len bytes themselves.
+ */
+struct relay_frame {
+	uint32_t cpu, flags;
+	uint64_t seq, t_open, t_close;	/* local_clock() ns */
+	uint64_t drops;			/* cumulative dropped records */
+	uint64_t records, bytes;	/* records and their payload bytes */
+	const void *payload;
+	size_t len;
+	size_t stored;
+};
+
+/* The kernel's final counters of one CPU, and what was written of it. */
+struct relay_cpu_counters {
+	uint32_t cpu;
+	struct relayfs_buf_stats stats;
+	uint64_t frames, bytes;		/* frames and bytes written out */
+};
+
+#define RELAY_TRAILER_CONTINUED	(1U << 0)	/* in the next file */
+#define RELAY_TRAILER_ERROR	(1U << 1)	/* ended on an output error */
+
+struct relay_trailer {
+	uint32_t flags;			/* RELAY_TRAILER_* */
+	uint64_t frames, bytes;		/* in this file */
+	uint64_t end_ns;		/* CLOCK_REALTIME */
+};
+
+/*
+ * Reads one framed file or stream (files, `relay-collect -c`, parts and
+ * runs concatenated).  Not thread-safe: one thread per stream.
+ */
+struct relay_stream;
+
+/* Open @path ("-": standard input).  -errno of open(2), -ENOMEM. */
+int relay_stream_open(const char *path, struct relay_stream **sp);
+/* The same on @fd, which relay_stream_close() closes. */
+int relay_stream_fdopen(int fd, struct relay_stream **sp);
+/*
+ * The next item:
+ *   1  a frame in *@f (payload decompressed, valid until the next call);
+ *   2  a run header was read (a run's start, or a rotated file's):
+ *      relay_stream_header() has it;
+ *   0  clean end: the data ended right after a trailer;
+ *   -ENODATA  the run never finished: the data ends (possibly in the
+ *      middle of a frame) after the last whole frame, with no trailer;
+ *   -EBADMSG  corrupt: relay_stream_error() names the offset;
+ *   -EPROTONOSUPPORT  written by a newer format version;
+ *   other -errno of read(2), -ENOMEM.
+ * Errors and the end are sticky.
+ */
+int relay_stream_next(struct relay_stream *s, struct relay_frame *f);
+/* The current run header; NULL before the first. */
+const struct relay_run_header *relay_stream_header(const struct relay_stream *s);
+/* The last trailer read (of this file or part); NULL if none yet. */
+const struct relay_trailer *relay_stream_trailer(const struct relay_stream *s);
+/*
+ * CPU @cpu's final counters from the current run's end, once
+ * relay_stream_next() returned 0 or a new header; -ENOENT if the run had
+ * none for it (unfinished, or a rotated part other than the last).
+ */
+int relay_stream_counters(const struct relay_stream *s, unsigned int cpu,
+			  struct relay_cpu_counters *c);
+/* What went wrong, with the byte offset: "offset 1234: bad CRC". */
+const char *relay_stream_error(const struct relay_stream *s);
+/* Bytes consumed from the stream so far. */
+uint64_t relay_stream_offset(const struct relay_stream *s);
+void relay_stream_close(struct relay_stream *s);
+
 /* ---- the collector ---- */
 
 enum relay_mode {
