@@ -33,7 +33,10 @@ VM_TEST_LIB := $(wildcard tests/user/lib/*.c)
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/pic/%.o,$(LIB_SRCS))
-LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default
+# The one version of the tools, the library and the packages.
+VERSION := $(shell cat VERSION)
+VERSION_CFLAGS := -DRELAY_VERSION='"$(VERSION)"'
+LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default $(VERSION_CFLAGS)
 LIBRELAY_SOVER := 1
 # What librelay needs linked after it (zstd, the compression thread).
 LIB_LIBS := -lzstd -lpthread
@@ -53,11 +56,11 @@ lib: $(LIBS)
 
 tools: $(TOOLS)
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(USER_HDRS)
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) VERSION $(USER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
-$(BUILD)/lib/pic/%.o: lib/%.c $(wildcard lib/*.h) $(USER_HDRS)
+$(BUILD)/lib/pic/%.o: lib/%.c $(wildcard lib/*.h) VERSION $(USER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -fPIC -c -o $@ $<
 
@@ -68,9 +71,9 @@ $(BUILD)/lib/librelay.so: $(LIB_PIC_OBJS)
 	$(CC) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) -o $@.$(LIBRELAY_SOVER) $^ $(LIB_LIBS)
 	ln -sf librelay.so.$(LIBRELAY_SOVER) $@
 
-$(BUILD)/lib/librelay.pc: lib/librelay.pc.in
+$(BUILD)/lib/librelay.pc: lib/librelay.pc.in VERSION
 	@mkdir -p $(dir $@)
-	sed 's|@PREFIX@|$(PREFIX)|' $< >$@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
 
 $(BUILD)/bin/%: tools/%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
@@ -112,7 +115,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 $(BUILD)/user/unit/librelay-stream: tests/unit/librelay-stream.c $(LIB_SRCS) \
 		$(wildcard lib/*.h) $(USER_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Ilib -o $@ $< $(LIB_SRCS) $(LIB_LIBS)
+	$(CC) $(USER_CFLAGS) $(VERSION_CFLAGS) $(SAN_FLAGS) -Ilib -o $@ $< \
+		$(LIB_SRCS) $(LIB_LIBS)
 
 # The collector against a relayfs faked in the test process: the real
 # lib/ objects, their system calls on the fake paths wrapped at link time.

@@ -20,6 +20,7 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include "librelay.h"
+#include "util.h"
 
 /* What the control file says (its "key value" lines). */
 struct relay_state {
@@ -253,8 +254,10 @@ static void relay_note_loss(struct relay_cpu_result *res,
 	if (res->nlosses < sizeof(res->loss) / sizeof(res->loss[0]))
 		res->loss[res->nlosses] = l;
 	res->nlosses++;
-	if (l.records > res->worst.records || l.subbufs > res->worst.subbufs)
-		res->worst = l;
+	/* Dropped records counted at the size of those that followed. */
+	relay_loss_keep_worst(&res->worst, &l,
+			      relay_reader_info(cpu->reader)->subbuf_size,
+			      m->records ? m->bytes / m->records : 1);
 }
 
 /*

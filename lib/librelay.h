@@ -251,13 +251,65 @@ uint64_t relay_run_overwritten(const struct relay_run *run);
  * power-of-two multiple of the buffer); in sub-buffers that hold at
  * least 1 ms of it, then in more sub-buffers while that stays at 64 or
  * fewer, else in bigger ones.  Returns 1 if the run lost data and sizes
- * were suggested, 0 if it did not.
+ * were suggested, 0 if it did not; -EINVAL if the run's sizes are zero.
  */
 int relay_advise(const struct relay_run *run, size_t *subbuf_size,
 		 size_t *n_subbufs);
 
-/* "64k", "1M", "4096": bytes.  -EINVAL if malformed or out of range. */
+/*
+ * "4096", "64k", "64K", "64KiB", "1M", "1MiB", "1G", "1GiB": bytes
+ * (multiples of 1024; lower-case m and g are accepted too).  Digits
+ * first: no blank, no sign.  -EINVAL if malformed or beyond SIZE_MAX;
+ * *out is left alone then.
+ */
 int relay_parse_size(const char *s, size_t *out);
+
+/*
+ * "500ms", "30s", "5m", "1h", "1.5": seconds (a plain number is seconds;
+ * a decimal point needs digits on both sides).  -EINVAL if malformed,
+ * negative or longer than 9.2e9 s (int64_t nanoseconds); *seconds is
+ * left alone then.
+ */
+int relay_parse_duration(const char *s, double *seconds);
+
+/* librelay's version, e.g. "1.0" (the source tree's VERSION file). */
+const char *relay_version(void);
+
+/* ---- clocks ---- */
+
+/*
+ * relayfs's timestamps (t_open, t_close, klog's and tprintk's) are the
+ * kernel's local_clock() ns.  An anchor, one paired reading of it and the
+ * POSIX clocks (struct relayfs_clocks, docs/abi.md), maps them onto
+ * these; RELAY_CLOCK_LOCAL is the stamp itself.
+ */
+enum relay_clock {
+	RELAY_CLOCK_LOCAL,
+	RELAY_CLOCK_BOOT,	/* CLOCK_BOOTTIME */
+	RELAY_CLOCK_MONO,	/* CLOCK_MONOTONIC */
+	RELAY_CLOCK_REAL,	/* CLOCK_REALTIME: ns since the Epoch */
+};
+
+/*
+ * Take an anchor through @fd, any per-CPU file of a relayfs channel
+ * (RELAYFS_IOC_GET_CLOCKS).  -ENOTTY: not a relayfs file, or a relayfs
+ * too old for it; other ioctl(2) errors as -errno.
+ */
+int relay_clock_anchor(int fd, struct relayfs_clocks *anchor);
+/*
+ * The time on @clock of local_clock() stamp @local_ns, by @anchor:
+ * the clock's reading in the anchor plus the stamp's distance from the
+ * anchor's local_ns (negative before it).  Exact to the anchor's
+ * uncertainty_ns plus the drift between the clocks since it was taken.
+ * -EINVAL: no anchor (version 0) or unknown @clock; -ERANGE: beyond
+ * int64_t.
+ */
+int relay_clock_convert(const struct relayfs_clocks *anchor,
+			enum relay_clock clock, uint64_t local_ns,
+			int64_t *out);
+/* "local", "boot", "mono", "real" to and from enum relay_clock. */
+int relay_clock_parse(const char *name, enum relay_clock *clock);
+const char *relay_clock_name(enum relay_clock clock);
 
 #ifdef __cplusplus
 }

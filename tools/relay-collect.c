@@ -169,7 +169,7 @@ static void summary(FILE *f, const struct relay_run *run)
 			fprintf(f, "cpu%u: ... %llu loss spans in all\n", i,
 				(unsigned long long)c->nlosses);
 	}
-	if (relay_advise(run, &size, &n))
+	if (relay_advise(run, &size, &n) > 0)
 		fprintf(f, "data was lost: the buffers are too small for this "
 			"load; try -s %s -n %zu\n",
 			cli_size(size, a, sizeof(a)), n);
