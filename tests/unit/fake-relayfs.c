@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include "fake-relayfs.h"
 
 struct fake_app fake;
@@ -72,10 +73,23 @@ static struct fake_buf *buf_of(int fd, unsigned int *cpu)
 }
 
 /* Sub-buffers complete so far: all once closed, else a buffer ahead. */
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static uint64_t ready(struct fake_buf *b)
 {
-	uint64_t r = b->pos + fake.n_subbufs;
+	uint64_t r = b->pos + fake.n_subbufs, paced;
 
+	if (fake.pace_ms && !fake.closed) {
+		paced = (mono() - fake.started) * 1000 / fake.pace_ms;
+		if (r > paced)
+			r = paced;
+	}
 	if (fake.closed || r > b->total)
 		r = b->total;
 	return r;
@@ -218,6 +232,7 @@ ssize_t __wrap_write(int fd, const void *p, size_t n)
 		   &nsb, mode) >= 2) {
 		fake.running = true;
 		fake.closed = false;
+		fake.started = mono();
 		fake.overwrite = !strcmp(mode, "overwrite");
 		for (i = 0; i < fake.cpus; i++) {
 			fake.buf[i].pos = fake.buf[i].first_valid = 0;

@@ -44,6 +44,8 @@ struct fake_app {
 	bool overwrite;
 	bool running, closed;
 	bool clocks;		/* answer GET_CLOCKS (else ENOTTY) */
+	unsigned int pace_ms;	/* a sub-buffer completes every pace_ms */
+	double started;		/* CLOCK_MONOTONIC s of the start */
 	struct fake_buf buf[FAKE_MAXCPU];
 	int fd0_closes;		/* close(0) calls seen: never right */
 	int stops;
