@@ -97,13 +97,19 @@ modules:
 user: $(VM_TESTS) $(M32_TESTS) $(UNIT_TESTS) $(VM_TOOLS)
 
 # In-VM test programs are static: the initramfs has no libc.
-$(BUILD)/user/vm/%: tests/user/%.c $(VM_TEST_LIB) $(USER_HDRS)
+# They read collected runs through librelay (tests/user/lib/run.c).
+$(BUILD)/user/vm/%: tests/user/%.c $(VM_TEST_LIB) $(USER_HDRS) \
+		$(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -static -o $@ $< $(VM_TEST_LIB) -lpthread
+	$(CC) $(USER_CFLAGS) -Ilib -static -o $@ $< $(VM_TEST_LIB) \
+		$(BUILD)/lib/librelay.a $(LIB_LIBS)
 
-$(BUILD)/user/vm/%-m32: tests/user/%.c $(VM_TEST_LIB) $(USER_HDRS)
+# The 32-bit ABI tests need no run reader (no 32-bit librelay, libzstd).
+VM_TEST_LIB_M32 := $(filter-out tests/user/lib/run.c tests/user/lib/sample.c,\
+	$(VM_TEST_LIB))
+$(BUILD)/user/vm/%-m32: tests/user/%.c $(VM_TEST_LIB_M32) $(USER_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -m32 -static -o $@ $< $(VM_TEST_LIB) -lpthread
+	$(CC) $(USER_CFLAGS) -m32 -static -o $@ $< $(VM_TEST_LIB_M32) -lpthread
 
 $(BUILD)/user/unit/%: tests/unit/%.c $(USER_HDRS) $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
@@ -123,10 +129,10 @@ $(BUILD)/user/unit/librelay-stream: tests/unit/librelay-stream.c $(LIB_SRCS) \
 FAKE_WRAP := -Wl,--wrap=open,--wrap=read,--wrap=write,--wrap=ioctl \
 	-Wl,--wrap=mmap,--wrap=munmap,--wrap=close
 $(BUILD)/user/unit/librelay-collect: tests/unit/librelay-collect.c \
-		tests/unit/fake-relayfs.c tests/unit/fake-relayfs.h $(LIB_OBJS) \
+		tests/unit/fake/relayfs.c tests/unit/fake/relayfs.h $(LIB_OBJS) \
 		$(USER_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -Ilib -o $@ $< tests/unit/fake-relayfs.c \
+	$(CC) $(USER_CFLAGS) -Ilib -Itests/unit -o $@ $< tests/unit/fake/relayfs.c \
 		$(LIB_OBJS) $(FAKE_WRAP) $(LIB_LIBS)
 
 check:

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host-side tests of the collector (the real lib/ objects) against the
- * fake relayfs of fake-relayfs.c: the defects of issue 16 found by
+ * fake relayfs of fake/relayfs.c: the defects of issue 16 found by
  * reading lib/, each proven here with the ioctls and files faked.
  */
 #include <dirent.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include "ktap.h"
 #include "librelay.h"
-#include "fake-relayfs.h"
+#include "fake/relayfs.h"
 
 static char dir[64];
 

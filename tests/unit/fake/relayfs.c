@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The fake relayfs of fake-relayfs.h: the --wrap'ed calls. */
+/* The fake relayfs of fake/relayfs.h: the --wrap'ed calls. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
-#include "fake-relayfs.h"
+#include "relayfs.h"
 
 struct fake_app fake;
 
