@@ -118,6 +118,9 @@ $(BUILD)/user/unit/librelay-stream: tests/unit/librelay-stream.c $(LIB_SRCS) \
 	$(CC) $(USER_CFLAGS) $(VERSION_CFLAGS) $(SAN_FLAGS) -Ilib -o $@ $< \
 		$(LIB_SRCS) $(LIB_LIBS)
 
+# relay-merge's host test runs the tool itself.
+$(BUILD)/user/unit/relay-merge: $(BUILD)/bin/relay-merge
+
 check:
 	scripts/check.sh
 
