@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <zstd.h>
 #include "ktap.h"
 #include "librelay.h"
 #include "format.h"
@@ -78,6 +79,29 @@ static void put_frame(FILE *f, unsigned int cpu, uint64_t seq,
 	relay_encode_frame(hdr, &fr, fr.len);
 	fwrite(hdr, 1, sizeof(hdr), f);
 	fwrite(text, 1, fr.len, f);
+}
+
+/* The same, its payload one zstd frame (as relay-collect --compress). */
+static void put_zframe(FILE *f, unsigned int cpu, uint64_t seq,
+		       uint64_t t_open, const char *text)
+{
+	struct relay_frame fr = {
+		.cpu = cpu, .seq = seq, .t_open = t_open, .t_close = t_open,
+		.records = 1, .bytes = strlen(text), .len = strlen(text),
+		.flags = RELAY_FRAME_ZSTD,
+	};
+	uint8_t hdr[RELAY_FRAME_HDR_LEN], z[1024];
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	size_t n;
+
+	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+	n = ZSTD_compress2(c, z, sizeof(z), text, fr.len);
+	ZSTD_freeCCtx(c);
+	if (ZSTD_isError(n))
+		abort();
+	relay_encode_frame(hdr, &fr, n);
+	fwrite(hdr, 1, sizeof(hdr), f);
+	fwrite(z, 1, n, f);
 }
 
 static void put_end(FILE *f)
@@ -343,6 +367,37 @@ static int test_rotated_parts(void)
 	return 0;
 }
 
+/* A compressed run (.relay.zst) in a directory, beside a plain one. */
+static int test_compressed_run(void)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/z", dir);
+	CHECK(mkdir(path, 0755) == 0);
+	f = new_file("z/klog.relay.zst");
+	put_header(f, &klog);
+	put_zframe(f, 0, 0, 1000000000ULL,
+		   "[    1.000000] cpu0 klog compressed\n"
+		   "[    3.000000] cpu0 klog compressed too\n");
+	put_end(f);
+	fclose(f);
+	f = new_file("z/tprintk.relay");
+	put_header(f, &tprintk);
+	put_frame(f, 1, 0, 1000000000ULL, 2000000000ULL, 0,
+		  "[    2.000000] cpu1 <6> plain\n");
+	put_end(f);
+	fclose(f);
+	f = new_file("z/notes.txt");
+	fputs("not a run: left alone\n", f);
+	fclose(f);
+	CHECK_EQ(merge("z"), 0);
+	CHECK_STR(out, "[    1.000000] cpu0 klog compressed\n"
+		  "[    2.000000] cpu1 <6> plain\n"
+		  "[    3.000000] cpu0 klog compressed too\n");
+	return 0;
+}
+
 /* Defect 5: an input that cannot be read is an error naming it. */
 static int test_input_errors(void)
 {
@@ -482,6 +537,7 @@ static const struct ktap_case cases[] = {
 	{ "lines_keep_their_context", test_lines_keep_their_context },
 	{ "loss_markers", test_loss_markers },
 	{ "rotated_parts", test_rotated_parts },
+	{ "compressed_run", test_compressed_run },
 	{ "input_errors", test_input_errors },
 	{ "unfinished_run", test_unfinished_run },
 	{ "no_anchor", test_no_anchor },
