@@ -22,7 +22,8 @@ VM_TEST_SRCS := $(wildcard tests/user/*.c)
 VM_TESTS := $(patsubst tests/user/%.c,$(BUILD)/user/vm/%,$(VM_TEST_SRCS))
 # Programs also built for 32-bit user space, to test the compat ioctl path.
 M32_TESTS := $(BUILD)/user/vm/rfs-core-m32 $(BUILD)/user/vm/rfs-read-m32
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+# fake-relayfs.c is a part of librelay-collect, not a program.
+UNIT_SRCS := $(filter-out tests/unit/fake-relayfs.c,$(wildcard tests/unit/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/user/unit/%,$(UNIT_SRCS))
 USER_HDRS := $(wildcard include/uapi/linux/*.h tests/user/*.h include/relayfs/*.h \
 	tests/user/lib/*.h)
@@ -120,6 +121,17 @@ $(BUILD)/user/unit/librelay-stream: tests/unit/librelay-stream.c $(LIB_SRCS) \
 
 # relay-merge's host test runs the tool itself.
 $(BUILD)/user/unit/relay-merge: $(BUILD)/bin/relay-merge
+
+# The collector against a relayfs faked in the test process: the real
+# lib/ objects, their system calls on the fake paths wrapped at link time.
+FAKE_WRAP := -Wl,--wrap=open,--wrap=read,--wrap=write,--wrap=ioctl \
+	-Wl,--wrap=mmap,--wrap=munmap,--wrap=close
+$(BUILD)/user/unit/librelay-collect: tests/unit/librelay-collect.c \
+		tests/unit/fake-relayfs.c tests/unit/fake-relayfs.h $(LIB_OBJS) \
+		$(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -Ilib -o $@ $< tests/unit/fake-relayfs.c \
+		$(LIB_OBJS) $(FAKE_WRAP) $(LIB_LIBS)
 
 check:
 	scripts/check.sh

@@ -190,55 +190,195 @@ struct relay_loss {
 	uint64_t subbufs;	/* overwritten unread (overwrite) */
 };
 
+/* ---- sinks: where a run's frames go ---- */
+
+/*
+ * A sink takes a run's header, its frames and its end.  librelay has
+ * files (with rotation), a file descriptor (standard output, a pipe),
+ * and zstd compression, a stage in front of another sink; a program adds
+ * its own with relay_sink_new().  A sink is driven from one thread at a
+ * time; the zstd stage calls the sink behind it from its own thread.
+ */
+struct relay_sink;
+
+struct relay_sink_ops {
+	size_t size;		/* sizeof(struct relay_sink_ops) */
+	/* A run starts: its header (the strings valid during the call). */
+	int (*begin)(void *ctx, const struct relay_run_header *h);
+	/* One frame; its payload is valid during the call only. */
+	int (*frame)(void *ctx, const struct relay_frame *f);
+	/*
+	 * The run ends: the final counters of its @n CPUs and the trailer's
+	 * RELAY_TRAILER_* flags (ERROR: the run ended on an error).
+	 */
+	int (*end)(void *ctx, const struct relay_cpu_counters *c,
+		   unsigned int n, uint32_t flags);
+	void (*destroy)(void *ctx);	/* may be NULL */
+};
+
+/* A sink of @ops on @ctx.  Each op returns 0 or a negative errno. */
+int relay_sink_new(const struct relay_sink_ops *ops, void *ctx,
+		   struct relay_sink **sp);
+
+struct relay_file_opts {
+	size_t size;		/* sizeof(struct relay_file_opts) */
+	const char *dir;	/* made with its parents; NULL: "." */
+	const char *name;	/* files are <dir>/<name>.relay (required) */
+	int compressed;		/* ... .relay.zst: frames come compressed */
+	uint64_t rotate_size;	/* bytes: a new file before exceeding it */
+	double rotate_time;	/* seconds: a new file after this long */
+	unsigned int max_files;	/* rotating: keep the newest N, delete */
+};
+
+/*
+ * Files of the run format (docs/format.md): <dir>/<name>.relay, or with
+ * rotation <dir>/<name>.<N>.relay (N from 000000), each starting with
+ * the run header.  Rotation happens only between frames; every frame is
+ * one write(2), and a failed write is cut back to the last whole frame.
+ */
+int relay_sink_files(const struct relay_file_opts *o, struct relay_sink **sp);
+/* The format to @fd (not closed): standard output, a pipe, a socket. */
+int relay_sink_fd(int fd, struct relay_sink **sp);
+/*
+ * zstd compression (@level 1..19, 0: 3) in front of @next, which it then
+ * owns: frames are copied and compressed on a thread of its own, so the
+ * caller never waits for compression unless @max_queue bytes (0: 64 MiB)
+ * are already waiting.
+ */
+int relay_sink_zstd(int level, size_t max_queue, struct relay_sink *next,
+		    struct relay_sink **sp);
+
+/* Drive a sink (the collector does; a program replaying a run may). */
+int relay_sink_begin(struct relay_sink *s, const struct relay_run_header *h);
+int relay_sink_frame(struct relay_sink *s, const struct relay_frame *f);
+int relay_sink_end(struct relay_sink *s, const struct relay_cpu_counters *c,
+		   unsigned int n, uint32_t flags);
+
+/* What reached the end of a chain of sinks, for one CPU or all. */
+struct relay_sink_totals {
+	uint64_t frames, records, bytes;	/* bytes: payload (len) */
+	uint64_t stored;		/* bytes as stored (compressed) */
+	/* files sinks: */
+	uint64_t files;			/* files written */
+	uint64_t files_deleted;		/* by max_files, and in them: */
+	uint64_t frames_deleted, records_deleted;
+};
+/* @cpu, or all CPUs with @cpu = -1. */
+void relay_sink_totals(const struct relay_sink *s, int cpu,
+		       struct relay_sink_totals *t);
+/* The error that failed the sink, naming the path: "out/x.relay: ...". */
+const char *relay_sink_error(const struct relay_sink *s);
+void relay_sink_free(struct relay_sink *s);
+
+/* ---- the collector ---- */
+
 struct relay_cpu_result {
 	unsigned int cpu;
-	uint64_t subbufs;	/* sub-buffers written out */
-	uint64_t bytes;		/* data bytes written out */
+	uint64_t subbufs;	/* sub-buffers taken from the buffer */
+	uint64_t bytes;		/* their bytes */
+	uint64_t records;	/* their records */
 	uint64_t backlog;	/* sub-buffers ready at the last look */
 	uint64_t nlosses;	/* loss spans, of which the first few: */
 	struct relay_loss loss[4];
 	struct relay_loss worst;	/* the span that lost the most */
 	struct relayfs_buf_stats stats;	/* the kernel's, at the end */
+	/* What reached the output (all of the above unless it failed). */
+	uint64_t written_subbufs, written_records, written_bytes;
 };
 
 struct relay_run {
-	char app[64];
-	char base[64];
-	unsigned int ncpus;		/* entries in cpu[] */
+	char app[256];
+	char base[256];
+	unsigned int ncpus;		/* entries in cpu[]: collected CPUs */
 	size_t subbuf_size, n_subbufs;	/* as the kernel rounded them */
 	int overwrite;
 	int mapped;			/* drained through mmap */
 	double elapsed;			/* seconds */
 	struct relay_cpu_result *cpu;
+	/*
+	 * How the run ended: 0, or the error that ended it (the output's,
+	 * with error_msg naming the path; the app was switched off and
+	 * cpu[] says what was taken and what was written).
+	 */
+	int error;
+	char error_msg[512];
+	int aborted;			/* stopped without draining */
+	int anchored;			/* the run header has a clock anchor */
+	struct relay_sink_totals out;	/* the output, over all CPUs */
+	void *priv;			/* librelay's */
 };
 
 struct relay_app_opts {
+	size_t size;			/* sizeof(struct relay_app_opts) */
 	const char *app;		/* required */
 	const char *root;		/* NULL: RELAY_DEFAULT_ROOT */
 	const char *dir;		/* output directory (made with its
 					 * parents); NULL: "." */
 	size_t subbuf_size, n_subbufs;	/* 0: the app's defaults */
 	enum relay_mode mode;
-	double duration;		/* seconds; 0: until *stop */
-	int out_fd;			/* >= 0: all data there, no files */
+	double duration;		/* seconds; 0: until stopped */
+	int out_fd;			/* >= 0: the frames there, no files */
 	unsigned int reader_flags;	/* RELAY_READER_* */
-	const volatile sig_atomic_t *stop;	/* becomes non-zero: stop */
+	const volatile sig_atomic_t *stop;	/* non-zero: stop, drain */
+	const volatile sig_atomic_t *abort;	/* non-zero: stop now */
 	/* Called about every progress_interval seconds while running. */
 	void (*progress)(const struct relay_run *run, void *arg);
 	void *progress_arg;
 	double progress_interval;	/* 0: 1 second */
+	/* Output: a sink of the caller's (not freed), else files/out_fd. */
+	struct relay_sink *sink;
+	int compress;			/* zstd level 1..19; 0: none */
+	uint64_t rotate_size;		/* relay_file_opts */
+	double rotate_time;
+	unsigned int max_files;
+	/* For the run header: the tool and its command line. */
+	const char *tool, *cmdline;
 };
 
 /*
  * Run a collection: start the app, drain, stop, drain the rest.  On
  * success *runp holds the results (free with relay_run_free()), even if
  * the run stopped early because the app went away.  -ENOENT: no such app
- * (or relayfs not mounted at root); -EBUSY: another collector runs, or
- * the last run's files are still open; -EINVAL: bad sizes; -EPERM: no
- * CAP_SYS_ADMIN; I/O errors as -errno.
+ * (or relayfs not mounted at root); -ENODEV: the app has no buffer to
+ * collect; -EBUSY: another collector runs, or the last run's files are
+ * still open; -EINVAL: bad sizes, or @opts->size 0; -EPERM: no
+ * CAP_SYS_ADMIN; output errors as -errno.  relay_run_create() and
+ * relay_run_collect() do the same in two steps, so that another thread
+ * can relay_run_stop() it.
  */
 int relay_app_run(const struct relay_app_opts *opts, struct relay_run **runp);
+/* Check @opts and make the run (not started): free with relay_run_free(). */
+int relay_run_create(const struct relay_app_opts *opts,
+		     struct relay_run **runp);
+/*
+ * The collection; the results stay in @run whatever it returns.  On an
+ * output error the app is switched off, the counters are taken, and the
+ * error is returned (run->error, run->error_msg).
+ */
+int relay_run_collect(struct relay_run *run);
+/*
+ * Stop the run as *stop does (drain, then end), or at once as *abort
+ * does.  Safe from any thread and from a signal handler.
+ */
+void relay_run_stop(struct relay_run *run);
+void relay_run_abort(struct relay_run *run);
 void relay_run_free(struct relay_run *run);
+
+/* The relay-apps registered under @root (NULL: the default). */
+struct relay_app_info {
+	char name[256];
+	int running;			/* a collector runs it */
+	size_t subbuf_size, n_subbufs;	/* the running sizes, or defaults */
+	int overwrite;
+	unsigned int cpus;
+	unsigned long long runs;
+};
+/*
+ * Fills up to @max entries, returns how many apps there are (sorted by
+ * name); -ENOENT: nothing mounted at @root.
+ */
+int relay_app_list(const char *root, struct relay_app_info *apps,
+		   unsigned int max);
 
 /* Records dropped and sub-buffers overwritten, over all CPUs. */
 uint64_t relay_run_dropped(const struct relay_run *run);
