@@ -22,7 +22,8 @@ VM_TEST_SRCS := $(wildcard tests/user/*.c)
 VM_TESTS := $(patsubst tests/user/%.c,$(BUILD)/user/vm/%,$(VM_TEST_SRCS))
 # Programs also built for 32-bit user space, to test the compat ioctl path.
 M32_TESTS := $(BUILD)/user/vm/rfs-core-m32 $(BUILD)/user/vm/rfs-read-m32
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+# fake-relayfs.c is a part of librelay-collect, not a program.
+UNIT_SRCS := $(filter-out tests/unit/fake-relayfs.c,$(wildcard tests/unit/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/user/unit/%,$(UNIT_SRCS))
 USER_HDRS := $(wildcard include/uapi/linux/*.h tests/user/*.h include/relayfs/*.h \
 	tests/user/lib/*.h)
@@ -123,6 +124,9 @@ $(BUILD)/user/unit/librelay-stream: tests/unit/librelay-stream.c $(LIB_SRCS) \
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) $(VERSION_CFLAGS) $(SAN_FLAGS) -Ilib -o $@ $< \
 		$(LIB_SRCS) $(LIB_LIBS)
+
+# relay-merge's host test runs the tool itself.
+$(BUILD)/user/unit/relay-merge: $(BUILD)/bin/relay-merge
 
 # The collector against a relayfs faked in the test process: the real
 # lib/ objects, their system calls on the fake paths wrapped at link time.

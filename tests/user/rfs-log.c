@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/stat.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
@@ -482,6 +483,129 @@ static int test_tprintk_twice_and_unload_while_collecting(void)
 	return 0;
 }
 
+/* "[YYYY-MM-DD HH:MM:SS.uuuuuu] cpuN TAG text": ns since the Epoch (UTC). */
+static int parse_wall(const char *line, long long *ns, const char **rest)
+{
+	struct tm tm = { 0 };
+	unsigned int us;
+	int n = 0;
+
+	if (sscanf(line, "[%4d-%2d-%2d %2d:%2d:%2d.%6u] %n", &tm.tm_year,
+		   &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+		   &tm.tm_sec, &us, &n) != 7 || n != 29)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	*ns = (long long)timegm(&tm) * 1000000000 + us * 1000LL;
+	*rest = line + n;
+	return 0;
+}
+
+static long long realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+#define ROUNDS	5
+
+/*
+ * Two apps' runs, klog and tprintk, collected at the same time by two
+ * relay-collects and merged by relay-merge -T: one timeline in wall-clock
+ * time.  The rounds are sequential in real time (a /dev/kmsg line, then
+ * klog_demo's lines from every context on every CPU, which "go" waits
+ * for): every klog line of round i must come after kmsg line i and
+ * before kmsg line i + 1, each timestamp within the wall-clock window of
+ * the test, and the times never go backwards.
+ */
+static int test_two_apps_wall_clock_timeline(void)
+{
+	long long t0, t1, ns, last = 0;
+	long klines = 0, klines_round = 0, kmsgs = 0, lines = 0;
+	int round = -1, i, err0[NCTX], err1[NCTX];
+	char *buf, *line, *save = NULL;
+	const char *rest;
+	pid_t pk, pt;
+	size_t len;
+
+	CHECK(demo_errors(err0) == 0);
+	t0 = realtime_ns();
+	pk = start_collector("klog", "/tmp/two-klog", "64k", "8");
+	CHECK(app_running("klog"));
+	pt = start_collector("tprintk", "/tmp/two-tprintk", "64k", "8");
+	CHECK(app_running("tprintk"));
+	for (i = 0; i < ROUNDS; i++) {
+		char tag[8], line[64];
+
+		snprintf(line, sizeof(line), "<5>two-apps round %d\n", i);
+		CHECK(kmsg(line) == 0);
+		snprintf(tag, sizeof(tag), "T%d", i);
+		CHECK(demo("klog", tag, 2) == 0);
+	}
+	CHECK(kmsg("<5>two-apps round end\n") == 0);
+	CHECK_EQ(stop_collector(pt), 0);
+	CHECK_EQ(stop_collector(pk), 0);
+	t1 = realtime_ns();
+	CHECK(demo_errors(err1) == 0);
+	CHECK_EQ(system("relay-merge -T /tmp/two-klog /tmp/two-tprintk "
+			"> /tmp/two.merged"), 0);
+	buf = read_all("/tmp/two.merged", &len);
+	CHECK(buf != NULL);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		int r, cpu;
+		char ctx[16];
+
+		if (line[0] == '\t')
+			continue;	/* a multi-line message */
+		CHECK(parse_wall(line, &ns, &rest) == 0 ||
+		      (printf("# not a -T record: %s\n", line), 0));
+		CHECK(ns >= last || (printf("# backwards: %s\n", line), 0));
+		CHECK((ns >= t0 && ns <= t1) ||
+		      (printf("# outside %lld..%lld: %s\n", t0, t1, line), 0));
+		last = ns;
+		lines++;
+		if (strstr(rest, "<5> two-apps round ")) {
+			/*
+			 * The previous round's klog lines all came before:
+			 * every one, but for NMI ones lost (counted below).
+			 */
+			if (round >= 0)
+				CHECK(klines_round >= (long)ncpus *
+				      (NCTX - 1) * 2 &&
+				      klines_round <= (long)ncpus * NCTX * 2);
+			round = strstr(rest, "round end") ? ROUNDS :
+				atoi(strstr(rest, "round ") + 6);
+			CHECK_EQ(round, (int)kmsgs);
+			kmsgs++;
+			klines_round = 0;
+			continue;
+		}
+		if (sscanf(rest, "cpu%d klog klog_demo: tag=T%d ctx=%15s", &cpu,
+			   &r, ctx) == 3) {
+			CHECK(r == round ||
+			      (printf("# round %d line in round %d: %s\n", r,
+				      round, line), 0));
+			klines++;
+			klines_round++;
+		}
+	}
+	free(buf);
+	printf("# %ld lines, %ld klog lines in %d rounds between %d kmsg "
+	       "lines, %.3f s of wall-clock time\n", lines, klines, ROUNDS,
+	       (int)kmsgs, (t1 - t0) / 1e9);
+	CHECK_EQ(kmsgs, ROUNDS + 1);
+	/* only NMI records may be lost (counted): see the first test */
+	for (i = 0; i < NCTX - 1; i++)
+		CHECK_EQ(err1[i], err0[i]);
+	CHECK(klines <= (long)ROUNDS * ncpus * NCTX * 2);
+	CHECK_EQ(klines + (err1[NCTX - 1] - err0[NCTX - 1]),
+		 (long)ROUNDS * ncpus * NCTX * 2);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
 	{ "klog_every_context_merged", test_klog_every_context_merged },
 	{ "tprintk_marked_lines_exactly_once",
@@ -492,6 +616,7 @@ static const struct ktap_case cases[] = {
 	{ "printk_storm_counts_exact", test_printk_storm_counts_exact },
 	{ "tprintk_twice_and_unload_while_collecting",
 	  test_tprintk_twice_and_unload_while_collecting },
+	{ "two_apps_wall_clock_timeline", test_two_apps_wall_clock_timeline },
 };
 
 int main(int argc, char **argv)
