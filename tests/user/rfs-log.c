@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
+#include "lib/run.h"
 
 #define DEMO	"/sys/module/klog_demo/parameters"
 #define TPK	"/sys/module/tprintk/parameters"
@@ -81,6 +82,47 @@ out:
 	return buf;
 }
 
+/*
+ * CPU @cpu's text in the run of @base in @dir, read through librelay
+ * (lib/run.h): a NUL-terminated copy, or NULL.
+ */
+static char *cpu_text(const char *dir, const char *base, int cpu,
+		      size_t *len)
+{
+	struct run_data rd;
+	char *buf = NULL;
+
+	if (run_read(dir, base, &rd) == 0 && cpu < MAXCPU) {
+		buf = malloc(rd.cpu[cpu].len + 1);
+		if (buf) {
+			memcpy(buf, rd.cpu[cpu].data, rd.cpu[cpu].len);
+			buf[rd.cpu[cpu].len] = '\0';
+			*len = rd.cpu[cpu].len;
+		}
+	}
+	run_free(&rd);
+	return buf;
+}
+
+/* The run's text, every CPU's in frame order, to @path (for grep). */
+static int dump_text(const char *dir, const char *base, const char *path)
+{
+	struct run_data rd;
+	FILE *f;
+	int ret = -1;
+
+	if (run_read(dir, base, &rd) == 0) {
+		f = fopen(path, "w");
+		if (f && fwrite(rd.all, 1, rd.all_len, f) == rd.all_len &&
+		    !fclose(f))
+			ret = 0;
+		else if (f)
+			fclose(f);
+	}
+	run_free(&rd);
+	return ret;
+}
+
 /* One line of a collected file: "[s.us] cpuN TAG text" */
 static int parse_record(const char *line, unsigned long long *ns,
 			unsigned int *cpu, char *tag, const char **text)
@@ -107,7 +149,7 @@ static unsigned char seen[MAXCPU][NCTX][MAXLINES];
 static long scan_run(const char *dir, const char *base, const char *tag,
 		     const char *want_tag)
 {
-	char path[128], key[48], rtag[8];
+	char key[48], rtag[8];
 	long found = 0;
 	int cpu;
 
@@ -121,8 +163,7 @@ static long scan_run(const char *dir, const char *base, const char *tag,
 		size_t len;
 		int c;
 
-		snprintf(path, sizeof(path), "%s/%s.%d", dir, base, cpu);
-		buf = read_all(path, &len);
+		buf = cpu_text(dir, base, cpu, &len);
 		CHECK(buf != NULL);
 		for (line = strtok_r(buf, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save)) {
@@ -288,8 +329,8 @@ static int test_tprintk_marked_lines_exactly_once(void)
 	CHECK(found <= (long)ncpus * NCTX * 50);
 	CHECK(found + dropped >= (long)ncpus * NCTX * 50);
 	/* /dev/kmsg lines too, with their level. */
-	CHECK_EQ(system("cat /tmp/tpk/tprintk.[0-9]* > /tmp/tpk.all && "
-			"for i in $(seq 0 19); do grep -q \"<5> tprintk-kmsg "
+	CHECK(dump_text("/tmp/tpk", "tprintk", "/tmp/tpk.all") == 0);
+	CHECK_EQ(system("for i in $(seq 0 19); do grep -q \"<5> tprintk-kmsg "
 			"$i\\$\" /tmp/tpk.all || exit 1; done"), 0);
 	/* printk itself is untouched: the log has every line. */
 	CHECK_EQ(system("test $(dmesg | grep -c 'klog_demo: tag=P1 ') -eq "
@@ -299,6 +340,8 @@ static int test_tprintk_marked_lines_exactly_once(void)
 
 static int test_tprintk_level_and_text_filters(void)
 {
+	struct run_data rd;
+	FILE *f;
 	char *buf;
 	size_t len;
 	pid_t pid;
@@ -315,8 +358,12 @@ static int test_tprintk_level_and_text_filters(void)
 	CHECK_EQ(stop_collector(pid), 0);
 	CHECK(write_file(TPK "/level_max", "7") == 0);
 	CHECK(write_file(TPK "/match", "\n") == 0);
-	CHECK_EQ(system("cat /tmp/tpf/tprintk.[0-9] /tmp/tpf/tprintk.[0-9][0-9] "
-			"2>/dev/null | sed 's/^[^]]*] cpu[0-9]* //' | sort "
+	CHECK(run_read("/tmp/tpf", "tprintk", &rd) == 0);
+	f = fopen("/tmp/tpf.raw", "w");
+	CHECK(f && fwrite(rd.all, 1, rd.all_len, f) == rd.all_len &&
+	      !fclose(f));
+	run_free(&rd);
+	CHECK_EQ(system("sed 's/^[^]]*] cpu[0-9]* //' /tmp/tpf.raw | sort "
 			"> /tmp/tpf.all"), 0);
 	buf = read_all("/tmp/tpf.all", &len);
 	CHECK(buf != NULL);
@@ -329,7 +376,7 @@ static int test_tprintk_level_and_text_filters(void)
 /* Every record of @dir/@base well formed; their number. */
 static long count_records(const char *dir, const char *base)
 {
-	char path[128], rtag[8], *buf, *line, *save = NULL;
+	char rtag[8], *buf, *line, *save = NULL;
 	unsigned long long ns;
 	unsigned int rcpu;
 	const char *text;
@@ -338,8 +385,7 @@ static long count_records(const char *dir, const char *base)
 	int cpu;
 
 	for (cpu = 0; cpu < ncpus; cpu++) {
-		snprintf(path, sizeof(path), "%s/%s.%d", dir, base, cpu);
-		buf = read_all(path, &len);
+		buf = cpu_text(dir, base, cpu, &len);
 		if (!buf)
 			return -1;
 		for (line = strtok_r(buf, "\n", &save); line;
@@ -382,9 +428,10 @@ static int test_sysrq_nmi_backtraces(void)
 	printf("# sysrq l: %ld records captured, %ld missed (counted)\n",
 	       records, dropped);
 	/* Every CPU's, the NMI-printed ones included, all captured. */
+	CHECK(dump_text("/tmp/tps", "tprintk", "/tmp/tps.all") == 0);
 	for (cpu = 0; cpu < ncpus; cpu++) {
-		snprintf(cmd, sizeof(cmd), "cat /tmp/tps/tprintk.[0-9]* | "
-			 "grep -q 'NMI backtrace for cpu %d\\b'", cpu);
+		snprintf(cmd, sizeof(cmd), "grep -q 'NMI backtrace for cpu "
+			 "%d\\b' /tmp/tps.all", cpu);
 		CHECK(system(cmd) == 0 ||
 		      (printf("# no backtrace of cpu%d\n", cpu), 0));
 	}
@@ -471,15 +518,15 @@ static int test_tprintk_twice_and_unload_while_collecting(void)
 	/* The collector ends by itself, with what was written. */
 	CHECK_EQ(collect_wait(pid), 0);
 	CHECK(count_records("/tmp/unl", "tprintk") >= 1);
-	CHECK(system("cat /tmp/unl/tprintk.[0-9]* | "
-		     "grep -q '<5> before unload'") == 0);
+	CHECK(dump_text("/tmp/unl", "tprintk", "/tmp/unl.all") == 0);
+	CHECK(system("grep -q '<5> before unload' /tmp/unl.all") == 0);
 	CHECK_EQ(system("insmod /lib/relayfs/tprintk.ko"), 0);
 	pid = start_collector("tprintk", "/tmp/again", "64k", "8");
 	CHECK(app_running("tprintk"));
 	CHECK(kmsg("<5>after reload\n") == 0);
 	CHECK_EQ(stop_collector(pid), 0);
-	CHECK(system("cat /tmp/again/tprintk.[0-9]* | "
-		     "grep -q '<5> after reload'") == 0);
+	CHECK(dump_text("/tmp/again", "tprintk", "/tmp/again.all") == 0);
+	CHECK(system("grep -q '<5> after reload' /tmp/again.all") == 0);
 	return 0;
 }
 
