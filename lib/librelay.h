@@ -2,16 +2,24 @@
 /*
  * librelay: user-space side of relayfs.
  *
- * Two levels:
+ * Three parts:
  *  - relay_app_run(): the collector in one call.  Starts a relay-app run
  *    through <root>/<app>/control, drains every per-CPU buffer as data
- *    becomes available into <dir>/<base>.<cpu> (raw data, padding
- *    removed) with an index beside each, stops on request, on a signal
- *    flag or after a duration, drains the rest and returns the counters.
+ *    becomes available, each sub-buffer one frame of the run format
+ *    (docs/format.md) to a sink (files with rotation, a descriptor, zstd,
+ *    or the caller's), stops on request, on a signal flag or after a
+ *    duration, drains the rest and returns the counters.
+ *  - relay_stream_*(): the reader of that format (files, pipes).
  *  - relay_reader_*(): one per-CPU buffer, for programs that consume
  *    buffers themselves: zero-copy through mmap and RELAYFS_IOC_CONSUME
  *    (falling back to read() where mmap is unavailable), one complete
  *    sub-buffer at a time with its metadata.
+ *
+ * Thread safety: each object (reader, stream, sink, run) is used by one
+ * thread at a time; relay_run_stop() and relay_run_abort() are safe from
+ * any thread and from signal handlers; the zstd sink calls the sink
+ * behind it from a thread of its own.  Structs passed in with a size
+ * field (options, sink ops) may grow at their end: set .size to sizeof.
  *
  * Every function returning int returns 0 (or a count) on success and a
  * negative errno value on failure; none sets errno as its result.

@@ -448,7 +448,11 @@ static int test_rotate_size_max_files(void)
 	return 0;
 }
 
-/* Rotation by time: a paced writer, a new file every 50 ms. */
+/*
+ * Rotation by time: a paced writer (a sub-buffer every 20 ms), a new
+ * file every 100 ms.  Without a size limit, any second file is the
+ * clock's; on an idle host there are about six.
+ */
 static int test_rotate_time(void)
 {
 	struct relay_app_opts o;
@@ -460,15 +464,15 @@ static int test_rotate_time(void)
 	int headers;
 
 	fake_reset("app", 2, 30);
-	fake.pace_ms = 10;
+	fake.pace_ms = 20;
 	opts_init(&o, "app");
-	o.duration = 0.4;
-	o.rotate_time = 0.05;
+	o.duration = 0.8;
+	o.rotate_time = 0.1;
 	clean_dir();
 	CHECK_EQ(relay_app_run(&o, &run), 0);
 	n = list_parts(".relay", paths, 64, &first_index);
 	printf("# %u files\n", n);
-	CHECK(n >= 3);
+	CHECK(n >= 2);
 	CHECK_EQ(first_index, 0);
 	CHECK_EQ(run->out.files, n);
 	for (i = 0; i < n; i++)
