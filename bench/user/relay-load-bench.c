@@ -151,8 +151,9 @@ static long verify_files(const char *dir, const struct relay_run *run,
 	relay_stream_close(s);
 	for (i = 0; !ret && i < run->ncpus; i++) {
 		if (bytes[run->cpu[i].cpu] != run->cpu[i].written_bytes) {
-			fprintf(stderr, "%s: cpu%u: %llu bytes, the collector "
-				"wrote %llu\n", path, run->cpu[i].cpu,
+			fprintf(stderr,
+				"%s: cpu%u: %llu bytes, the collector wrote %llu\n",
+				path, run->cpu[i].cpu,
 				(unsigned long long)bytes[run->cpu[i].cpu],
 				(unsigned long long)run->cpu[i].written_bytes);
 			ret = -EIO;
@@ -185,8 +186,8 @@ int main(int argc, char **argv)
 	int err, compress;
 
 	if (argc != 4 && argc != 5) {
-		fprintf(stderr, "usage: relay-load-bench RATE LEN SECONDS "
-			"[ZSTD_LEVEL]\n");
+		fprintf(stderr,
+			"usage: relay-load-bench RATE LEN SECONDS [ZSTD_LEVEL]\n");
 		return 2;
 	}
 	secs = atof(argv[3]);
