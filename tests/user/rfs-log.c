@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
+#include "lib/run.h"
 
 #define DEMO	"/sys/module/klog_demo/parameters"
 #define TPK	"/sys/module/tprintk/parameters"
@@ -30,7 +31,7 @@ static pid_t start_collector(const char *app, const char *dir,
 			     const char *size, const char *n)
 {
 	char *argv[] = { "relay-collect", "-q", "-s", (char *)size, "-n",
-			 (char *)n, "-d", (char *)dir, "-t", "120",
+			 (char *)n, "-o", (char *)dir, "-t", "120",
 			 (char *)app, NULL };
 	pid_t pid = collect_start(argv, dir);
 	int i;
@@ -81,6 +82,57 @@ out:
 	return buf;
 }
 
+/*
+ * The text relay-collect wrote for CPU @cpu (all CPUs, in frame order,
+ * with @cpu -1) of the run of @base in @dir, read through librelay's
+ * reader; NUL-terminated, to free; NULL if the run cannot be read whole.
+ */
+static char *run_text(const char *dir, const char *base, int cpu,
+		      size_t *len)
+{
+	static struct run_data rd;
+	const uint8_t *p;
+	char *buf = NULL;
+	size_t n;
+
+	if (run_read(dir, base, &rd)) {
+		printf("# %s/%s: %s\n", dir, base, rd.error);
+		goto out;
+	}
+	p = cpu < 0 ? rd.all : rd.cpu[cpu].data;
+	n = cpu < 0 ? rd.all_len : rd.cpu[cpu].len;
+	buf = malloc(n + 1);
+	if (buf) {
+		if (n)
+			memcpy(buf, p, n);
+		buf[n] = '\0';
+		*len = n;
+	}
+out:
+	run_free(&rd);
+	return buf;
+}
+
+/* The same into the file @path, for grep. */
+static int run_to_file(const char *dir, const char *base, const char *path)
+{
+	size_t len;
+	char *buf = run_text(dir, base, -1, &len);
+	FILE *f;
+	int ret = -1;
+
+	if (!buf)
+		return -1;
+	f = fopen(path, "w");
+	if (f) {
+		ret = fwrite(buf, 1, len, f) == len ? 0 : -1;
+		if (fclose(f))
+			ret = -1;
+	}
+	free(buf);
+	return ret;
+}
+
 /* One line of a collected file: "[s.us] cpuN TAG text" */
 static int parse_record(const char *line, unsigned long long *ns,
 			unsigned int *cpu, char *tag, const char **text)
@@ -100,14 +152,14 @@ static int parse_record(const char *line, unsigned long long *ns,
 static unsigned char seen[MAXCPU][NCTX][MAXLINES];
 
 /*
- * Walk every record of every CPU file of @dir/@base: well formed, in
+ * Walk every record of every CPU of the run of @base in @dir: well formed, in
  * time order per file, each demo message of @tag counted in seen[].
  * Returns the demo messages found, or -1.
  */
 static long scan_run(const char *dir, const char *base, const char *tag,
 		     const char *want_tag)
 {
-	char path[128], key[48], rtag[8];
+	char key[48], rtag[8];
 	long found = 0;
 	int cpu;
 
@@ -121,8 +173,7 @@ static long scan_run(const char *dir, const char *base, const char *tag,
 		size_t len;
 		int c;
 
-		snprintf(path, sizeof(path), "%s/%s.%d", dir, base, cpu);
-		buf = read_all(path, &len);
+		buf = run_text(dir, base, cpu, &len);
 		CHECK(buf != NULL);
 		for (line = strtok_r(buf, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save)) {
@@ -288,8 +339,8 @@ static int test_tprintk_marked_lines_exactly_once(void)
 	CHECK(found <= (long)ncpus * NCTX * 50);
 	CHECK(found + dropped >= (long)ncpus * NCTX * 50);
 	/* /dev/kmsg lines too, with their level. */
-	CHECK_EQ(system("cat /tmp/tpk/tprintk.[0-9]* > /tmp/tpk.all && "
-			"for i in $(seq 0 19); do grep -q \"<5> tprintk-kmsg "
+	CHECK(run_to_file("/tmp/tpk", "tprintk", "/tmp/tpk.all") == 0);
+	CHECK_EQ(system("for i in $(seq 0 19); do grep -q \"<5> tprintk-kmsg "
 			"$i\\$\" /tmp/tpk.all || exit 1; done"), 0);
 	/* printk itself is untouched: the log has every line. */
 	CHECK_EQ(system("test $(dmesg | grep -c 'klog_demo: tag=P1 ') -eq "
@@ -315,8 +366,8 @@ static int test_tprintk_level_and_text_filters(void)
 	CHECK_EQ(stop_collector(pid), 0);
 	CHECK(write_file(TPK "/level_max", "7") == 0);
 	CHECK(write_file(TPK "/match", "\n") == 0);
-	CHECK_EQ(system("cat /tmp/tpf/tprintk.[0-9] /tmp/tpf/tprintk.[0-9][0-9] "
-			"2>/dev/null | sed 's/^[^]]*] cpu[0-9]* //' | sort "
+	CHECK(run_to_file("/tmp/tpf", "tprintk", "/tmp/tpf.raw") == 0);
+	CHECK_EQ(system("sed 's/^[^]]*] cpu[0-9]* //' /tmp/tpf.raw | sort "
 			"> /tmp/tpf.all"), 0);
 	buf = read_all("/tmp/tpf.all", &len);
 	CHECK(buf != NULL);
@@ -329,7 +380,7 @@ static int test_tprintk_level_and_text_filters(void)
 /* Every record of @dir/@base well formed; their number. */
 static long count_records(const char *dir, const char *base)
 {
-	char path[128], rtag[8], *buf, *line, *save = NULL;
+	char rtag[8], *buf, *line, *save = NULL;
 	unsigned long long ns;
 	unsigned int rcpu;
 	const char *text;
@@ -338,8 +389,7 @@ static long count_records(const char *dir, const char *base)
 	int cpu;
 
 	for (cpu = 0; cpu < ncpus; cpu++) {
-		snprintf(path, sizeof(path), "%s/%s.%d", dir, base, cpu);
-		buf = read_all(path, &len);
+		buf = run_text(dir, base, cpu, &len);
 		if (!buf)
 			return -1;
 		for (line = strtok_r(buf, "\n", &save); line;
@@ -382,9 +432,10 @@ static int test_sysrq_nmi_backtraces(void)
 	printf("# sysrq l: %ld records captured, %ld missed (counted)\n",
 	       records, dropped);
 	/* Every CPU's, the NMI-printed ones included, all captured. */
+	CHECK(run_to_file("/tmp/tps", "tprintk", "/tmp/tps.all") == 0);
 	for (cpu = 0; cpu < ncpus; cpu++) {
-		snprintf(cmd, sizeof(cmd), "cat /tmp/tps/tprintk.[0-9]* | "
-			 "grep -q 'NMI backtrace for cpu %d\\b'", cpu);
+		snprintf(cmd, sizeof(cmd), "grep -q 'NMI backtrace for cpu "
+			 "%d\\b' /tmp/tps.all", cpu);
 		CHECK(system(cmd) == 0 ||
 		      (printf("# no backtrace of cpu%d\n", cpu), 0));
 	}
@@ -471,15 +522,15 @@ static int test_tprintk_twice_and_unload_while_collecting(void)
 	/* The collector ends by itself, with what was written. */
 	CHECK_EQ(collect_wait(pid), 0);
 	CHECK(count_records("/tmp/unl", "tprintk") >= 1);
-	CHECK(system("cat /tmp/unl/tprintk.[0-9]* | "
-		     "grep -q '<5> before unload'") == 0);
+	CHECK(run_to_file("/tmp/unl", "tprintk", "/tmp/unl.all") == 0);
+	CHECK(system("grep -q '<5> before unload' /tmp/unl.all") == 0);
 	CHECK_EQ(system("insmod /lib/relayfs/tprintk.ko"), 0);
 	pid = start_collector("tprintk", "/tmp/again", "64k", "8");
 	CHECK(app_running("tprintk"));
 	CHECK(kmsg("<5>after reload\n") == 0);
 	CHECK_EQ(stop_collector(pid), 0);
-	CHECK(system("cat /tmp/again/tprintk.[0-9]* | "
-		     "grep -q '<5> after reload'") == 0);
+	CHECK(run_to_file("/tmp/again", "tprintk", "/tmp/again.all") == 0);
+	CHECK(system("grep -q '<5> after reload' /tmp/again.all") == 0);
 	return 0;
 }
 
