@@ -205,10 +205,16 @@ static int relay_make_sink(struct relay_collector *c)
 		c->sink = c->o.sink;
 		return 0;
 	}
-	if (c->o.out_fd >= 0)
+	if (c->o.out_fd >= 0) {
 		err = relay_sink_fd(c->o.out_fd, &out);
-	else
+	} else {
+		/* Now: .stats goes there before a zstd thread begins. */
+		err = relay_mkdirs(c->o.dir ? c->o.dir : ".");
+		if (err)
+			return relay_fail(c, err, "%s: %s", c->o.dir ?
+					  c->o.dir : ".", strerror(-err));
 		err = relay_sink_files(&fo, &out);
+	}
 	if (err)
 		return err;
 	if (c->o.compress > 0) {

@@ -83,53 +83,43 @@ out:
 }
 
 /*
- * The text relay-collect wrote for CPU @cpu (all CPUs, in frame order,
- * with @cpu -1) of the run of @base in @dir, read through librelay's
- * reader; NUL-terminated, to free; NULL if the run cannot be read whole.
+ * CPU @cpu's text in the run of @base in @dir, read through librelay
+ * (lib/run.h): a NUL-terminated copy, or NULL.
  */
-static char *run_text(const char *dir, const char *base, int cpu,
+static char *cpu_text(const char *dir, const char *base, int cpu,
 		      size_t *len)
 {
-	static struct run_data rd;
-	const uint8_t *p;
+	struct run_data rd;
 	char *buf = NULL;
-	size_t n;
 
-	if (run_read(dir, base, &rd)) {
-		printf("# %s/%s: %s\n", dir, base, rd.error);
-		goto out;
+	if (run_read(dir, base, &rd) == 0 && cpu < MAXCPU) {
+		buf = malloc(rd.cpu[cpu].len + 1);
+		if (buf) {
+			memcpy(buf, rd.cpu[cpu].data, rd.cpu[cpu].len);
+			buf[rd.cpu[cpu].len] = '\0';
+			*len = rd.cpu[cpu].len;
+		}
 	}
-	p = cpu < 0 ? rd.all : rd.cpu[cpu].data;
-	n = cpu < 0 ? rd.all_len : rd.cpu[cpu].len;
-	buf = malloc(n + 1);
-	if (buf) {
-		if (n)
-			memcpy(buf, p, n);
-		buf[n] = '\0';
-		*len = n;
-	}
-out:
 	run_free(&rd);
 	return buf;
 }
 
-/* The same into the file @path, for grep. */
-static int run_to_file(const char *dir, const char *base, const char *path)
+/* The run's text, every CPU's in frame order, to @path (for grep). */
+static int dump_text(const char *dir, const char *base, const char *path)
 {
-	size_t len;
-	char *buf = run_text(dir, base, -1, &len);
+	struct run_data rd;
 	FILE *f;
 	int ret = -1;
 
-	if (!buf)
-		return -1;
-	f = fopen(path, "w");
-	if (f) {
-		ret = fwrite(buf, 1, len, f) == len ? 0 : -1;
-		if (fclose(f))
-			ret = -1;
+	if (run_read(dir, base, &rd) == 0) {
+		f = fopen(path, "w");
+		if (f && fwrite(rd.all, 1, rd.all_len, f) == rd.all_len &&
+		    !fclose(f))
+			ret = 0;
+		else if (f)
+			fclose(f);
 	}
-	free(buf);
+	run_free(&rd);
 	return ret;
 }
 
@@ -152,7 +142,7 @@ static int parse_record(const char *line, unsigned long long *ns,
 static unsigned char seen[MAXCPU][NCTX][MAXLINES];
 
 /*
- * Walk every record of every CPU of the run of @base in @dir: well formed, in
+ * Walk every record of every CPU file of @dir/@base: well formed, in
  * time order per file, each demo message of @tag counted in seen[].
  * Returns the demo messages found, or -1.
  */
@@ -173,7 +163,7 @@ static long scan_run(const char *dir, const char *base, const char *tag,
 		size_t len;
 		int c;
 
-		buf = run_text(dir, base, cpu, &len);
+		buf = cpu_text(dir, base, cpu, &len);
 		CHECK(buf != NULL);
 		for (line = strtok_r(buf, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save)) {
@@ -339,7 +329,7 @@ static int test_tprintk_marked_lines_exactly_once(void)
 	CHECK(found <= (long)ncpus * NCTX * 50);
 	CHECK(found + dropped >= (long)ncpus * NCTX * 50);
 	/* /dev/kmsg lines too, with their level. */
-	CHECK(run_to_file("/tmp/tpk", "tprintk", "/tmp/tpk.all") == 0);
+	CHECK(dump_text("/tmp/tpk", "tprintk", "/tmp/tpk.all") == 0);
 	CHECK_EQ(system("for i in $(seq 0 19); do grep -q \"<5> tprintk-kmsg "
 			"$i\\$\" /tmp/tpk.all || exit 1; done"), 0);
 	/* printk itself is untouched: the log has every line. */
@@ -350,6 +340,8 @@ static int test_tprintk_marked_lines_exactly_once(void)
 
 static int test_tprintk_level_and_text_filters(void)
 {
+	struct run_data rd;
+	FILE *f;
 	char *buf;
 	size_t len;
 	pid_t pid;
@@ -366,7 +358,11 @@ static int test_tprintk_level_and_text_filters(void)
 	CHECK_EQ(stop_collector(pid), 0);
 	CHECK(write_file(TPK "/level_max", "7") == 0);
 	CHECK(write_file(TPK "/match", "\n") == 0);
-	CHECK(run_to_file("/tmp/tpf", "tprintk", "/tmp/tpf.raw") == 0);
+	CHECK(run_read("/tmp/tpf", "tprintk", &rd) == 0);
+	f = fopen("/tmp/tpf.raw", "w");
+	CHECK(f && fwrite(rd.all, 1, rd.all_len, f) == rd.all_len &&
+	      !fclose(f));
+	run_free(&rd);
 	CHECK_EQ(system("sed 's/^[^]]*] cpu[0-9]* //' /tmp/tpf.raw | sort "
 			"> /tmp/tpf.all"), 0);
 	buf = read_all("/tmp/tpf.all", &len);
@@ -389,7 +385,7 @@ static long count_records(const char *dir, const char *base)
 	int cpu;
 
 	for (cpu = 0; cpu < ncpus; cpu++) {
-		buf = run_text(dir, base, cpu, &len);
+		buf = cpu_text(dir, base, cpu, &len);
 		if (!buf)
 			return -1;
 		for (line = strtok_r(buf, "\n", &save); line;
@@ -432,7 +428,7 @@ static int test_sysrq_nmi_backtraces(void)
 	printf("# sysrq l: %ld records captured, %ld missed (counted)\n",
 	       records, dropped);
 	/* Every CPU's, the NMI-printed ones included, all captured. */
-	CHECK(run_to_file("/tmp/tps", "tprintk", "/tmp/tps.all") == 0);
+	CHECK(dump_text("/tmp/tps", "tprintk", "/tmp/tps.all") == 0);
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		snprintf(cmd, sizeof(cmd), "grep -q 'NMI backtrace for cpu "
 			 "%d\\b' /tmp/tps.all", cpu);
@@ -522,14 +518,14 @@ static int test_tprintk_twice_and_unload_while_collecting(void)
 	/* The collector ends by itself, with what was written. */
 	CHECK_EQ(collect_wait(pid), 0);
 	CHECK(count_records("/tmp/unl", "tprintk") >= 1);
-	CHECK(run_to_file("/tmp/unl", "tprintk", "/tmp/unl.all") == 0);
+	CHECK(dump_text("/tmp/unl", "tprintk", "/tmp/unl.all") == 0);
 	CHECK(system("grep -q '<5> before unload' /tmp/unl.all") == 0);
 	CHECK_EQ(system("insmod /lib/relayfs/tprintk.ko"), 0);
 	pid = start_collector("tprintk", "/tmp/again", "64k", "8");
 	CHECK(app_running("tprintk"));
 	CHECK(kmsg("<5>after reload\n") == 0);
 	CHECK_EQ(stop_collector(pid), 0);
-	CHECK(run_to_file("/tmp/again", "tprintk", "/tmp/again.all") == 0);
+	CHECK(dump_text("/tmp/again", "tprintk", "/tmp/again.all") == 0);
 	CHECK(system("grep -q '<5> after reload' /tmp/again.all") == 0);
 	return 0;
 }
