@@ -22,8 +22,7 @@ VM_TEST_SRCS := $(wildcard tests/user/*.c)
 VM_TESTS := $(patsubst tests/user/%.c,$(BUILD)/user/vm/%,$(VM_TEST_SRCS))
 # Programs also built for 32-bit user space, to test the compat ioctl path.
 M32_TESTS := $(BUILD)/user/vm/rfs-core-m32 $(BUILD)/user/vm/rfs-read-m32
-# fake-relayfs.c is a part of librelay-collect, not a program.
-UNIT_SRCS := $(filter-out tests/unit/fake-relayfs.c,$(wildcard tests/unit/*.c))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/user/unit/%,$(UNIT_SRCS))
 USER_HDRS := $(wildcard include/uapi/linux/*.h tests/user/*.h include/relayfs/*.h \
 	tests/user/lib/*.h)

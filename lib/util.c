@@ -81,7 +81,8 @@ int relay_parse_duration(const char *s, double *seconds)
 		const char *suffix;
 		double mul;
 	} units[] = {
-		{ "", 1 }, { "ms", 1e-3 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
+		{ "", 1 }, { "ms", 1e-3 }, { "s", 1 }, { "m", 60 },
+		{ "h", 3600 },
 	};
 	const char *p = s;
 	unsigned int i;

@@ -55,7 +55,7 @@ static int test_parse_size_units(void)
 	return 0;
 }
 
-/* Defect 8: strtoull skips blanks and negates: " -4096" wrapped to 2^64-4096. */
+/* Defect 8: strtoull skips blanks and negates: " -4096" was 2^64 - 4096. */
 static int test_parse_size_no_blank_or_sign(void)
 {
 	size_t v = 7;
@@ -75,7 +75,8 @@ static int test_parse_size_no_blank_or_sign(void)
 #define CHECK_SECONDS(str, want) do {					\
 	double __d = -1;						\
 	CHECK_EQ(relay_parse_duration(str, &__d), 0);			\
-	CHECK_EQ((long long)(__d * 1e9 + 0.5), (long long)((want) * 1e9 + 0.5));\
+	CHECK_EQ((long long)(__d * 1e9 + 0.5),				\
+		 (long long)((want) * 1e9 + 0.5));			\
 } while (0)
 
 static int test_parse_duration(void)

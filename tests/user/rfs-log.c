@@ -31,7 +31,7 @@ static pid_t start_collector(const char *app, const char *dir,
 			     const char *size, const char *n)
 {
 	char *argv[] = { "relay-collect", "-q", "-s", (char *)size, "-n",
-			 (char *)n, "-d", (char *)dir, "-t", "120",
+			 (char *)n, "-o", (char *)dir, "-t", "120",
 			 (char *)app, NULL };
 	pid_t pid = collect_start(argv, dir);
 	int i;
@@ -238,7 +238,7 @@ static int demo_errors(int err[NCTX])
 static int test_klog_every_context_merged(void)
 {
 	int err0[NCTX], err1[NCTX];
-	long dropped;
+	long dropped, lost = 0;
 	unsigned long long ns, last = 0;
 	unsigned int rcpu;
 	const char *text;
@@ -280,14 +280,29 @@ static int test_klog_every_context_merged(void)
 	CHECK(buf != NULL);
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
+		long n;
+
 		CHECK(parse_record(line, &ns, &rcpu, rtag, &text) == 0);
 		CHECK(ns >= last);
 		last = ns;
+		/* relay-merge's marker of records dropped, not a record */
+		if (sscanf(text, "*** lost %ld records,", &n) == 1) {
+			printf("# %s\n", line);
+			lost += n;
+			continue;
+		}
 		lines++;
 	}
 	free(buf);
-	CHECK_EQ(lines, (long)ncpus * NCTX * 100);
-	printf("# %ld lines from %d CPUs merged in time order\n", lines, ncpus);
+	/*
+	 * Every record found once, and no more; the drops the markers place
+	 * in time are the counted ones (those after a CPU's last sub-buffer
+	 * have no sub-buffer after them to place them before).
+	 */
+	CHECK_EQ(lines, found);
+	CHECK(lost <= dropped);
+	printf("# %ld lines from %d CPUs merged in time order, %ld lost "
+	       "placed in time\n", lines, ncpus, lost);
 	return 0;
 }
 
@@ -583,13 +598,22 @@ static int test_two_apps_wall_clock_timeline(void)
 	CHECK(app_running("klog"));
 	pt = start_collector("tprintk", "/tmp/two-tprintk", "64k", "8");
 	CHECK(app_running("tprintk"));
+	/*
+	 * 20 ms between the steps: where the kernel marks sched_clock
+	 * unstable (6.1 under qemu TCG) local_clock() of two CPUs, and so
+	 * two runs' anchors, agree only to about a tick (4 ms); seen: a
+	 * klog line of round 1 on cpu0 before round 1's kmsg line on cpu1
+	 * when the steps followed at once.
+	 */
 	for (i = 0; i < ROUNDS; i++) {
 		char tag[8], line[64];
 
 		snprintf(line, sizeof(line), "<5>two-apps round %d\n", i);
 		CHECK(kmsg(line) == 0);
+		usleep(20000);
 		snprintf(tag, sizeof(tag), "T%d", i);
 		CHECK(demo("klog", tag, 2) == 0);
+		usleep(20000);
 	}
 	CHECK(kmsg("<5>two-apps round end\n") == 0);
 	CHECK_EQ(stop_collector(pt), 0);
