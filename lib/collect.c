@@ -84,27 +84,18 @@ static int relay_fail(struct relay_collector *c, int err, const char *fmt,
 static int relay_start(struct relay_collector *c)
 {
 	const struct relay_app_opts *o = &c->o;
-	struct relay_state *s = &c->state;
-	char path[4096], cmd[160];
-	int ov, err;
+	char path[4096];
 
+	c->control = relay_app_start(o->root, o->app, o->subbuf_size,
+				     o->n_subbufs, o->mode);
+	if (c->control < 0) {
+		int err = c->control;
+
+		c->control = -1;
+		return err;
+	}
 	snprintf(path, sizeof(path), "%s/%s/control", relay_root(c), o->app);
-	c->control = open(path, O_RDWR | O_CLOEXEC);
-	if (c->control < 0)
-		return -errno;
-	err = relay_read_state(path, s);
-	if (err)
-		return err;
-	ov = o->mode == RELAY_MODE_DEFAULT ? s->default_overwrite :
-	     o->mode == RELAY_MODE_OVERWRITE;
-	snprintf(cmd, sizeof(cmd), "start subbuf_size=%zu n_subbufs=%zu mode=%s\n",
-		 o->subbuf_size ? o->subbuf_size : s->default_subbuf_size,
-		 o->n_subbufs ? o->n_subbufs : s->default_n_subbufs,
-		 ov ? "overwrite" : "no-overwrite");
-	err = relay_command(c->control, cmd);
-	if (err)
-		return err;
-	return relay_read_state(path, s);
+	return relay_read_state(path, &c->state);
 }
 
 /* Open every possible CPU's buffer; ENOENT: not a possible CPU. */
@@ -416,9 +407,8 @@ static int relay_loop(struct relay_collector *c)
 	while (c->live) {
 		if (!c->stopping && relay_should_stop(c)) {
 			c->stopping = 1;
-			/* -ENODEV: the app went away; its run is over. */
-			err = relay_command(c->control, "stop\n");
-			if (err && err != -ENODEV)
+			err = relay_app_stop(c->control);
+			if (err)
 				return relay_fail(c, err, "%s: stop: %s",
 						  c->o.app, strerror(-err));
 		}
@@ -592,7 +582,7 @@ int relay_run_collect(struct relay_run *run)
 	if (err && !c->stopping) {
 		/* Output or read error: switch the app off, keep counting. */
 		c->stopping = 1;
-		relay_command(c->control, "stop\n");
+		relay_app_stop(c->control);
 	}
 	err = relay_end(c, err);
 fail:

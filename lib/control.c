@@ -132,3 +132,45 @@ int relay_app_list(const char *root, struct relay_app_info *apps,
 	free(all);
 	return n;
 }
+
+int relay_app_start(const char *root, const char *app, size_t subbuf_size,
+		    size_t n_subbufs, enum relay_mode mode)
+{
+	struct relay_state st;
+	char path[4096], cmd[160];
+	int fd, ov, err;
+
+	if (!app || !*app || strchr(app, '/'))
+		return -EINVAL;
+	if (snprintf(path, sizeof(path), "%s/%s/control",
+		     root ? root : RELAY_DEFAULT_ROOT, app) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = relay_read_state(path, &st);
+	if (err)
+		goto fail;
+	ov = mode == RELAY_MODE_DEFAULT ? st.default_overwrite :
+	     mode == RELAY_MODE_OVERWRITE;
+	snprintf(cmd, sizeof(cmd), "start subbuf_size=%zu n_subbufs=%zu mode=%s\n",
+		 subbuf_size ? subbuf_size : st.default_subbuf_size,
+		 n_subbufs ? n_subbufs : st.default_n_subbufs,
+		 ov ? "overwrite" : "no-overwrite");
+	err = relay_command(fd, cmd);
+	if (err)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return err;
+}
+
+int relay_app_stop(int control_fd)
+{
+	int err = relay_command(control_fd, "stop\n");
+
+	/* -ENODEV: the app went away; its run is over anyway. */
+	return err == -ENODEV ? 0 : err;
+}

@@ -372,6 +372,20 @@ void relay_run_stop(struct relay_run *run);
 void relay_run_abort(struct relay_run *run);
 void relay_run_free(struct relay_run *run);
 
+/*
+ * The control protocol (docs/relay-app.md), for programs that read an
+ * app's buffers themselves: start @app's run under @root (NULL: the
+ * default) with these sizes and mode (0, RELAY_MODE_DEFAULT: the app's);
+ * returns the control file's descriptor, which must stay open for the
+ * run (closing it stops the run).  -ENOENT no such app, -EBUSY another
+ * collector or a run's files still open, -EINVAL bad sizes, -EPERM.
+ * relay_app_stop() stops it (the per-CPU files then reach their end);
+ * close the descriptor after.
+ */
+int relay_app_start(const char *root, const char *app, size_t subbuf_size,
+		    size_t n_subbufs, enum relay_mode mode);
+int relay_app_stop(int control_fd);
+
 /* The relay-apps registered under @root (NULL: the default). */
 struct relay_app_info {
 	char name[256];

@@ -725,6 +725,27 @@ static int test_write_error_mid_run(void)
 	return 0;
 }
 
+/* The control protocol as public calls: start, stop, no such app. */
+static int test_app_start_stop(void)
+{
+	int fd;
+
+	fake_reset("app", 2, 4);
+	fd = relay_app_start(FAKE_ROOT, "app", 8192, 4,
+			     RELAY_MODE_OVERWRITE);
+	CHECK(fd >= 0);
+	CHECK(fake.running && fake.overwrite);
+	CHECK_EQ(relay_app_stop(fd), 0);
+	CHECK(fake.closed && !fake.running);
+	CHECK_EQ(fake.stops, 1);
+	close(fd);
+	CHECK_EQ(relay_app_start(FAKE_ROOT, "nosuch", 0, 0,
+				 RELAY_MODE_DEFAULT), -ENOENT);
+	CHECK_EQ(relay_app_start(FAKE_ROOT, "a/b", 0, 0, RELAY_MODE_DEFAULT),
+		 -EINVAL);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
 	{ "eintr_consume_retried", test_eintr_consume_retried },
 	{ "eintr_read_fallback", test_eintr_read_fallback },
@@ -743,6 +764,7 @@ static const struct ktap_case cases[] = {
 	  test_user_sink_and_stop_from_thread },
 	{ "abort_does_not_drain", test_abort_does_not_drain },
 	{ "write_error_mid_run", test_write_error_mid_run },
+	{ "app_start_stop", test_app_start_stop },
 };
 
 int main(int argc, char **argv)
