@@ -17,7 +17,9 @@ KDIRS ?= $(wildcard /lib/modules/*/build)
 CC ?= gcc
 BUILD := build
 PREFIX ?= /usr/local
-VERSION := 1.0
+# The one version of the tools, the library and the packages
+# (debian/changelog must agree: scripts/check-install.sh checks it).
+VERSION := $(shell cat VERSION)
 
 # make install's tree (docs/install.md lists every file).
 DESTDIR ?=
@@ -57,9 +59,14 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/pic/%.o,$(LIB_SRCS))
 # CPPFLAGS, CFLAGS and LDFLAGS (the packages' hardening flags) reach
-# librelay and the tools.
-LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default $(CPPFLAGS) $(CFLAGS)
+# librelay and the tools; the one version (VERSION) of the tools, the
+# library and the packages is compiled in.
+VERSION_CFLAGS := -DRELAY_VERSION='"$(VERSION)"'
+LIB_CFLAGS := $(USER_CFLAGS) -Ilib -fvisibility=default $(VERSION_CFLAGS) \
+	$(CPPFLAGS) $(CFLAGS)
 LIBRELAY_SOVER := 1
+# What librelay needs linked after it (zstd, the compression thread).
+LIB_LIBS := -lzstd -lpthread
 LIBS := $(BUILD)/lib/librelay.a $(BUILD)/lib/librelay.so \
 	$(BUILD)/lib/librelay.pc
 TOOLS := $(BUILD)/bin/relay-collect $(BUILD)/bin/relay-merge
@@ -80,11 +87,11 @@ lib: $(LIBS)
 
 tools: $(TOOLS) $(SHARED_TOOLS)
 
-$(BUILD)/lib/%.o: lib/%.c lib/librelay.h $(USER_HDRS)
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) VERSION $(USER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
-$(BUILD)/lib/pic/%.o: lib/%.c lib/librelay.h $(USER_HDRS)
+$(BUILD)/lib/pic/%.o: lib/%.c $(wildcard lib/*.h) VERSION $(USER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -fPIC -c -o $@ $<
 
@@ -92,12 +99,12 @@ $(BUILD)/lib/librelay.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/lib/librelay.so: $(LIB_PIC_OBJS)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) -o $@.$(LIBRELAY_SOVER) $^
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) -o $@.$(LIBRELAY_SOVER) $^ $(LIB_LIBS)
 	ln -sf librelay.so.$(LIBRELAY_SOVER) $@
 
 # The .pc make install would lay (install-user writes its own, with the
 # variables of that run).
-$(BUILD)/lib/librelay.pc: lib/librelay.pc.in
+$(BUILD)/lib/librelay.pc: lib/librelay.pc.in VERSION
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
@@ -105,7 +112,7 @@ $(BUILD)/lib/librelay.pc: lib/librelay.pc.in
 
 $(BUILD)/bin/%: tools/%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -o $@ $< $(BUILD)/lib/librelay.a
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(BUILD)/lib/librelay.a $(LIB_LIBS)
 
 $(BUILD)/bin/shared/%: tools/%.c $(BUILD)/lib/librelay.so
 	@mkdir -p $(dir $@)
@@ -113,11 +120,11 @@ $(BUILD)/bin/shared/%: tools/%.c $(BUILD)/lib/librelay.so
 
 $(BUILD)/user/vm/relay-%-bench: bench/user/relay-%-bench.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a -lpthread
+	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a $(LIB_LIBS)
 
 $(BUILD)/user/vm/relay-%: tools/relay-%.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a
+	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a $(LIB_LIBS)
 
 deps:
 	scripts/install-deps.sh
@@ -129,17 +136,46 @@ modules:
 user: $(VM_TESTS) $(M32_TESTS) $(UNIT_TESTS) $(VM_TOOLS)
 
 # In-VM test programs are static: the initramfs has no libc.
-$(BUILD)/user/vm/%: tests/user/%.c $(VM_TEST_LIB) $(USER_HDRS)
+# They read collected runs through librelay (tests/user/lib/run.c).
+$(BUILD)/user/vm/%: tests/user/%.c $(VM_TEST_LIB) $(USER_HDRS) \
+		$(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -static -o $@ $< $(VM_TEST_LIB) -lpthread
+	$(CC) $(USER_CFLAGS) -Ilib -static -o $@ $< $(VM_TEST_LIB) \
+		$(BUILD)/lib/librelay.a $(LIB_LIBS)
 
-$(BUILD)/user/vm/%-m32: tests/user/%.c $(VM_TEST_LIB) $(USER_HDRS)
+# The 32-bit ABI tests need no run reader (no 32-bit librelay, libzstd).
+VM_TEST_LIB_M32 := $(filter-out tests/user/lib/run.c tests/user/lib/sample.c,\
+	$(VM_TEST_LIB))
+$(BUILD)/user/vm/%-m32: tests/user/%.c $(VM_TEST_LIB_M32) $(USER_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -m32 -static -o $@ $< $(VM_TEST_LIB) -lpthread
+	$(CC) $(USER_CFLAGS) -m32 -static -o $@ $< $(VM_TEST_LIB_M32) -lpthread
 
 $(BUILD)/user/unit/%: tests/unit/%.c $(USER_HDRS) $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -Ilib -o $@ $< $(BUILD)/lib/librelay.a
+	$(CC) $(USER_CFLAGS) -Ilib -o $@ $< $(BUILD)/lib/librelay.a $(LIB_LIBS)
+
+# The format reader's test (and its fuzzer) runs the library's sources
+# under ASan and UBSan: a bad access is a failure, not luck.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+$(BUILD)/user/unit/librelay-stream: tests/unit/librelay-stream.c $(LIB_SRCS) \
+		$(wildcard lib/*.h) $(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(VERSION_CFLAGS) $(SAN_FLAGS) -Ilib -o $@ $< \
+		$(LIB_SRCS) $(LIB_LIBS)
+
+# relay-merge's host test runs the tool itself.
+$(BUILD)/user/unit/relay-merge: $(BUILD)/bin/relay-merge
+
+# The collector against a relayfs faked in the test process: the real
+# lib/ objects, their system calls on the fake paths wrapped at link time.
+FAKE_WRAP := -Wl,--wrap=open,--wrap=read,--wrap=write,--wrap=ioctl \
+	-Wl,--wrap=mmap,--wrap=munmap,--wrap=close
+$(BUILD)/user/unit/librelay-collect: tests/unit/librelay-collect.c \
+		tests/unit/fake/relayfs.c tests/unit/fake/relayfs.h $(LIB_OBJS) \
+		$(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -Ilib -Itests/unit -o $@ $< tests/unit/fake/relayfs.c \
+		$(LIB_OBJS) $(FAKE_WRAP) $(LIB_LIBS)
 
 check:
 	scripts/check.sh

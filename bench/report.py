@@ -33,7 +33,7 @@ CONSUMER = re.compile(r"# consumer method=(\S+) mb=([\d.]+) seconds=([\d.]+) "
 LOAD = re.compile(r"# consumer load rate=(\d+) len=(\d+) seconds=([\d.]+) "
                   r"small_dropped=(\d+) advised=(\d+)x(\d+) attempted=(\d+) "
                   r"accepted=(\d+) written=(-?\d+) dropped=(\d+) "
-                  r"err=(-?\d+)")
+                  r"(?:zstd=(\d+) stored=(\d+) )?err=(-?\d+)")
 LINE = re.compile(r"# bench mode=(\S+) cpus=(\d+) backend=(\S+) size=(\d+) "
                   r"ns=([\d.]+) min=([\d.]+) p90=([\d.]+) max=([\d.]+) "
                   r"written=(\d) err=(-?\d+)")
@@ -101,17 +101,21 @@ def load_table(rows):
               "the sizes relay-collect advised" %
               (key[0], key[2], "guest seconds under icount"
                if key[1] == "icount" else "emulated seconds"))
-        print("%12s %8s %14s %12s %12s %10s" % (
+        print("%12s %8s %14s %12s %12s %10s %14s" % (
             "records/s", "seconds", "lost (4Kx2)", "advised", "attempted",
-            "lost"))
+            "lost", "zstd (ratio)"))
         for r in sel:
             if r["err"] or r["written"] <= 0:
                 continue        # flagged by main()
-            print("%12d %8g %14d %12s %12d %10d%s" % (
+            print("%12d %8g %14d %12s %12d %10d %14s%s" % (
                 r["rate"], r["seconds"], r["small_dropped"],
                 "%dx%d" % (r["subbuf"], r["n"]), r["attempted"],
-                r["dropped"], "" if not r["err"] else
+                r["dropped"], "-" if not r["zstd"] else "%d (%.1fx)" % (
+                    r["zstd"], r["written"] * r["len"] / r["stored"]
+                    if r["stored"] else 0), "" if not r["err"] else
                 "  (error %d)" % r["err"]))
+            if r["zstd"]:
+                continue        # a figure: the goal is the plain collector's
             goals.append((key[0], "-", key[2], 0,
                           "no loss at %d/s per CPU, advised sizes" % r["rate"],
                           r["err"] == 0 and r["dropped"] == 0,
@@ -151,7 +155,8 @@ def load(paths):
                         "small_dropped": int(v[3]), "subbuf": int(v[4]),
                         "n": int(v[5]), "attempted": int(v[6]),
                         "accepted": int(v[7]), "written": int(v[8]),
-                        "dropped": int(v[9]), "err": int(v[10])})
+                        "dropped": int(v[9]), "zstd": int(v[10] or 0),
+                        "stored": int(v[11] or 0), "err": int(v[12])})
                     continue
                 m = CONSUMER.match(line)
                 if m:

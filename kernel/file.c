@@ -31,6 +31,8 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/uaccess.h>
+#include <linux/sched/clock.h>
+#include <linux/timekeeping.h>
 #include "internal.h"
 
 /**
@@ -329,6 +331,35 @@ static long rfs_ioc_get_subbuf(struct relayfs_buf *buf,
 	return copy_to_user(usb, &sb, sizeof(sb)) ? -EFAULT : 0;
 }
 
+/*
+ * One paired reading of local_clock(), the clock of t_open/t_close, and
+ * of the POSIX clocks, on this CPU with interrupts off so that nothing
+ * runs between the readings: local_ns is the midpoint of two
+ * local_clock() readings taken around the three others, and each of those
+ * was read within uncertainty_ns of it.  The three are read one after the
+ * other (each under its own timekeeping seqcount), not atomically
+ * together; the window covers that too.
+ */
+static void rfs_read_clocks(struct relayfs_clocks *c)
+{
+	unsigned long flags;
+	u64 t0, t1;
+
+	memset(c, 0, sizeof(*c));
+	c->version = RELAYFS_ABI_VERSION;
+	local_irq_save(flags);
+	t0 = local_clock();
+	c->realtime_ns = ktime_get_real_ns();
+	c->monotonic_ns = ktime_get_ns();
+	c->boottime_ns = ktime_get_boottime_ns();
+	t1 = local_clock();
+	c->cpu = smp_processor_id();
+	local_irq_restore(flags);
+	/* local_clock() is monotonic on one CPU: t1 >= t0. */
+	c->local_ns = t0 + (t1 - t0) / 2;
+	c->uncertainty_ns = (t1 - t0 + 1) / 2;
+}
+
 static long relayfs_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -353,6 +384,13 @@ static long relayfs_ioctl(struct file *file, unsigned int cmd,
 		return relayfs_ioc_consume(buf, uarg);
 	case RELAYFS_IOC_GET_SUBBUF:
 		return rfs_ioc_get_subbuf(buf, uarg);
+	case RELAYFS_IOC_GET_CLOCKS: {
+		struct relayfs_clocks clk;
+
+		/* No lock: the buffer plays no part. */
+		rfs_read_clocks(&clk);
+		return copy_to_user(uarg, &clk, sizeof(clk)) ? -EFAULT : 0;
+	}
 	}
 	return -ENOTTY;
 }

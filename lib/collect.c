@@ -1,51 +1,52 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * relay_app_run(): the collector in one call.
+ * The collector: readers -> frames -> sinks.
  *
  * One thread, one epoll loop over every per-CPU buffer (docs/librelay.md
- * says why): a ready buffer is drained of every complete sub-buffer,
- * each written to <dir>/<base>.<cpu> with a line in <dir>/<base>.<cpu>.idx.
- * Stopping writes "stop" to the control file; the kernel then closes the
- * last sub-buffers and every reader reads to its end.  The control file
- * stays open for the whole run: if this process dies, the kernel stops
- * the run when it closes.
+ * says why): a ready buffer is drained of its complete sub-buffers, each
+ * handed to the sink as one frame.  Stopping writes "stop" to the
+ * control file; the kernel then closes the last sub-buffers and every
+ * reader reads to its end.  The control file stays open for the whole
+ * run: if this process dies, the kernel stops the run when it closes.
+ * An output error ends the run at once: the app is switched off, the
+ * kernel's counters are taken, and the run says what was lost.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/utsname.h>
+#include "control.h"
 #include "librelay.h"
-
-/* What the control file says (its "key value" lines). */
-struct relay_state {
-	char base[64];
-	unsigned int cpus;
-	size_t subbuf_size, n_subbufs;
-	size_t default_subbuf_size, default_n_subbufs;
-	int overwrite, default_overwrite, running;
-};
+#include "sink.h"
+#include "util.h"
 
 struct relay_cpu {
 	struct relay_reader *reader;
-	int data_fd;
-	FILE *idx;
-	uint64_t offset;	/* bytes in the data file */
 	uint64_t last_drops, last_close, expect;
 	int done;
 };
 
 struct relay_collector {
-	const struct relay_app_opts *o;
+	struct relay_app_opts o;
 	struct relay_run *run;
-	struct relay_cpu *cpu;
-	int control, ep;
-	unsigned int live;	/* readers not at their end */
+	struct relay_cpu *cpu;		/* as run->cpu[] */
+	int control, ep, wake;
+	unsigned int live;		/* readers not at their end */
 	double t0;
+	struct relay_sink *sink, *own_sink;
+	volatile sig_atomic_t stop_req, abort_req;
+	int stopping;
+	struct relay_state state;
+	struct utsname uts;
+	struct relay_run_header hdr;
 };
 
 static double relay_now(void)
@@ -56,190 +57,174 @@ static double relay_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* mkdir -p @dir. */
-static int relay_mkdirs(const char *dir)
+static const char *relay_root(const struct relay_collector *c)
 {
-	char path[4096], *p;
-
-	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(path, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
+	return c->o.root ? c->o.root : RELAY_DEFAULT_ROOT;
 }
 
-static int relay_write_all(int fd, const void *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
+static int relay_fail(struct relay_collector *c, int err, const char *fmt,
+		      ...) __attribute__((format(printf, 3, 4)));
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p = (const char *)p + w;
-		n -= w;
+static int relay_fail(struct relay_collector *c, int err, const char *fmt,
+		      ...)
+{
+	va_list ap;
+
+	if (!c->run->error) {
+		c->run->error = err;
+		va_start(ap, fmt);
+		vsnprintf(c->run->error_msg, sizeof(c->run->error_msg), fmt,
+			  ap);
+		va_end(ap);
 	}
-	return 0;
-}
-
-static int relay_command(int control, const char *cmd)
-{
-	ssize_t n = write(control, cmd, strlen(cmd));
-
-	return n < 0 ? -errno : 0;
-}
-
-/* Read the state from a fresh descriptor: control has no positions. */
-static int relay_read_state(const char *path, struct relay_state *s)
-{
-	char buf[1024], *line, *save = NULL, word[32];
-	unsigned long long v;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return n;
-	buf[n] = '\0';
-	memset(s, 0, sizeof(*s));
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char val[64];
-
-		if (sscanf(line, "%31s %63s", word, val) != 2)
-			continue;
-		v = strtoull(val, NULL, 10);
-		if (!strcmp(word, "state"))
-			s->running = !strcmp(val, "running");
-		else if (!strcmp(word, "base"))
-			snprintf(s->base, sizeof(s->base), "%s", val);
-		else if (!strcmp(word, "cpus"))
-			s->cpus = v;
-		else if (!strcmp(word, "subbuf_size"))
-			s->subbuf_size = v;
-		else if (!strcmp(word, "n_subbufs"))
-			s->n_subbufs = v;
-		else if (!strcmp(word, "mode"))
-			s->overwrite = !strcmp(val, "overwrite");
-		else if (!strcmp(word, "default_subbuf_size"))
-			s->default_subbuf_size = v;
-		else if (!strcmp(word, "default_n_subbufs"))
-			s->default_n_subbufs = v;
-		else if (!strcmp(word, "default_mode"))
-			s->default_overwrite = !strcmp(val, "overwrite");
-	}
-	return s->base[0] && s->cpus ? 0 : -EPROTO;
+	return err;
 }
 
 /* Start the run; the control file stays open (and ours) until the end. */
-static int relay_start(struct relay_collector *c, struct relay_state *s)
+static int relay_start(struct relay_collector *c)
 {
-	const struct relay_app_opts *o = c->o;
-	const char *root = o->root ? o->root : RELAY_DEFAULT_ROOT;
-	char path[4096], cmd[160];
-	int ov, err;
-
-	snprintf(path, sizeof(path), "%s/%s/control", root, o->app);
-	c->control = open(path, O_RDWR | O_CLOEXEC);
-	if (c->control < 0)
-		return -errno;
-	err = relay_read_state(path, s);
-	if (err)
-		return err;
-	ov = o->mode == RELAY_MODE_DEFAULT ? s->default_overwrite :
-	     o->mode == RELAY_MODE_OVERWRITE;
-	snprintf(cmd, sizeof(cmd), "start subbuf_size=%zu n_subbufs=%zu mode=%s\n",
-		 o->subbuf_size ? o->subbuf_size : s->default_subbuf_size,
-		 o->n_subbufs ? o->n_subbufs : s->default_n_subbufs,
-		 ov ? "overwrite" : "no-overwrite");
-	err = relay_command(c->control, cmd);
-	if (err)
-		return err;
-	return relay_read_state(path, s);
-}
-
-static int relay_open_outputs(struct relay_collector *c, unsigned int i)
-{
-	const char *dir = c->o->dir ? c->o->dir : ".";
-	struct relay_cpu *cpu = &c->cpu[i];
+	const struct relay_app_opts *o = &c->o;
 	char path[4096];
 
-	cpu->data_fd = -1;
-	if (c->o->out_fd >= 0)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s.%u", dir, c->run->base, i);
-	cpu->data_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			    0644);
-	if (cpu->data_fd < 0)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/%s.%u.idx", dir, c->run->base, i);
-	cpu->idx = fopen(path, "we");
-	if (!cpu->idx)
-		return -errno;
-	fprintf(cpu->idx, "# seq offset length records bytes t_open t_close "
-		"drops\n");
-	return 0;
+	c->control = relay_app_start(o->root, o->app, o->subbuf_size,
+				     o->n_subbufs, o->mode);
+	if (c->control < 0) {
+		int err = c->control;
+
+		c->control = -1;
+		return err;
+	}
+	snprintf(path, sizeof(path), "%s/%s/control", relay_root(c), o->app);
+	return relay_read_state(path, &c->state);
 }
 
-static int relay_open_cpus(struct relay_collector *c, struct relay_state *s)
+/* Open every possible CPU's buffer; ENOENT: not a possible CPU. */
+static int relay_open_cpus(struct relay_collector *c)
 {
-	const char *root = c->o->root ? c->o->root : RELAY_DEFAULT_ROOT;
+	struct relay_state *s = &c->state;
+	struct relay_run *run = c->run;
+	struct relay_reader *r;
+	struct epoll_event ev = { .events = EPOLLIN };
 	char path[4096];
 	unsigned int i;
 	int err;
 
 	c->cpu = calloc(s->cpus, sizeof(*c->cpu));
-	c->run->cpu = calloc(s->cpus, sizeof(*c->run->cpu));
-	if (!c->cpu || !c->run->cpu)
+	run->cpu = calloc(s->cpus, sizeof(*run->cpu));
+	if (!c->cpu || !run->cpu)
 		return -ENOMEM;
-	c->run->ncpus = s->cpus;
 	for (i = 0; i < s->cpus; i++) {
-		struct relay_cpu *cpu = &c->cpu[i];
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
-
-		cpu->data_fd = -1;
-		c->run->cpu[i].cpu = i;
-		snprintf(path, sizeof(path), "%s/%s/%s%u", root, c->o->app,
-			 s->base, i);
-		err = relay_reader_open(path, c->o->reader_flags,
-					&cpu->reader);
-		if (err == -ENOENT) {	/* not a possible CPU */
-			cpu->done = 1;
+		snprintf(path, sizeof(path), "%s/%s/%s%u", relay_root(c),
+			 c->o.app, s->base, i);
+		err = relay_reader_open(path, c->o.reader_flags, &r);
+		if (err == -ENOENT)
 			continue;
-		}
 		if (err)
-			return err;
-		c->run->mapped = relay_reader_mapped(cpu->reader);
-		err = relay_open_outputs(c, i);
-		if (err)
-			return err;
-		if (epoll_ctl(c->ep, EPOLL_CTL_ADD,
-			      relay_reader_fd(cpu->reader), &ev))
+			return relay_fail(c, err, "%s: %s", path,
+					  strerror(-err));
+		c->cpu[run->ncpus].reader = r;
+		run->cpu[run->ncpus].cpu = i;
+		run->mapped = relay_reader_mapped(r);
+		ev.data.u32 = run->ncpus++;
+		if (epoll_ctl(c->ep, EPOLL_CTL_ADD, relay_reader_fd(r), &ev))
 			return -errno;
 		c->live++;
 	}
+	if (!run->ncpus)
+		return relay_fail(c, -ENODEV, "%s: no per-CPU buffer of base "
+				  "'%s' could be opened", c->o.app, s->base);
+	return 0;
+}
+
+/* The run header: what produced this run, and the clock anchor. */
+static void relay_make_header(struct relay_collector *c)
+{
+	struct relay_run_header *h = &c->hdr;
+	struct timespec ts;
+	unsigned int i;
+
+	memset(h, 0, sizeof(*h));
+	h->version = RELAY_FORMAT_VERSION;
+	if (uname(&c->uts))
+		memset(&c->uts, 0, sizeof(c->uts));
+	h->host = c->uts.nodename;
+	h->kernel = c->uts.release;
+	h->app = c->o.app;
+	h->base = c->state.base;
+	h->tool = c->o.tool ? c->o.tool : "librelay";
+	h->library = relay_version();
+	h->cmdline = c->o.cmdline ? c->o.cmdline : "";
+	h->ncpus = c->state.cpus;
+	h->subbuf_size = c->state.subbuf_size;
+	h->n_subbufs = c->state.n_subbufs;
+	if (c->state.overwrite)
+		h->flags |= RELAY_HDR_OVERWRITE;
+	if (c->o.compress)
+		h->flags |= RELAY_HDR_COMPRESSED;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h->start_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (getrandom(h->run_id, sizeof(h->run_id), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(h->run_id)) {
+		for (i = 0; i < sizeof(h->run_id); i++)
+			h->run_id[i] = (uint8_t)((h->start_ns >> (i % 8 * 8)) ^
+						 getpid() >> (i % 4 * 8));
+	}
+	/* A kernel without the ioctl (ENOTTY) gives no anchor: flagged. */
+	if (!relay_clock_anchor(relay_reader_fd(c->cpu[0].reader),
+				&h->anchor)) {
+		h->flags |= RELAY_HDR_ANCHOR;
+		c->run->anchored = 1;
+	} else {
+		memset(&h->anchor, 0, sizeof(h->anchor));
+	}
+}
+
+/* The sink the options ask for, unless the caller brought one. */
+static int relay_make_sink(struct relay_collector *c)
+{
+	struct relay_file_opts fo = {
+		.size = sizeof(fo), .dir = c->o.dir, .name = c->state.base,
+		.compressed = c->o.compress > 0,
+		.rotate_size = c->o.rotate_size,
+		.rotate_time = c->o.rotate_time,
+		.max_files = c->o.max_files,
+	};
+	struct relay_sink *out;
+	int err;
+
+	if (c->o.sink) {
+		c->sink = c->o.sink;
+		return 0;
+	}
+	if (c->o.out_fd >= 0) {
+		err = relay_sink_fd(c->o.out_fd, &out);
+	} else {
+		/* Now: .stats goes there before a zstd thread begins. */
+		err = relay_mkdirs(c->o.dir ? c->o.dir : ".");
+		if (err)
+			return relay_fail(c, err, "%s: %s", c->o.dir ?
+					  c->o.dir : ".", strerror(-err));
+		err = relay_sink_files(&fo, &out);
+	}
+	if (err)
+		return err;
+	if (c->o.compress > 0) {
+		err = relay_sink_zstd(c->o.compress, 0, out, &c->own_sink);
+		if (err) {
+			relay_sink_free(out);
+			return err;
+		}
+	} else {
+		c->own_sink = out;
+	}
+	c->sink = c->own_sink;
 	return 0;
 }
 
 /* Note a loss between the previous sub-buffer and @m. */
 static void relay_note_loss(struct relay_cpu_result *res,
 			    struct relay_cpu *cpu,
-			    const struct relayfs_subbuf *m)
+			    const struct relayfs_subbuf *m, size_t subbuf_size)
 {
 	struct relay_loss l = {
 		.after = cpu->last_close,
@@ -253,15 +238,17 @@ static void relay_note_loss(struct relay_cpu_result *res,
 	if (res->nlosses < sizeof(res->loss) / sizeof(res->loss[0]))
 		res->loss[res->nlosses] = l;
 	res->nlosses++;
-	if (l.records > res->worst.records || l.subbufs > res->worst.subbufs)
-		res->worst = l;
+	/* Dropped records counted at the size of those that followed. */
+	relay_loss_keep_worst(&res->worst, &l, subbuf_size,
+			      m->records ? m->bytes / m->records : 1);
 }
 
 /*
- * Write out the complete sub-buffers of CPU @i, at most a buffer's worth:
- * against a writer that keeps up with us there would always be one more,
- * and the loop would never get back to its clock (the duration, Ctrl-C)
- * nor to the other CPUs.  What is left keeps the descriptor readable.
+ * Hand the complete sub-buffers of buffer @i to the sink, at most a
+ * buffer's worth: against a writer that keeps up with us there would
+ * always be one more, and the loop would never get back to its clock
+ * (the duration, Ctrl-C) nor to the other CPUs.  What is left keeps the
+ * descriptor readable.
  */
 static int relay_drain(struct relay_collector *c, unsigned int i)
 {
@@ -272,31 +259,29 @@ static int relay_drain(struct relay_collector *c, unsigned int i)
 	int ret = 1, err;
 
 	while (left && (ret = relay_reader_next(cpu->reader, &sb, 0)) == 1) {
-		int fd = c->o->out_fd >= 0 ? c->o->out_fd : cpu->data_fd;
+		struct relay_frame f = {
+			.cpu = res->cpu, .seq = sb.meta.seq,
+			.t_open = sb.meta.t_open, .t_close = sb.meta.t_close,
+			.drops = sb.meta.drops, .records = sb.meta.records,
+			.bytes = sb.meta.bytes, .payload = sb.data,
+			.len = sb.len, .stored = sb.len,
+		};
 
-		relay_note_loss(res, cpu, &sb.meta);
-		err = relay_write_all(fd, sb.data, sb.len);
-		if (err)
-			return err;
-		if (cpu->idx)
-			fprintf(cpu->idx, "%llu %llu %zu %llu %llu %llu %llu "
-				"%llu\n", (unsigned long long)sb.meta.seq,
-				(unsigned long long)cpu->offset, sb.len,
-				(unsigned long long)sb.meta.records,
-				(unsigned long long)sb.meta.bytes,
-				(unsigned long long)sb.meta.t_open,
-				(unsigned long long)sb.meta.t_close,
-				(unsigned long long)sb.meta.drops);
-		cpu->offset += sb.len;
+		relay_note_loss(res, cpu, &sb.meta, c->run->subbuf_size);
 		cpu->last_drops = sb.meta.drops;
 		cpu->last_close = sb.meta.t_close;
 		cpu->expect = sb.meta.seq + 1;
 		res->subbufs++;
 		res->bytes += sb.len;
+		res->records += sb.meta.records;
+		err = relay_sink_frame(c->sink, &f);
+		if (err)
+			return relay_fail(c, err, "%s",
+					  relay_sink_error(c->sink));
 		left--;
 	}
-	if (ret == 1)
-		return 0;	/* a buffer's worth written: more may wait */
+	if (ret == 1 || ret == -EAGAIN)
+		return 0;	/* more may wait, or none is ready */
 	if (ret == 0) {
 		cpu->done = 1;
 		c->live--;
@@ -304,86 +289,58 @@ static int relay_drain(struct relay_collector *c, unsigned int i)
 			  NULL);
 		return 0;
 	}
-	return ret == -EAGAIN ? 0 : ret;
+	return relay_fail(c, ret, "%s/%s/%s%u: %s", relay_root(c), c->o.app,
+			  c->state.base, res->cpu, strerror(-ret));
 }
 
-static void relay_progress(struct relay_collector *c)
+/* Counters of every buffer, and what reached the output. */
+static void relay_update(struct relay_collector *c)
 {
+	struct relay_run *run = c->run;
+	struct relay_sink_totals t;
 	unsigned int i;
 
-	c->run->elapsed = relay_now() - c->t0;
-	for (i = 0; i < c->run->ncpus; i++) {
-		struct relay_cpu *cpu = &c->cpu[i];
-		struct relay_cpu_result *res = &c->run->cpu[i];
+	run->elapsed = relay_now() - c->t0;
+	for (i = 0; i < run->ncpus; i++) {
+		struct relay_cpu_result *res = &run->cpu[i];
 
-		if (!cpu->reader || relay_reader_stats(cpu->reader, &res->stats))
+		if (c->sink) {
+			relay_sink_totals(c->sink, res->cpu, &t);
+			res->written_subbufs = t.frames;
+			res->written_records = t.records;
+			res->written_bytes = t.bytes;
+		}
+		if (relay_reader_stats(c->cpu[i].reader, &res->stats))
 			continue;
 		res->backlog = res->stats.subbufs_produced -
 			       res->stats.subbufs_consumed -
 			       res->stats.subbufs_overwritten;
 	}
-	if (c->o->progress)
-		c->o->progress(c->run, c->o->progress_arg);
+	if (c->sink)
+		relay_sink_totals(c->sink, -1, &run->out);
 }
 
-static int relay_should_stop(struct relay_collector *c)
+/* <dir>/<base>.stats, replaced whole by a rename: never half-written. */
+static int relay_write_stats(struct relay_collector *c, const char *state)
 {
-	const struct relay_app_opts *o = c->o;
-
-	return (o->stop && *o->stop) ||
-	       (o->duration > 0 && relay_now() - c->t0 >= o->duration);
-}
-
-/* Drain until stopped, stop the run, drain to the end. */
-static int relay_loop(struct relay_collector *c)
-{
-	double interval = c->o->progress_interval > 0 ?
-			  c->o->progress_interval : 1.0;
-	double next_progress = c->t0 + interval;
-	struct epoll_event ev[16];
-	int stopping = 0, n, i, err;
-
-	while (c->live) {
-		if (!stopping && relay_should_stop(c)) {
-			stopping = 1;
-			/* -ENODEV: the app went away; its run is over. */
-			err = relay_command(c->control, "stop\n");
-			if (err && err != -ENODEV)
-				return err;
-		}
-		n = epoll_wait(c->ep, ev, 16, 100);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		for (i = 0; i < n; i++) {
-			err = relay_drain(c, ev[i].data.u32);
-			if (err)
-				return err;
-		}
-		if (relay_now() >= next_progress) {
-			relay_progress(c);
-			next_progress += interval;
-		}
-	}
-	return 0;
-}
-
-static int relay_write_stats(struct relay_collector *c)
-{
-	const char *dir = c->o->dir ? c->o->dir : ".";
+	const char *dir = c->o.dir ? c->o.dir : ".";
 	struct relay_run *run = c->run;
-	char path[4096];
+	char path[4096], tmp[4200];
 	unsigned int i;
 	FILE *f;
+	int err = 0;
 
-	if (c->o->out_fd >= 0)
+	if (c->o.out_fd >= 0 || c->o.sink)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s.stats", dir, run->base);
-	f = fopen(path, "we");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
 	if (!f)
-		return -errno;
+		return relay_fail(c, -errno, "%s: %s", tmp, strerror(errno));
 	fprintf(f, "# app %s subbuf_size %zu n_subbufs %zu mode %s "
-		"elapsed %.3f\n", run->app, run->subbuf_size, run->n_subbufs,
-		run->overwrite ? "overwrite" : "no-overwrite", run->elapsed);
+		"elapsed %.3f state %s\n", run->app, run->subbuf_size,
+		run->n_subbufs, run->overwrite ? "overwrite" : "no-overwrite",
+		run->elapsed, state);
 	fprintf(f, "cpu attempted_records accepted_records dropped_records "
 		"refused_records consumed_records overwritten_records "
 		"unread_records accepted_bytes consumed_bytes subbufs_produced "
@@ -393,10 +350,8 @@ static int relay_write_stats(struct relay_collector *c)
 		const struct relay_cpu_result *r = &run->cpu[i];
 		const struct relayfs_buf_stats *s = &r->stats;
 
-		if (!c->cpu[i].reader)
-			continue;
 		fprintf(f, "%u %llu %llu %llu %llu %llu %llu %llu %llu %llu "
-			"%llu %llu %llu %llu %llu %llu\n", i,
+			"%llu %llu %llu %llu %llu %llu\n", r->cpu,
 			(unsigned long long)s->attempted_records,
 			(unsigned long long)s->accepted_records,
 			(unsigned long long)s->dropped_records,
@@ -410,82 +365,262 @@ static int relay_write_stats(struct relay_collector *c)
 			(unsigned long long)s->subbufs_consumed,
 			(unsigned long long)s->subbufs_overwritten,
 			(unsigned long long)s->max_backlog,
-			(unsigned long long)r->subbufs,
-			(unsigned long long)r->bytes);
+			(unsigned long long)r->written_subbufs,
+			(unsigned long long)r->written_bytes);
 	}
-	return fclose(f) ? -errno : 0;
+	if (ferror(f))
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return relay_fail(c, err, "%s: %s", path, strerror(-err));
+	}
+	return 0;
 }
 
+static int relay_should_stop(struct relay_collector *c)
+{
+	const struct relay_app_opts *o = &c->o;
+
+	return c->stop_req || c->abort_req || (o->stop && *o->stop) ||
+	       (o->abort && *o->abort) ||
+	       (o->duration > 0 && relay_now() - c->t0 >= o->duration);
+}
+
+static int relay_aborting(struct relay_collector *c)
+{
+	return c->abort_req || (c->o.abort && *c->o.abort);
+}
+
+/* Drain until stopped, stop the run, drain to the end. */
+static int relay_loop(struct relay_collector *c)
+{
+	double interval = c->o.progress_interval > 0 ?
+			  c->o.progress_interval : 1.0;
+	double next_progress = c->t0 + interval;
+	struct epoll_event ev[16];
+	int n, i, err;
+
+	while (c->live) {
+		if (!c->stopping && relay_should_stop(c)) {
+			c->stopping = 1;
+			err = relay_app_stop(c->control);
+			if (err)
+				return relay_fail(c, err, "%s: stop: %s",
+						  c->o.app, strerror(-err));
+		}
+		if (relay_aborting(c)) {
+			c->run->aborted = 1;
+			return 0;
+		}
+		n = epoll_wait(c->ep, ev, 16, 100);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.u32 == UINT32_MAX) {
+				uint64_t v;
+
+				if (read(c->wake, &v, sizeof(v)) < 0) {
+					/* counted again on the next write */
+				}
+				continue;
+			}
+			err = relay_drain(c, ev[i].data.u32);
+			if (err)
+				return err;
+		}
+		if (relay_now() >= next_progress) {
+			relay_update(c);
+			if (c->o.progress)
+				c->o.progress(c->run, c->o.progress_arg);
+			err = relay_write_stats(c, "running");
+			if (err)
+				return err;
+			next_progress += interval;
+		}
+	}
+	return 0;
+}
+
+/* The end of the run: its counters, then the trailer. */
+static int relay_end(struct relay_collector *c, int err)
+{
+	struct relay_run *run = c->run;
+	struct relay_cpu_counters *ctr;
+	unsigned int i;
+	int end_err;
+
+	relay_update(c);
+	ctr = calloc(run->ncpus ? run->ncpus : 1, sizeof(*ctr));
+	if (!ctr)
+		return err ? err : -ENOMEM;
+	for (i = 0; i < run->ncpus; i++) {
+		ctr[i].cpu = run->cpu[i].cpu;
+		ctr[i].stats = run->cpu[i].stats;
+		ctr[i].frames = run->cpu[i].subbufs;
+		ctr[i].bytes = run->cpu[i].bytes;
+	}
+	end_err = relay_sink_end(c->sink, ctr, run->ncpus,
+				 err ? RELAY_TRAILER_ERROR : 0);
+	free(ctr);
+	relay_update(c);	/* what reached the output, in the end */
+	if (end_err && !err)
+		err = relay_fail(c, end_err, "%s", relay_sink_error(c->sink));
+	end_err = relay_write_stats(c, err ? "error" : run->aborted ?
+				    "aborted" : "finished");
+	return err ? err : end_err;
+}
+
+/* The buffers, the output and, last, the control file (ends the run). */
 static void relay_collector_close(struct relay_collector *c)
 {
 	unsigned int i;
 
 	for (i = 0; c->cpu && i < c->run->ncpus; i++) {
 		relay_reader_close(c->cpu[i].reader);
-		if (c->cpu[i].data_fd >= 0)
-			close(c->cpu[i].data_fd);
-		if (c->cpu[i].idx)
-			fclose(c->cpu[i].idx);
+		c->cpu[i].reader = NULL;
 	}
-	free(c->cpu);
-	if (c->ep >= 0)
-		close(c->ep);
-	/* Last: closing control ends the run if it is still on. */
+	relay_sink_free(c->own_sink);
+	c->own_sink = NULL;
+	c->sink = NULL;
 	if (c->control >= 0)
 		close(c->control);
+	c->control = -1;
 }
 
-int relay_app_run(const struct relay_app_opts *o, struct relay_run **runp)
+int relay_run_create(const struct relay_app_opts *o, struct relay_run **runp)
 {
-	struct relay_collector c = { .o = o, .control = -1, .ep = -1 };
-	struct relay_state s;
+	struct relay_collector *c;
+	struct relay_run *run;
+
+	if (!o || !o->size || !o->app || !*o->app || strchr(o->app, '/') ||
+	    strlen(o->app) >= sizeof(run->app) || o->compress < 0)
+		return -EINVAL;
+	run = calloc(1, sizeof(*run));
+	c = calloc(1, sizeof(*c));
+	if (!run || !c) {
+		free(run);
+		free(c);
+		return -ENOMEM;
+	}
+	memcpy(&c->o, o, o->size < sizeof(c->o) ? o->size : sizeof(c->o));
+	c->o.size = sizeof(c->o);
+	c->run = run;
+	c->control = c->ep = -1;
+	c->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->wake < 0) {
+		free(run);
+		free(c);
+		return -errno;
+	}
+	run->priv = c;
+	strcpy(run->app, o->app);
+	*runp = run;
+	return 0;
+}
+
+void relay_run_stop(struct relay_run *run)
+{
+	struct relay_collector *c = run->priv;
+	uint64_t one = 1;
+
+	c->stop_req = 1;
+	if (write(c->wake, &one, sizeof(one)) < 0) {
+		/* the flag is seen within 100 ms anyway */
+	}
+}
+
+void relay_run_abort(struct relay_run *run)
+{
+	struct relay_collector *c = run->priv;
+
+	c->abort_req = 1;
+	relay_run_stop(run);
+}
+
+int relay_run_collect(struct relay_run *run)
+{
+	struct relay_collector *c = run->priv;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
 	int err;
 
-	if (!o || !o->app || !*o->app || strchr(o->app, '/'))
-		return -EINVAL;
-	c.run = calloc(1, sizeof(*c.run));
-	if (!c.run)
-		return -ENOMEM;
-	snprintf(c.run->app, sizeof(c.run->app), "%s", o->app);
-	c.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (c.ep < 0) {
-		err = -errno;
-		goto out;
-	}
-	err = relay_start(&c, &s);
-	if (err)
-		goto out;
-	c.t0 = relay_now();
-	snprintf(c.run->base, sizeof(c.run->base), "%s", s.base);
-	c.run->subbuf_size = s.subbuf_size;
-	c.run->n_subbufs = s.n_subbufs;
-	c.run->overwrite = s.overwrite;
-	if (o->out_fd < 0 && o->dir) {
-		err = relay_mkdirs(o->dir);
-		if (err)
-			goto out;
-	}
-	err = relay_open_cpus(&c, &s);
-	if (!err)
-		err = relay_loop(&c);
-	if (!err) {
-		relay_progress(&c);	/* the final counters */
-		err = relay_write_stats(&c);
-	}
-out:
-	relay_collector_close(&c);
+	if (c->ep >= 0)
+		return -EALREADY;	/* a run is collected once */
+	c->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (c->ep < 0 || epoll_ctl(c->ep, EPOLL_CTL_ADD, c->wake, &ev))
+		return -errno;
+	err = relay_start(c);
 	if (err) {
-		relay_run_free(c.run);
-		return err;
+		relay_collector_close(c);
+		return relay_fail(c, err, "%s: %s", c->o.app, strerror(-err));
 	}
-	*runp = c.run;
-	return 0;
+	c->t0 = relay_now();
+	strcpy(run->base, c->state.base);
+	run->subbuf_size = c->state.subbuf_size;
+	run->n_subbufs = c->state.n_subbufs;
+	run->overwrite = c->state.overwrite;
+	err = relay_open_cpus(c);
+	if (err) {
+		relay_fail(c, err, "%s: %s", c->o.app, strerror(-err));
+		goto fail;
+	}
+	relay_make_header(c);
+	err = relay_make_sink(c);
+	if (err) {
+		relay_fail(c, err, "%s: output: %s", c->o.app, strerror(-err));
+		goto fail;
+	}
+	err = relay_sink_begin(c->sink, &c->hdr);
+	if (err) {
+		relay_fail(c, err, "%s", relay_sink_error(c->sink));
+		goto fail;
+	}
+	err = relay_loop(c);
+	if (err && !c->stopping) {
+		/* Output or read error: switch the app off, keep counting. */
+		c->stopping = 1;
+		relay_app_stop(c->control);
+	}
+	err = relay_end(c, err);
+fail:
+	relay_collector_close(c);
+	return err;
 }
 
 void relay_run_free(struct relay_run *run)
 {
+	struct relay_collector *c;
+
 	if (!run)
 		return;
+	c = run->priv;
+	if (c) {
+		relay_collector_close(c);
+		free(c->cpu);
+		if (c->ep >= 0)
+			close(c->ep);
+		close(c->wake);
+		free(c);
+	}
 	free(run->cpu);
 	free(run);
+}
+
+int relay_app_run(const struct relay_app_opts *o, struct relay_run **runp)
+{
+	struct relay_run *run;
+	int err = relay_run_create(o, &run);
+
+	if (err)
+		return err;
+	err = relay_run_collect(run);
+	if (err) {
+		relay_run_free(run);
+		return err;
+	}
+	*runp = run;
+	return 0;
 }

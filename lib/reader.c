@@ -34,19 +34,31 @@ struct relay_reader {
 	uint64_t ack;		/* the next RELAYFS_IOC_CONSUME's ack */
 	uint64_t expect;	/* seq expected next: gaps are losses */
 	uint64_t lost;
+	ssize_t pending;	/* read() bytes in copy, metadata not yet had */
 	int eof;
 };
 
+/*
+ * The kernel takes the buffer's read_mutex interruptibly: a signal gives
+ * EINTR even without waiting.  The call is repeated with the same ack,
+ * which gets the same answer (docs/abi.md); a wait interrupted is the
+ * caller's to see (-EINTR), the position unchanged.
+ */
 static int relay_consume(struct relay_reader *r, uint32_t flags,
 			 uint32_t max, struct relayfs_consume *c)
 {
-	memset(c, 0, sizeof(*c));
-	c->version = RELAYFS_ABI_VERSION;
-	c->flags = flags;
-	c->ack = r->ack;
-	c->entries = (uintptr_t)r->e;
-	c->max_entries = max;
-	return ioctl(r->fd, RELAYFS_IOC_CONSUME, c) ? -errno : 0;
+	int err;
+
+	do {
+		memset(c, 0, sizeof(*c));
+		c->version = RELAYFS_ABI_VERSION;
+		c->flags = flags;
+		c->ack = r->ack;
+		c->entries = (uintptr_t)r->e;
+		c->max_entries = max;
+		err = ioctl(r->fd, RELAYFS_IOC_CONSUME, c) ? -errno : 0;
+	} while (err == -EINTR && !(flags & RELAYFS_CONSUME_WAIT));
+	return err;
 }
 
 int relay_reader_open(const char *path, unsigned int flags,
@@ -133,30 +145,53 @@ static int relay_hand_out(struct relay_reader *r, struct relay_subbuf *sb,
 	return 1;
 }
 
+/* RELAYFS_IOC_GET_SUBBUF of the read() just done, retrying EINTR. */
+static int relay_get_subbuf(struct relay_reader *r, struct relayfs_subbuf *m)
+{
+	int err;
+
+	do {
+		err = ioctl(r->fd, RELAYFS_IOC_GET_SUBBUF, m) ? -errno : 0;
+	} while (err == -EINTR);
+	return err;
+}
+
 static int relay_next_read(struct relay_reader *r, struct relay_subbuf *sb,
 			   int wait)
 {
 	struct relayfs_subbuf meta;
 	ssize_t n;
+	int err;
 
-	if (!wait) {
-		/* One non-blocking read, whatever the file's flags. */
-		int fl = fcntl(r->fd, F_GETFL);
-
-		if (fl < 0 || fcntl(r->fd, F_SETFL, fl | O_NONBLOCK))
-			return -errno;
-		n = read(r->fd, r->copy, r->info.subbuf_size);
-		if (fcntl(r->fd, F_SETFL, fl) && n >= 0)
-			return -errno;
-	} else {
-		n = read(r->fd, r->copy, r->info.subbuf_size);
+	/* A sub-buffer read whose metadata failed: not lost, asked again. */
+	if (r->pending) {
+		n = r->pending;
+		goto meta;
 	}
+	do {
+		if (!wait) {
+			/* One non-blocking read, whatever the file's flags. */
+			int fl = fcntl(r->fd, F_GETFL);
+
+			if (fl < 0 || fcntl(r->fd, F_SETFL, fl | O_NONBLOCK))
+				return -errno;
+			n = read(r->fd, r->copy, r->info.subbuf_size);
+			if (fcntl(r->fd, F_SETFL, fl) && n >= 0)
+				return -errno;
+		} else {
+			n = read(r->fd, r->copy, r->info.subbuf_size);
+		}
+	} while (n < 0 && errno == EINTR && !wait);
 	if (n < 0)
 		return -errno;
 	if (n == 0)
 		return 0;
-	if (ioctl(r->fd, RELAYFS_IOC_GET_SUBBUF, &meta))
-		return -errno;
+meta:
+	r->pending = n;
+	err = relay_get_subbuf(r, &meta);
+	if (err)
+		return err;
+	r->pending = 0;
 	/* read() returns one whole sub-buffer per call of this size. */
 	if (meta.used != (size_t)n)
 		return -EIO;
@@ -168,7 +203,7 @@ static int relay_fill_overwrite(struct relay_reader *r,
 				struct relayfs_consume *c)
 {
 	unsigned int i, k = 0, n = c->n_entries;
-	uint64_t valid;
+	uint64_t valid, ack = r->ack;
 	int err;
 
 	for (i = 0; i < n; i++)
@@ -176,8 +211,16 @@ static int relay_fill_overwrite(struct relay_reader *r,
 		       r->map + r->e[i].offset, r->e[i].used);
 	r->ack = r->e[n - 1].seq + 1;
 	err = relay_consume(r, 0, 0, c);
-	if (err)
+	if (err) {
+		/*
+		 * Not validated: none of the copies may be handed out.  The
+		 * position did not move; the next call takes a new snapshot
+		 * from the last ack that succeeded.
+		 */
+		r->ack = ack;
+		r->n = r->next = 0;
 		return err;
+	}
 	valid = c->valid_from;
 	/* Keep the validated copies, in place of their entries. */
 	for (i = 0; i < n; i++) {

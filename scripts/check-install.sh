@@ -124,6 +124,10 @@ result $? "make deb: ${PKGS}, lintian no error (build/deb/lintian.txt)" || {
 	finish
 }
 
+# The packages carry the tree's one version.
+[ "$(dpkg-parsechangelog -S Version -l debian/changelog)" = "$(cat VERSION)" ]
+result $? "debian/changelog's version is VERSION's ($(cat VERSION))"
+
 # ---- 3. a clean Debian root ----
 # Its inputs: the host's Debian sources (the same mirror and suites, so
 # the same kernel headers), the headers' exact versions, this script's

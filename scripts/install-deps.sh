@@ -14,6 +14,8 @@
 #   libelf-dev, libssl-dev
 #   sparse                   the C=2 gate
 #   valgrind, libc6-dbg      leak and memory checks of librelay and relay-collect
+#   libzstd-dev, zstd        librelay's compression (libzstd.a for the static
+#                            in-VM programs); zstd -dc checks compressed runs
 #   gcc, make, libc6-dev     user space; gcc-multilib for the -m32 ABI test
 #   xz-utils                 to unpack linux-source
 #   debhelper, dh-dkms,      the Debian packages (make deb) and their
@@ -28,6 +30,7 @@ PKGS="qemu-system-x86 busybox-static cpio
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils valgrind libc6-dbg
+libzstd-dev zstd
 bc bison flex libelf-dev libssl-dev
 debhelper dh-dkms dkms fakeroot lintian debootstrap pkgconf"
 

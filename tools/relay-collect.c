@@ -1,22 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * relay-collect: collect a relay-app's data to files (see relay-collect(1)).
+ * relay-collect: collect a relay-app's data in the run format (see
+ * relay-collect(1), relayfs-format(5)).  A thin CLI over librelay.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include "librelay.h"
 
-static volatile sig_atomic_t stop_flag;
+#define RELAYFS_SUPER_MAGIC	0x72656c61	/* kernel/internal.h */
+#define EXIT_LOSS		3	/* --fail-on-loss and records lost */
+
+static volatile sig_atomic_t stop_flag, abort_flag;
 static int tty;		/* progress rewrites one line on a terminal */
 
 static void on_signal(int sig)
 {
 	(void)sig;
+	/* A second one stops at once, without draining. */
+	if (stop_flag)
+		abort_flag = 1;
 	stop_flag = 1;
 }
 
@@ -24,23 +36,49 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: relay-collect [options] APP\n"
-"Start APP's relay channel, write each CPU's data to DIR/<base>.<cpu> with\n"
-"an index beside it, until Ctrl-C or the duration; then print a summary.\n"
+"       relay-collect --list\n"
+"Start APP's relay channel and write its data, one frame per sub-buffer\n"
+"of every CPU, to DIR/<base>.relay (relayfs-format(5)) until Ctrl-C or the\n"
+"duration; then print a summary.\n"
 "\n"
-"  -s, --subbuf-size SIZE   sub-buffer size (k/M suffixes; default: APP's)\n"
+"  -o, --output DIR         output directory (default: .); -d, --dir too\n"
+"  -c, --stdout             the frames to standard output, no files\n"
+"  -s, --subbuf-size SIZE   sub-buffer size (4096, 64k, 1M, 1MiB; default: APP's)\n"
 "  -n, --n-subbufs N        sub-buffers per CPU (default: APP's)\n"
-"  -o, --overwrite          flight-recorder mode (oldest data overwritten)\n"
+"  -w, --overwrite          flight-recorder mode (oldest data overwritten)\n"
 "  -O, --no-overwrite       drop new data when full\n"
-"  -d, --dir DIR            output directory (default: .)\n"
-"  -t, --duration SECONDS   stop after this long\n"
-"  -c, --stdout             stream the data to standard output, no files\n"
+"  -t, --duration TIME      stop after this long (500ms, 30s, 5m, 1h)\n"
+"  -z, --compress[=zstd[:LEVEL]]  zstd, LEVEL 1..19 (default 3)\n"
+"      --rotate-size SIZE   a new file before one exceeds SIZE\n"
+"      --rotate-time TIME   a new file every TIME\n"
+"      --max-files N        when rotating, keep the newest N files\n"
+"      --json               the summary as JSON\n"
+"      --fail-on-loss       exit 3 if any record was lost\n"
 "  -q, --quiet              no progress, no summary\n"
 "  -p, --progress           progress lines even when stderr is no terminal\n"
 "  -r, --root PATH          relayfs mount (default: " RELAY_DEFAULT_ROOT ")\n"
 "      --no-mmap            read() instead of the zero-copy mmap protocol\n"
+"      --list               the registered relay-apps and their state\n"
+"  -V, --version            the version\n"
 "  -h, --help               this text\n"
 "\n"
-"Exit status: 0 done, 1 runtime error, 2 usage error.\n");
+"Exit status: 0 done, 1 runtime or output error, 2 usage error,\n"
+"3 records lost (with --fail-on-loss).\n");
+}
+
+/* A usage error: one line, and where to look. */
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "relay-collect: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'relay-collect --help' for more information.\n");
+	return 2;
 }
 
 static const char *human(double v, char *buf, size_t n)
@@ -56,35 +94,73 @@ static const char *human(double v, char *buf, size_t n)
 	return buf;
 }
 
-/* Live progress on a terminal: one line, rewritten each second. */
+static unsigned int term_cols(void)
+{
+	struct winsize ws;
+
+	if (tty && !ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) && ws.ws_col > 20)
+		return ws.ws_col;
+	return 80;
+}
+
+static uint64_t cpu_lost(const struct relay_cpu_result *c)
+{
+	return c->stats.dropped_records + c->stats.overwritten_records;
+}
+
+/*
+ * Live progress: one line, rewritten each second on a terminal.  Per CPU
+ * while that fits (at most 4 CPUs), else the totals with the busiest CPU.
+ */
 static void progress(const struct relay_run *run, void *arg)
 {
 	static uint64_t last_bytes;
 	static double last_t;
 	double dt = run->elapsed - last_t;
-	uint64_t bytes = 0;
-	char a[32], b[32];
-	unsigned int i;
+	uint64_t bytes = 0, lost = 0, bl = 0;
+	unsigned int i, cols = term_cols(), busiest = 0;
+	char line[1024], a[32], b[32];
+	size_t len;
 
 	(void)arg;
-	fprintf(stderr, "%s%6.1fs", tty ? "\r" : "", run->elapsed);
 	for (i = 0; i < run->ncpus; i++) {
-		const struct relay_cpu_result *c = &run->cpu[i];
+		bytes += run->cpu[i].bytes;
+		lost += cpu_lost(&run->cpu[i]);
+		if (run->cpu[i].backlog >= bl) {
+			bl = run->cpu[i].backlog;
+			busiest = run->cpu[i].cpu;
+		}
+	}
+	len = snprintf(line, sizeof(line), "%6.1fs", run->elapsed);
+	if (run->ncpus <= 4) {
+		for (i = 0; i < run->ncpus && len < sizeof(line); i++) {
+			const struct relay_cpu_result *c = &run->cpu[i];
 
-		bytes += c->bytes;
-		fprintf(stderr, " | cpu%u %s bl %llu lost %llu", i,
-			human(c->bytes, a, sizeof(a)),
-			(unsigned long long)c->backlog,
-			(unsigned long long)(c->stats.dropped_records +
-					     c->stats.overwritten_records));
+			len += snprintf(line + len, sizeof(line) - len,
+					" | cpu%u %s bl %llu lost %llu", c->cpu,
+					human(c->bytes, a, sizeof(a)),
+					(unsigned long long)c->backlog,
+					(unsigned long long)cpu_lost(c));
+		}
+	} else {
+		len += snprintf(line + len, sizeof(line) - len,
+				" | %u CPUs %s | backlog max %llu (cpu%u) | "
+				"lost %llu", run->ncpus,
+				human(bytes, a, sizeof(a)),
+				(unsigned long long)bl, busiest,
+				(unsigned long long)lost);
 	}
 	/* The rate since the last line; the run's average for a short gap
 	 * (the final line, right after the last one).
 	 */
-	fprintf(stderr, " | %s/s%s",
-		human(dt >= 0.5 ? (bytes - last_bytes) / dt :
-		      run->elapsed > 0 ? bytes / run->elapsed : 0, b, sizeof(b)),
-		tty ? "\033[K" : "\n");
+	if (len < sizeof(line))
+		snprintf(line + len, sizeof(line) - len, " | %s/s",
+			 human(dt >= 0.5 ? (bytes - last_bytes) / dt :
+			       run->elapsed > 0 ? bytes / run->elapsed : 0, b,
+			       sizeof(b)));
+	if (tty && strlen(line) >= cols)
+		line[cols - 1] = '\0';
+	fprintf(stderr, "%s%s%s", tty ? "\r" : "", line, tty ? "\033[K" : "\n");
 	last_bytes = bytes;
 	last_t = run->elapsed;
 }
@@ -109,14 +185,48 @@ static const char *ktime(uint64_t ns, char *buf, size_t n)
 	return buf;
 }
 
+struct totals {
+	uint64_t subbufs, bytes, records, written, dropped, overwritten,
+		 unread, not_written;
+};
+
+static void sum(const struct relay_run *run, struct totals *t)
+{
+	unsigned int i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < run->ncpus; i++) {
+		const struct relay_cpu_result *c = &run->cpu[i];
+
+		t->subbufs += c->subbufs;
+		t->bytes += c->bytes;
+		t->records += c->records;
+		t->written += c->written_records;
+		t->dropped += c->stats.dropped_records;
+		t->overwritten += c->stats.overwritten_records;
+		t->unread += c->stats.unread_records;
+		t->not_written += c->records - c->written_records;
+	}
+}
+
+/* Records lost, however: dropped, overwritten, unwritten, left unread. */
+static uint64_t run_lost(const struct relay_run *run)
+{
+	struct totals t;
+
+	sum(run, &t);
+	return t.dropped + t.overwritten + t.not_written + t.unread +
+	       run->out.records_deleted;
+}
+
 static void summary(FILE *f, const struct relay_run *run)
 {
-	struct relayfs_buf_stats t = { 0 };
-	uint64_t subbufs = 0, bytes = 0;
+	struct totals t;
 	size_t size, n;
 	char a[32], b[32], span[96];
 	unsigned int i, k;
 
+	sum(run, &t);
 	fprintf(f, "relay-collect: %s: %.2f s, %u CPUs, %zu x %s sub-buffers, "
 		"%s, %s\n", run->app, run->elapsed, run->ncpus, run->n_subbufs,
 		human(run->subbuf_size, a, sizeof(a)),
@@ -128,24 +238,35 @@ static void summary(FILE *f, const struct relay_run *run)
 		const struct relay_cpu_result *c = &run->cpu[i];
 		const struct relayfs_buf_stats *s = &c->stats;
 
-		fprintf(f, "%5u %9llu %11s %10llu %10llu %12llu %12llu\n", i,
-			(unsigned long long)c->subbufs,
+		fprintf(f, "%5u %9llu %11s %10llu %10llu %12llu %12llu\n",
+			c->cpu, (unsigned long long)c->subbufs,
 			human(c->bytes, a, sizeof(a)),
-			(unsigned long long)s->consumed_records,
+			(unsigned long long)c->records,
 			(unsigned long long)s->dropped_records,
 			(unsigned long long)s->overwritten_records,
 			(unsigned long long)s->max_backlog);
-		subbufs += c->subbufs;
-		bytes += c->bytes;
-		t.consumed_records += s->consumed_records;
-		t.dropped_records += s->dropped_records;
-		t.overwritten_records += s->overwritten_records;
 	}
 	fprintf(f, "%5s %9llu %11s %10llu %10llu %12llu\n", "total",
-		(unsigned long long)subbufs, human(bytes, a, sizeof(a)),
-		(unsigned long long)t.consumed_records,
-		(unsigned long long)t.dropped_records,
-		(unsigned long long)t.overwritten_records);
+		(unsigned long long)t.subbufs, human(t.bytes, a, sizeof(a)),
+		(unsigned long long)t.records,
+		(unsigned long long)t.dropped,
+		(unsigned long long)t.overwritten);
+	if (run->out.stored != run->out.bytes && run->out.bytes)
+		fprintf(f, "compressed: %s stored for %s (%.1fx)\n",
+			human(run->out.stored, a, sizeof(a)),
+			human(run->out.bytes, b, sizeof(b)),
+			(double)run->out.bytes / (run->out.stored ?
+						  run->out.stored : 1));
+	if (run->out.files > 1 || run->out.files_deleted)
+		fprintf(f, "files: %llu written, %llu deleted by --max-files "
+			"(%llu records in them)\n",
+			(unsigned long long)run->out.files,
+			(unsigned long long)run->out.files_deleted,
+			(unsigned long long)run->out.records_deleted);
+	if (!run->anchored)
+		fprintf(f, "no clock anchor (the kernel lacks "
+			"RELAYFS_IOC_GET_CLOCKS): times stay on the printk "
+			"clock\n");
 	/* When the losses happened, on the printk clock. */
 	for (i = 0; i < run->ncpus; i++) {
 		const struct relay_cpu_result *c = &run->cpu[i];
@@ -162,87 +283,333 @@ static void summary(FILE *f, const struct relay_run *run)
 				snprintf(span, sizeof(span), "before %s",
 					 ktime(l->before, b, sizeof(b)));
 			fprintf(f, "cpu%u: lost %llu records, %llu sub-buffers "
-				"%s\n", i, (unsigned long long)l->records,
+				"%s\n", c->cpu, (unsigned long long)l->records,
 				(unsigned long long)l->subbufs, span);
 		}
 		if (c->nlosses > 4)
-			fprintf(f, "cpu%u: ... %llu loss spans in all\n", i,
-				(unsigned long long)c->nlosses);
+			fprintf(f, "cpu%u: ... %llu loss spans in all\n",
+				c->cpu, (unsigned long long)c->nlosses);
 	}
-	if (relay_advise(run, &size, &n))
+	if (run->error)
+		fprintf(f, "the run ended on an error: %s\n"
+			"the app was switched off; %llu records were written, "
+			"%llu taken from the buffers were not written, %llu "
+			"were left unread in them\n", run->error_msg,
+			(unsigned long long)t.written,
+			(unsigned long long)t.not_written,
+			(unsigned long long)t.unread);
+	else if (run->aborted)
+		fprintf(f, "stopped without draining: %llu records left "
+			"unread in the buffers\n",
+			(unsigned long long)t.unread);
+	if (relay_advise(run, &size, &n) > 0)
 		fprintf(f, "data was lost: the buffers are too small for this "
 			"load; try -s %s -n %zu\n",
 			cli_size(size, a, sizeof(a)), n);
-	else if (t.dropped_records)
+	else if (t.dropped)
 		fprintf(f, "records were dropped without the buffer being "
 			"full (nested writers, or lost by the producer before "
 			"writing): bigger buffers would not help\n");
 }
 
-static int parse_count(const char *s, size_t *out)
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void summary_json(FILE *f, const struct relay_run *run)
+{
+	struct totals t;
+	size_t size = 0, n = 0;
+	unsigned int i;
+	int advised = relay_advise(run, &size, &n) > 0;
+
+	sum(run, &t);
+	fprintf(f, "{\"app\":");
+	json_string(f, run->app);
+	fprintf(f, ",\"elapsed\":%.3f,\"subbuf_size\":%zu,\"n_subbufs\":%zu,"
+		"\"mode\":\"%s\",\"mapped\":%s,\"anchored\":%s,\"aborted\":%s,"
+		"\"error\":", run->elapsed, run->subbuf_size, run->n_subbufs,
+		run->overwrite ? "overwrite" : "no-overwrite",
+		run->mapped ? "true" : "false",
+		run->anchored ? "true" : "false",
+		run->aborted ? "true" : "false");
+	if (run->error)
+		json_string(f, run->error_msg);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\"cpus\":[");
+	for (i = 0; i < run->ncpus; i++) {
+		const struct relay_cpu_result *c = &run->cpu[i];
+		const struct relayfs_buf_stats *s = &c->stats;
+
+		fprintf(f, "%s{\"cpu\":%u,\"subbufs\":%llu,\"bytes\":%llu,"
+			"\"records\":%llu,\"written_records\":%llu,"
+			"\"dropped\":%llu,\"overwritten\":%llu,\"unread\":%llu,"
+			"\"max_backlog\":%llu,\"loss_spans\":%llu}",
+			i ? "," : "", c->cpu, (unsigned long long)c->subbufs,
+			(unsigned long long)c->bytes,
+			(unsigned long long)c->records,
+			(unsigned long long)c->written_records,
+			(unsigned long long)s->dropped_records,
+			(unsigned long long)s->overwritten_records,
+			(unsigned long long)s->unread_records,
+			(unsigned long long)s->max_backlog,
+			(unsigned long long)c->nlosses);
+	}
+	fprintf(f, "],\"total\":{\"subbufs\":%llu,\"bytes\":%llu,"
+		"\"records\":%llu,\"written_records\":%llu,\"dropped\":%llu,"
+		"\"overwritten\":%llu,\"unread\":%llu,\"not_written\":%llu,"
+		"\"lost\":%llu},\"output\":{\"files\":%llu,\"files_deleted\":%llu,"
+		"\"records_deleted\":%llu,\"bytes\":%llu,\"stored\":%llu},"
+		"\"advice\":",
+		(unsigned long long)t.subbufs, (unsigned long long)t.bytes,
+		(unsigned long long)t.records, (unsigned long long)t.written,
+		(unsigned long long)t.dropped,
+		(unsigned long long)t.overwritten,
+		(unsigned long long)t.unread,
+		(unsigned long long)t.not_written,
+		(unsigned long long)run_lost(run),
+		(unsigned long long)run->out.files,
+		(unsigned long long)run->out.files_deleted,
+		(unsigned long long)run->out.records_deleted,
+		(unsigned long long)run->out.bytes,
+		(unsigned long long)run->out.stored);
+	if (advised)
+		fprintf(f, "{\"subbuf_size\":%zu,\"n_subbufs\":%zu}}\n", size,
+			n);
+	else
+		fprintf(f, "null}\n");
+}
+
+static int parse_count(const char *s, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
 
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || !v)
+	if (errno || end == s || *end || !v)
 		return -EINVAL;
 	*out = v;
 	return 0;
 }
 
+/* "zstd" or "zstd:LEVEL", or nothing: the level. */
+static int parse_compress(const char *s, int *level)
+{
+	unsigned long v;
+
+	if (!s || !strcmp(s, "zstd")) {
+		*level = 3;
+		return 0;
+	}
+	if (strncmp(s, "zstd:", 5) || parse_count(s + 5, &v) || v > 19)
+		return -EINVAL;
+	*level = v;
+	return 0;
+}
+
+static int list_apps(const char *root)
+{
+	struct relay_app_info apps[256];
+	int n = relay_app_list(root, apps, 256), i;
+	char a[32];
+
+	if (n < 0) {
+		fprintf(stderr, "relay-collect: %s: %s\n",
+			root ? root : RELAY_DEFAULT_ROOT, strerror(-n));
+		return 1;
+	}
+	printf("%-24s %-8s %10s %6s %-12s %5s %6s\n", "app", "state",
+	       "subbuf", "n", "mode", "cpus", "runs");
+	for (i = 0; i < n && i < 256; i++)
+		printf("%-24s %-8s %10s %6zu %-12s %5u %6llu\n", apps[i].name,
+		       apps[i].running ? "running" : "idle",
+		       human(apps[i].subbuf_size, a, sizeof(a)),
+		       apps[i].n_subbufs,
+		       apps[i].overwrite ? "overwrite" : "no-overwrite",
+		       apps[i].cpus, apps[i].runs);
+	if (!n)
+		printf("(no relay-app registered)\n");
+	return fflush(stdout) || ferror(stdout) ? 1 : 0;
+}
+
+/*
+ * relayfs at @root: the module loaded, and mounted there (mounting it as
+ * perf mounts tracefs).  Returns 0, or prints why not and returns 1.
+ */
+static int ensure_mounted(const char *root)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (stat(root, &st) || !S_ISDIR(st.st_mode)) {
+		if (!strcmp(root, RELAY_DEFAULT_ROOT) &&
+		    stat("/sys/module/relayfs", &st))
+			fprintf(stderr, "relay-collect: the relayfs module is "
+				"not loaded (modprobe relayfs)\n");
+		else
+			fprintf(stderr, "relay-collect: %s: %s\n", root,
+				strerror(errno ? errno : ENOTDIR));
+		return 1;
+	}
+	if (!statfs(root, &sfs) && sfs.f_type == RELAYFS_SUPER_MAGIC)
+		return 0;
+	if (mount("relayfs", root, "relayfs", 0, NULL)) {
+		fprintf(stderr, "relay-collect: relayfs is not mounted at %s, "
+			"and mounting it failed: %s (mount -t relayfs relayfs "
+			"%s)\n", root, strerror(errno), root);
+		return 1;
+	}
+	return 0;
+}
+
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	for (i = 0; s && i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+enum {
+	OPT_NO_MMAP = 256, OPT_ROTATE_SIZE, OPT_ROTATE_TIME, OPT_MAX_FILES,
+	OPT_JSON, OPT_FAIL_ON_LOSS, OPT_LIST,
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "stdout", no_argument, NULL, 'c' },
 		{ "subbuf-size", required_argument, NULL, 's' },
 		{ "n-subbufs", required_argument, NULL, 'n' },
-		{ "overwrite", no_argument, NULL, 'o' },
+		{ "overwrite", no_argument, NULL, 'w' },
 		{ "no-overwrite", no_argument, NULL, 'O' },
-		{ "dir", required_argument, NULL, 'd' },
 		{ "duration", required_argument, NULL, 't' },
-		{ "stdout", no_argument, NULL, 'c' },
+		{ "compress", optional_argument, NULL, 'z' },
+		{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
+		{ "rotate-time", required_argument, NULL, OPT_ROTATE_TIME },
+		{ "max-files", required_argument, NULL, OPT_MAX_FILES },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "fail-on-loss", no_argument, NULL, OPT_FAIL_ON_LOSS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "root", required_argument, NULL, 'r' },
-		{ "no-mmap", no_argument, NULL, 'M' },
+		{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct relay_app_opts o = { .out_fd = -1, .stop = &stop_flag };
+	struct relay_app_opts o = {
+		.size = sizeof(o), .out_fd = -1, .stop = &stop_flag,
+		.abort = &abort_flag,
+	};
 	struct sigaction sa = { .sa_handler = on_signal };
+	int quiet = 0, progress_lines = 0, json = 0, fail_on_loss = 0;
+	int list = 0, opt, err, ret;
+	const char *dir_opt = NULL, *mode_opt = NULL;
+	unsigned long v;
 	struct relay_run *run;
-	int quiet = 0, progress_lines = 0, opt, err;
-	char *end;
+	char tool[64];
+	FILE *out;
 
-	while ((opt = getopt_long(argc, argv, "s:n:oOd:t:cqpr:h", longopts,
-				  NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":o:d:cs:n:wOt:z::qpr:Vh",
+				  longopts, NULL)) != -1) {
 		switch (opt) {
-		case 's':
-			if (relay_parse_size(optarg, &o.subbuf_size) ||
-			    !o.subbuf_size)
-				goto bad;
-			break;
-		case 'n':
-			if (parse_count(optarg, &o.n_subbufs))
-				goto bad;
-			break;
 		case 'o':
-			o.mode = RELAY_MODE_OVERWRITE;
-			break;
-		case 'O':
-			o.mode = RELAY_MODE_NO_OVERWRITE;
-			break;
 		case 'd':
+			if (dir_opt)
+				return bad_usage("-o/--output given twice");
+			dir_opt = optarg;
 			o.dir = optarg;
-			break;
-		case 't':
-			o.duration = strtod(optarg, &end);
-			if (*end || end == optarg || !(o.duration > 0))
-				goto bad;
 			break;
 		case 'c':
 			o.out_fd = STDOUT_FILENO;
+			break;
+		case 's':
+			if (relay_parse_size(optarg, &o.subbuf_size) ||
+			    !o.subbuf_size)
+				return bad_usage("bad size for -s: '%s'",
+						 optarg);
+			break;
+		case 'n':
+			if (parse_count(optarg, &v))
+				return bad_usage("bad count for -n: '%s'",
+						 optarg);
+			o.n_subbufs = v;
+			break;
+		case 'w':
+		case 'O':
+			if (mode_opt && (o.mode == RELAY_MODE_OVERWRITE) !=
+			    (opt == 'w'))
+				return bad_usage("--overwrite and "
+						 "--no-overwrite conflict");
+			mode_opt = "set";
+			o.mode = opt == 'w' ? RELAY_MODE_OVERWRITE :
+					      RELAY_MODE_NO_OVERWRITE;
+			break;
+		case 't':
+			if (relay_parse_duration(optarg, &o.duration) ||
+			    !(o.duration > 0))
+				return bad_usage("bad duration for -t: '%s' "
+						 "(500ms, 30s, 5m, 1h)", optarg);
+			break;
+		case 'z':
+			if (parse_compress(optarg, &o.compress))
+				return bad_usage("bad --compress: '%s' (zstd or "
+						 "zstd:1..19)", optarg);
+			break;
+		case OPT_ROTATE_SIZE: {
+			size_t sz;
+
+			if (relay_parse_size(optarg, &sz) || sz < 4096)
+				return bad_usage("bad --rotate-size: '%s' (at "
+						 "least 4k)", optarg);
+			o.rotate_size = sz;
+			break;
+		}
+		case OPT_ROTATE_TIME:
+			if (relay_parse_duration(optarg, &o.rotate_time) ||
+			    !(o.rotate_time > 0))
+				return bad_usage("bad --rotate-time: '%s'",
+						 optarg);
+			break;
+		case OPT_MAX_FILES:
+			if (parse_count(optarg, &v) || v > 1000000)
+				return bad_usage("bad --max-files: '%s'",
+						 optarg);
+			o.max_files = v;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_FAIL_ON_LOSS:
+			fail_on_loss = 1;
 			break;
 		case 'q':
 			quiet = 1;
@@ -253,49 +620,107 @@ int main(int argc, char **argv)
 		case 'r':
 			o.root = optarg;
 			break;
-		case 'M':
+		case OPT_NO_MMAP:
 			o.reader_flags |= RELAY_READER_NO_MMAP;
 			break;
+		case OPT_LIST:
+			list = 1;
+			break;
+		case 'V':
+			printf("relay-collect (relayfs) %s\n", relay_version());
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			if (optopt && optopt < 256)
+				return bad_usage("option '-%c' needs a value",
+						 optopt);
+			return bad_usage("option '%s' needs a value",
+					 argv[optind - 1]);
 		default:
-			usage(stderr);
-			return 2;
+			if (optopt)
+				return bad_usage("unknown option '-%c'",
+						 optopt);
+			return bad_usage("unknown option '%s'",
+					 argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return 2;
+	/* Conflicts are refused, not settled by the last one. */
+	if (list) {
+		if (optind != argc)
+			return bad_usage("--list takes no APP");
+		if (ensure_mounted(o.root ? o.root : RELAY_DEFAULT_ROOT))
+			return 1;
+		return list_apps(o.root);
 	}
+	if (optind == argc)
+		return bad_usage("no APP given (relay-collect --list shows "
+				 "them)");
+	if (optind != argc - 1)
+		return bad_usage("one APP only, not '%s'", argv[optind + 1]);
+	if (o.out_fd >= 0 && dir_opt)
+		return bad_usage("-c/--stdout and -o/--output conflict");
+	if (o.out_fd >= 0 && (o.rotate_size || o.rotate_time > 0))
+		return bad_usage("-c/--stdout cannot rotate");
+	if (o.max_files && !o.rotate_size && !(o.rotate_time > 0))
+		return bad_usage("--max-files needs --rotate-size or "
+				 "--rotate-time");
+	if (quiet && (json || progress_lines))
+		return bad_usage("-q/--quiet conflicts with %s",
+				 json ? "--json" : "-p/--progress");
 	o.app = argv[optind];
+	snprintf(tool, sizeof(tool), "relay-collect %s", relay_version());
+	o.tool = tool;
+	o.cmdline = join_args(argc, argv);
 	tty = isatty(STDERR_FILENO);
 	if (!quiet && (tty || progress_lines))
 		o.progress = progress;
+	if (ensure_mounted(o.root ? o.root : RELAY_DEFAULT_ROOT))
+		return 1;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGHUP, &sa, NULL);
+	/* A reader of -c that went away: the run ends, the write fails. */
+	sigaction(SIGPIPE, &sa, NULL);
 
-	err = relay_app_run(&o, &run);
-	if (o.progress && tty)
-		fputc('\n', stderr);
+	err = relay_run_create(&o, &run);
 	if (err) {
-		fprintf(stderr, "relay-collect: %s: %s%s\n", o.app,
-			strerror(-err),
-			err == -EBUSY ? " (another collector is running, or "
-			"the last run's files are still open)" :
-			err == -ENOENT ? " (no such relay-app, or relayfs not "
-			"mounted there)" : "");
+		fprintf(stderr, "relay-collect: %s: %s\n", o.app,
+			strerror(-err));
 		return 1;
 	}
-	if (!quiet)
-		summary(o.out_fd >= 0 ? stderr : stdout, run);
+	err = relay_run_collect(run);
+	if (o.progress && tty)
+		fputc('\n', stderr);
+	if (err && !run->subbuf_size) {
+		/* It never started: nothing to summarize. */
+		fprintf(stderr, "relay-collect: %s%s\n", run->error_msg,
+			err == -EBUSY ? " (another collector is running, or "
+			"the last run's files are still open)" :
+			err == -ENOENT ? " (no such relay-app; relay-collect "
+			"--list shows them)" : "");
+		relay_run_free(run);
+		free((char *)o.cmdline);
+		return 1;
+	}
+	ret = err ? 1 : 0;
+	if (err)
+		fprintf(stderr, "relay-collect: %s\n", run->error_msg);
+	out = o.out_fd >= 0 ? stderr : stdout;
+	if (json)
+		summary_json(out, run);
+	else if (!quiet)
+		summary(out, run);
+	/* A summary that did not get out is an error too. */
+	if ((fflush(out) || ferror(out)) && !ret) {
+		fprintf(stderr, "relay-collect: writing the summary: %s\n",
+			strerror(errno));
+		ret = 1;
+	}
+	if (!ret && fail_on_loss && run_lost(run))
+		ret = EXIT_LOSS;
 	relay_run_free(run);
-	return 0;
-
-bad:
-	fprintf(stderr, "relay-collect: bad value for -%c: '%s'\n", opt,
-		optarg);
-	usage(stderr);
-	return 2;
+	free((char *)o.cmdline);
+	return ret;
 }

@@ -1,254 +1,577 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * relay-merge: the merged, chronological text of a klog or tprintk run
- * (see relay-merge(1)).
+ * relay-merge: the merged, chronological text of text relay-app runs
+ * (klog, tprintk), one or several, on one timeline (see relay-merge(1)).
  *
- * Reads every <dir>/<base>.<cpu>, splits it into records (a line that
- * starts with "[seconds.micros]" and the tab-indented lines after it),
- * adds a marker where <base>.<cpu>.idx shows records dropped or
- * sub-buffers overwritten, sorts all of them by timestamp (CPU, then file
- * order, breaking ties) and prints them.
+ * Reads runs in the framed format (docs/format.md) through librelay's
+ * reader: files, directories of them, standard input.  Splits each
+ * frame's payload into records (a line that starts with
+ * "[seconds.micros]" and the tab-indented lines after it; a line without
+ * a timestamp keeps the time of the line before it on its CPU), adds a
+ * marker where frames show records dropped or sub-buffers overwritten,
+ * maps every time onto the clock asked for through the run's anchor,
+ * sorts and prints.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/mman.h>
+#include <time.h>
 #include <sys/stat.h>
+#include "librelay.h"
 
-#define MAX_CPUS	4096
+static const char *prog = "relay-merge";
 
 struct rec {
-	uint64_t ns;
-	unsigned int cpu;
-	uint64_t order;
-	const char *text;	/* in a data file, or owned (a marker) */
+	int64_t key;		/* on the output clock */
+	uint64_t order;		/* reading order: ties */
+	unsigned int run, cpu;
+	int has_ts;		/* text starts with its timestamp */
+	size_t ts_len;		/* of "[.....]" */
+	const char *text;	/* in a payload copy, or owned (a marker) */
 	size_t len;
-	int owned;
 };
 
-struct recs {
+/* What one CPU of one run said last: context for what follows. */
+struct cpu_state {
+	int seen;
+	uint64_t next_seq, drops, last_close;
+	uint64_t last_ns;	/* the previous line's time (local) */
+	int have_line;
+};
+
+struct run {
+	uint8_t id[16];
+	char *host, *app, *path;
+	struct relayfs_clocks anchor;
+	int anchored;
+	int from_start;		/* its first file was read */
+	unsigned int ncpu;
+	struct cpu_state *cpu;
+};
+
+struct merge {
+	enum relay_clock clock;
+	int wall;		/* -T */
 	struct rec *v;
 	size_t n, cap;
+	struct run *runs;
+	unsigned int nruns;
+	char **chunks;		/* payload copies, freed at the end */
+	size_t nchunks, chunk_cap;
+	uint64_t order;
 };
 
-static int push(struct recs *r, const struct rec *x)
+static void usage_error(const char *fmt, const char *arg)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 1024;
-		struct rec *v = realloc(r->v, cap * sizeof(*v));
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	exit(2);
+}
 
-		if (!v)
-			return -ENOMEM;
-		r->v = v;
-		r->cap = cap;
+static void help(void)
+{
+	printf(
+"usage: relay-merge [-T | --clock=CLOCK] INPUT...\n"
+"Print the records of text relay-app runs (klog, tprintk) collected by\n"
+"relay-collect, merged by time, with a marker where data was lost.\n"
+"\n"
+"INPUT is a run file (.relay, .relay.zst), a directory (every run file\n"
+"in it, in name order) or - (standard input).\n"
+"\n"
+"  -T, --wall          wall-clock date and time (--clock=real, as dates)\n"
+"      --clock=CLOCK   local (default: the kernel's local_clock(), as\n"
+"                      written), boot, mono or real (seconds since the\n"
+"                      Epoch), through each run's clock anchor\n"
+"  -h, --help          this text\n"
+"  -V, --version       the version\n"
+"\n"
+"Exit status: 0 success, 1 an input or output error, 2 a usage error.\n");
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p) {
+		fprintf(stderr, "%s: %s\n", prog, strerror(ENOMEM));
+		exit(1);
 	}
-	r->v[r->n++] = *x;
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+
+	if (!d) {
+		fprintf(stderr, "%s: %s\n", prog, strerror(ENOMEM));
+		exit(1);
+	}
+	return d;
+}
+
+static void push(struct merge *m, const struct rec *x)
+{
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 1024;
+		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
+	}
+	m->v[m->n++] = *x;
+}
+
+/*
+ * "[sec.micros]" at @p, exactly as klog and tprintk write it: '[', blanks,
+ * digits, '.', six digits, ']'.  Its length and *@ns, or 0 if @p does not
+ * start with one ("[1.5]" does not).
+ */
+static size_t parse_ts(const char *p, size_t n, uint64_t *ns)
+{
+	uint64_t sec = 0, us = 0;
+	size_t i = 1, d;
+
+	if (!n || p[0] != '[')
+		return 0;
+	while (i < n && p[i] == ' ')
+		i++;
+	for (d = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++, d++) {
+		if (d == 11)		/* beyond 2^64 ns */
+			return 0;
+		sec = sec * 10 + (p[i] - '0');
+	}
+	if (!d || i >= n || p[i] != '.')
+		return 0;
+	for (i++, d = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++, d++)
+		us = us * 10 + (p[i] - '0');
+	if (d != 6 || i >= n || p[i] != ']')
+		return 0;
+	*ns = sec * 1000000000 + us * 1000;
+	return i + 1;
+}
+
+/* @local_ns of run @r on the output clock; 0 with the error reported. */
+static int to_clock(const struct merge *m, const struct run *r,
+		    uint64_t local_ns, int64_t *out)
+{
+	if (m->clock == RELAY_CLOCK_LOCAL) {
+		*out = (int64_t)local_ns;
+		return 0;
+	}
+	if (relay_clock_convert(&r->anchor, m->clock, local_ns, out)) {
+		fprintf(stderr, "%s: %s: a time beyond the %s clock's range\n",
+			prog, r->path, relay_clock_name(m->clock));
+		return -ERANGE;
+	}
 	return 0;
 }
 
-/* "[sec.micros]" at @p: nanoseconds, or -1 if @p does not start a record. */
-static int64_t parse_ts(const char *p, size_t n)
+/* A time as the output shows it, brackets included. */
+static const char *fmt_time(const struct merge *m, int64_t t, char *buf,
+			    size_t n)
 {
-	unsigned long long sec, us;
-	char buf[40];
+	int64_t sec = t / 1000000000, ns = t % 1000000000;
 
-	if (!n || p[0] != '[')
-		return -1;
-	n = n < sizeof(buf) - 1 ? n : sizeof(buf) - 1;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	if (sscanf(buf, "[%llu.%llu]", &sec, &us) != 2)
-		return -1;
-	return (int64_t)(sec * 1000000000ULL + us * 1000ULL);
+	if (ns < 0) {
+		sec--;
+		ns += 1000000000;
+	}
+	if (m->wall) {
+		time_t s = (time_t)sec;
+		struct tm tm;
+		char d[40];
+
+		if (localtime_r(&s, &tm) &&
+		    strftime(d, sizeof(d), "%Y-%m-%d %H:%M:%S", &tm)) {
+			snprintf(buf, n, "[%s.%06d]", d, (int)(ns / 1000));
+			return buf;
+		}
+	}
+	if (t < 0) {	/* before the clock's zero */
+		uint64_t a = -(uint64_t)t;
+
+		snprintf(buf, n, "[-%" PRIu64 ".%06u]", a / 1000000000,
+			 (unsigned int)(a % 1000000000 / 1000));
+	} else {
+		snprintf(buf, n, "[%5" PRId64 ".%06d]", sec, (int)(ns / 1000));
+	}
+	return buf;
 }
 
-static int add_data(struct recs *r, const char *data, size_t size,
-		    unsigned int cpu)
+/* @c is freed at the end. */
+static char *keep(struct merge *m, char *c)
 {
-	size_t pos = 0, order = 0;
+	if (m->nchunks == m->chunk_cap) {
+		m->chunk_cap = m->chunk_cap ? 2 * m->chunk_cap : 256;
+		m->chunks = xrealloc(m->chunks,
+				     m->chunk_cap * sizeof(*m->chunks));
+	}
+	m->chunks[m->nchunks++] = c;
+	return c;
+}
 
-	while (pos < size) {
-		struct rec x = { .cpu = cpu, .text = data + pos };
-		int64_t ns = parse_ts(data + pos, size - pos);
-		const char *nl;
+/* A "*** lost ... ***" line before frame @f of CPU state @c. */
+static int add_loss(struct merge *m, unsigned int ri, struct cpu_state *c,
+		    const struct relay_frame *f)
+{
+	struct run *r = &m->runs[ri];
+	uint64_t at = c->seen ? c->last_close : f->t_open;
+	char a[48], b[48], span[120], *text;
+	struct rec x = { .run = ri, .cpu = f->cpu };
+	int64_t ta, tb;
+
+	if (to_clock(m, r, at, &ta) || to_clock(m, r, f->t_open, &tb))
+		return -ERANGE;
+	fmt_time(m, ta, a, sizeof(a));
+	fmt_time(m, tb, b, sizeof(b));
+	if (c->seen)
+		snprintf(span, sizeof(span), "between %s and %s", a, b);
+	else
+		snprintf(span, sizeof(span), "before %s", b);
+	text = keep(m, xrealloc(NULL, 512));
+	x.len = snprintf(text, 512, "%s cpu%u %s *** lost %" PRIu64
+			 " records, %" PRIu64 " sub-buffers, %s ***\n", a,
+			 f->cpu, r->app, f->drops - c->drops,
+			 f->seq - c->next_seq, span);
+	x.text = text;
+	x.key = ta;
+	x.order = m->order++;
+	push(m, &x);
+	return 0;
+}
+
+/* The records of one frame's payload. */
+static int add_frame(struct merge *m, unsigned int ri,
+		     const struct relay_frame *f)
+{
+	struct run *r = &m->runs[ri];
+	struct cpu_state *c;
+	const char *data;
+	size_t pos = 0;
+
+	if (f->cpu >= r->ncpu) {
+		unsigned int n = f->cpu + 1;
+
+		r->cpu = xrealloc(r->cpu, n * sizeof(*r->cpu));
+		memset(r->cpu + r->ncpu, 0, (n - r->ncpu) * sizeof(*r->cpu));
+		r->ncpu = n;
+	}
+	c = &r->cpu[f->cpu];
+	/*
+	 * A gap in seq, or drops that rose: lost between the two frames.  A
+	 * run read from a later rotated part on has no start to compare.
+	 */
+	if ((c->seen || r->from_start) &&
+	    (f->drops > c->drops || f->seq > c->next_seq) &&
+	    add_loss(m, ri, c, f))
+		return -ERANGE;
+	c->seen = 1;
+	c->next_seq = f->seq + 1;
+	c->drops = f->drops;
+	c->last_close = f->t_close;
+	if (!c->have_line) {
+		/* No line before: the sub-buffer's opening time. */
+		c->last_ns = f->t_open;
+		c->have_line = 1;
+	}
+	if (!f->len)
+		return 0;
+	data = keep(m, memcpy(xrealloc(NULL, f->len ? f->len : 1),
+			      f->payload, f->len));
+	while (pos < f->len) {
+		struct rec x = { .run = ri, .cpu = f->cpu, .text = data + pos };
+		uint64_t ns;
 		size_t end = pos;
+		const char *nl;
 
+		x.ts_len = parse_ts(data + pos, f->len - pos, &ns);
+		x.has_ts = x.ts_len > 0;
+		if (x.has_ts)
+			c->last_ns = ns;
 		/* The record: its line and the tab-indented ones after it. */
 		do {
-			nl = memchr(data + end, '\n', size - end);
-			end = nl ? (size_t)(nl - data) + 1 : size;
-		} while (end < size && data[end] == '\t');
+			nl = memchr(data + end, '\n', f->len - end);
+			end = nl ? (size_t)(nl - data) + 1 : f->len;
+		} while (end < f->len && data[end] == '\t');
 		x.len = end - pos;
-		x.ns = ns < 0 ? 0 : ns;
-		x.order = order++;
-		if (push(r, &x))
-			return -ENOMEM;
+		if (to_clock(m, r, c->last_ns, &x.key))
+			return -ERANGE;
+		x.order = m->order++;
+		push(m, &x);
 		pos = end;
 	}
 	return 0;
 }
 
-static const char *fmt_ts(uint64_t ns, char *buf, size_t n)
+static int same_id(const uint8_t *a, const uint8_t *b)
 {
-	snprintf(buf, n, "[%5" PRIu64 ".%06" PRIu64 "]", ns / 1000000000,
-		 ns % 1000000000 / 1000);
-	return buf;
+	return !memcmp(a, b, 16);
 }
 
-/* Markers for the losses the index shows. */
-static int add_losses(struct recs *r, const char *idx, unsigned int cpu)
+/* The run a header starts or continues (rotated parts share its id). */
+static int add_run(struct merge *m, const struct relay_run_header *h,
+		   const char *path, unsigned int *ri)
 {
-	unsigned long long seq, off, recs, bytes, t0, t1, drops;
-	unsigned long long next = 0, last_drops = 0, last_close = 0;
-	char line[256], a[32], b[32], span[80], *text;
-	size_t len;
-	FILE *f = fopen(idx, "r");
+	struct run *r;
+	unsigned int i;
 
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llu %llu %zu %llu %llu %llu %llu %llu", &seq,
-			   &off, &len, &recs, &bytes, &t0, &t1, &drops) != 8)
-			continue;
-		if (drops > last_drops || seq > next) {
-			struct rec x = { .ns = last_close, .cpu = cpu,
-					 .order = UINT64_MAX, .owned = 1 };
-
-			text = malloc(256);
-			if (!text) {
-				fclose(f);
-				return -ENOMEM;
-			}
-			/* Before the first sub-buffer: no start known. */
-			x.ns = last_close ? last_close : t0;
-			fmt_ts(x.ns, a, sizeof(a));
-			fmt_ts(t0, b, sizeof(b));
-			if (last_close)
-				snprintf(span, sizeof(span),
-					 "between %s and %s", a, b);
-			else
-				snprintf(span, sizeof(span), "before %s", b);
-			x.len = snprintf(text, 256, "%s cpu%u *** lost %llu "
-					 "records, %llu sub-buffers, %s ***\n",
-					 a, cpu, drops - last_drops,
-					 seq - next, span);
-			x.text = text;
-			if (push(r, &x)) {
-				free(text);
-				fclose(f);
-				return -ENOMEM;
-			}
+	for (i = 0; i < m->nruns; i++) {
+		if (same_id(m->runs[i].id, h->run_id)) {
+			*ri = i;
+			return 0;
 		}
-		next = seq + 1;
-		last_drops = drops;
-		last_close = t1;
 	}
-	fclose(f);
+	if (m->clock != RELAY_CLOCK_LOCAL && !(h->flags & RELAY_HDR_ANCHOR)) {
+		fprintf(stderr, "%s: %s: the run of %s has no clock anchor "
+			"(a kernel without RELAYFS_IOC_GET_CLOCKS): only "
+			"--clock=local\n", prog, path, h->app);
+		return -EINVAL;
+	}
+	m->runs = xrealloc(m->runs, (m->nruns + 1) * sizeof(*m->runs));
+	r = &m->runs[m->nruns];
+	memset(r, 0, sizeof(*r));
+	memcpy(r->id, h->run_id, 16);
+	r->host = xstrdup(h->host);
+	r->app = xstrdup(h->app);
+	r->path = xstrdup(path);
+	r->anchor = h->anchor;
+	r->anchored = !!(h->flags & RELAY_HDR_ANCHOR);
+	r->from_start = h->file_index == 0;
+	*ri = m->nruns++;
 	return 0;
 }
 
-static int cmp(const void *pa, const void *pb)
+/* Every run in one file or stream. */
+static int read_input(struct merge *m, const char *path)
+{
+	const char *name = strcmp(path, "-") ? path : "standard input";
+	struct relay_stream *s;
+	struct relay_frame f;
+	unsigned int ri = 0;
+	int ret, have_run = 0;
+
+	ret = relay_stream_open(path, &s);
+	if (ret) {
+		fprintf(stderr, "%s: %s: %s\n", prog, name, strerror(-ret));
+		return ret;
+	}
+	while ((ret = relay_stream_next(s, &f)) > 0) {
+		if (ret == 2) {
+			ret = add_run(m, relay_stream_header(s), name, &ri);
+			if (ret)
+				break;
+			have_run = 1;
+			continue;
+		}
+		ret = have_run ? add_frame(m, ri, &f) : -EBADMSG;
+		if (ret)
+			break;
+	}
+	if (ret == -ENODATA) {
+		/* Killed or cut short: every whole frame was read. */
+		fprintf(stderr, "%s: %s: the run never finished (read up to "
+			"its last whole frame)\n", prog, name);
+		ret = 0;
+	} else if (ret == -EBADMSG || ret == -EPROTONOSUPPORT) {
+		const char *why = relay_stream_error(s);
+
+		fprintf(stderr, "%s: %s: %s\n", prog, name,
+			why && *why ? why : strerror(-ret));
+	} else if (ret < 0 && ret != -ERANGE && ret != -EINVAL) {
+		fprintf(stderr, "%s: %s: %s\n", prog, name, strerror(-ret));
+	}
+	relay_stream_close(s);
+	return ret;
+}
+
+static int is_run_file(const char *n)
+{
+	size_t l = strlen(n);
+
+	return (l > 6 && !strcmp(n + l - 6, ".relay")) ||
+	       (l > 10 && !strcmp(n + l - 10, ".relay.zst"));
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every run file of a directory, in name order (rotated parts 000000..). */
+static int read_dir(struct merge *m, const char *dir)
+{
+	char **names = NULL, path[4096];
+	size_t n = 0, i;
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int err = 0;
+
+	if (!d) {
+		err = -errno;
+		fprintf(stderr, "%s: %s: %s\n", prog, dir, strerror(-err));
+		return err;
+	}
+	while ((e = readdir(d))) {
+		if (!is_run_file(e->d_name))
+			continue;
+		names = xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	if (!n) {
+		fprintf(stderr, "%s: %s: no run file (*.relay, *.relay.zst) "
+			"in it\n", prog, dir);
+		err = -ENOENT;
+	}
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		if (!err) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			err = read_input(m, path);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return err;
+}
+
+static int cmp_rec(const void *pa, const void *pb)
 {
 	const struct rec *a = pa, *b = pb;
 
-	if (a->ns != b->ns)
-		return a->ns < b->ns ? -1 : 1;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	if (a->run != b->run)
+		return a->run < b->run ? -1 : 1;
 	if (a->cpu != b->cpu)
 		return a->cpu < b->cpu ? -1 : 1;
 	return a->order < b->order ? -1 : a->order > b->order;
 }
 
-/* The base name: the one <base>.stats in @dir. */
-static int find_base(const char *dir, char *base, size_t n)
+/* Local clocks of different machines do not compare. */
+static int check_hosts(const struct merge *m)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int found = 0;
+	unsigned int i;
 
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-
-		if (l > 6 && !strcmp(e->d_name + l - 6, ".stats")) {
-			snprintf(base, n, "%.*s", (int)(l - 6), e->d_name);
-			found++;
+	if (m->clock == RELAY_CLOCK_REAL)
+		return 0;
+	for (i = 1; i < m->nruns; i++) {
+		if (strcmp(m->runs[i].host, m->runs[0].host)) {
+			fprintf(stderr, "%s: runs of hosts %s and %s: their "
+				"%s clocks do not compare; use -T or "
+				"--clock=real\n", prog, m->runs[0].host,
+				m->runs[i].host, relay_clock_name(m->clock));
+			return -EINVAL;
 		}
 	}
-	closedir(d);
-	return found == 1 ? 0 : -ENOENT;
+	return 0;
+}
+
+static int print_all(const struct merge *m)
+{
+	char ts[64];
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		const struct rec *x = &m->v[i];
+		const char *text = x->text;
+		size_t len = x->len;
+
+		/* A timestamp of another clock replaces the kernel's. */
+		if (x->has_ts && m->clock != RELAY_CLOCK_LOCAL) {
+			fputs(fmt_time(m, x->key, ts, sizeof(ts)), stdout);
+			text += x->ts_len;
+			len -= x->ts_len;
+		}
+		fwrite(text, 1, len, stdout);
+		/* The last line of a file or frame without its newline. */
+		if (!len || text[len - 1] != '\n')
+			putchar('\n');
+		if (ferror(stdout))
+			break;
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "%s: standard output: %s\n", prog,
+			strerror(errno ? errno : EIO));
+		return -EIO;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct recs r = { 0 };
-	char base[256], path[4096];
-	unsigned int cpu, files = 0;
-	size_t i;
-	int err = 0;
+	static const struct option opts[] = {
+		{ "wall", no_argument, NULL, 'T' },
+		{ "clock", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct merge m = { .clock = RELAY_CLOCK_LOCAL };
+	int opt, err = 0, clock_set = 0;
+	unsigned int i;
+	size_t k;
+	struct stat st;
 
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: relay-merge DIR [BASE]\n"
-		       "Print the records of DIR/BASE.<cpu> (a relay-collect "
-		       "run of klog or tprintk)\nmerged by timestamp, with "
-		       "a marker where data was lost.\n");
-		return 0;
-	}
-	if (argc < 2 || argc > 3 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: relay-merge DIR [BASE]\n");
-		return 2;
-	}
-	if (argc == 3)
-		snprintf(base, sizeof(base), "%s", argv[2]);
-	else if (find_base(argv[1], base, sizeof(base))) {
-		fprintf(stderr, "relay-merge: %s: no single <base>.stats; "
-			"name the base\n", argv[1]);
-		return 1;
-	}
-	for (cpu = 0; cpu < MAX_CPUS && !err; cpu++) {
-		struct stat st;
-		void *map;
-		int fd;
-
-		snprintf(path, sizeof(path), "%s/%s.%u", argv[1], base, cpu);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		files++;
-		if (fstat(fd, &st)) {
-			err = -errno;
-		} else if (st.st_size) {
-			map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE,
-				   fd, 0);
-			if (map == MAP_FAILED)
-				err = -errno;
-			else
-				err = add_data(&r, map, st.st_size, cpu);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":ThV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'T':
+			m.wall = 1;
+			break;
+		case 'c':
+			if (relay_clock_parse(optarg, &m.clock))
+				usage_error("--clock: '%s' is not local, boot, "
+					    "mono or real", optarg);
+			clock_set = 1;
+			break;
+		case 'h':
+			help();
+			return fflush(stdout) || ferror(stdout) ? 1 : 0;
+		case 'V':
+			printf("relay-merge %s\n", relay_version());
+			return fflush(stdout) || ferror(stdout) ? 1 : 0;
+		case ':':
+			usage_error("%s needs an argument", argv[optind - 1]);
+			break;
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
-		close(fd);
-		snprintf(path, sizeof(path), "%s/%s.%u.idx", argv[1], base,
-			 cpu);
-		if (!err)
-			err = add_losses(&r, path, cpu);
 	}
-	if (!err && !files)
-		err = -ENOENT;
-	if (err) {
-		fprintf(stderr, "relay-merge: %s/%s: %s\n", argv[1], base,
-			strerror(-err));
-		return 1;
+	if (m.wall) {
+		if (clock_set && m.clock != RELAY_CLOCK_REAL)
+			usage_error("-T is wall-clock time: it conflicts with "
+				    "--clock=%s", relay_clock_name(m.clock));
+		m.clock = RELAY_CLOCK_REAL;
 	}
-	qsort(r.v, r.n, sizeof(*r.v), cmp);
-	for (i = 0; i < r.n; i++) {
-		fwrite(r.v[i].text, 1, r.v[i].len, stdout);
-		if (r.v[i].owned)
-			free((void *)r.v[i].text);
+	if (optind == argc)
+		usage_error("%s", "no input: name run files, directories "
+			    "or -");
+	for (i = optind; i < (unsigned int)argc && !err; i++) {
+		if (strcmp(argv[i], "-") && !stat(argv[i], &st) &&
+		    S_ISDIR(st.st_mode))
+			err = read_dir(&m, argv[i]);
+		else
+			err = read_input(&m, argv[i]);
 	}
-	free(r.v);
-	return fflush(stdout) ? 1 : 0;
+	if (!err)
+		err = check_hosts(&m);
+	if (!err) {
+		qsort(m.v, m.n, sizeof(*m.v), cmp_rec);
+		err = print_all(&m);
+	}
+	for (k = 0; k < m.nchunks; k++)
+		free(m.chunks[k]);
+	free(m.chunks);
+	free(m.v);
+	for (i = 0; i < m.nruns; i++) {
+		free(m.runs[i].host);
+		free(m.runs[i].app);
+		free(m.runs[i].path);
+		free(m.runs[i].cpu);
+	}
+	free(m.runs);
+	return err ? 1 : 0;
 }

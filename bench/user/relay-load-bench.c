@@ -16,13 +16,17 @@
  * the tiny buffers lost nothing (no advice), or the collector wrote out
  * a different number of records than the kernel accepted, or the
  * kernel's attempted records are not its accepted plus its dropped ones.
- * The advised run's files are read back before they go: each CPU's file
- * as long as the collector says it wrote, whole records of LEN bytes
- * from that CPU, checksums intact, each stream's sequence numbers
- * without a gap; written= is the records found in them.  Each run's
+ * The advised run's file is read back through librelay's reader before
+ * it goes: each CPU's frames as many bytes as the collector says it
+ * wrote, whole records of LEN bytes from that CPU, checksums intact,
+ * each stream's sequence numbers without a gap; written= is the records
+ * found.  Each run's
  * files (on the VM's tmpfs, in memory) are removed once checked.
  *
- *   relay-load-bench RATE LEN SECONDS
+ * With ZSTD_LEVEL the advised run is compressed (zstd=, stored= the
+ * bytes on disk); the reader decompresses it for the check.
+ *
+ *   relay-load-bench RATE LEN SECONDS [ZSTD_LEVEL]
  */
 #include <dirent.h>
 #include <errno.h>
@@ -70,84 +74,92 @@ static void remove_run(const char *dir)
 
 /* One collection of @secs with the given sizes into @dir. */
 static int collect(const char *dir, size_t subbuf, size_t n, double secs,
-		   struct relay_run **run)
+		   int compress, struct relay_run **run)
 {
 	struct relay_app_opts o = {
-		.app = "sample", .dir = dir, .subbuf_size = subbuf,
-		.n_subbufs = n, .mode = RELAY_MODE_NO_OVERWRITE,
-		.duration = secs, .out_fd = -1,
+		.size = sizeof(o), .app = "sample", .dir = dir,
+		.subbuf_size = subbuf, .n_subbufs = n,
+		.mode = RELAY_MODE_NO_OVERWRITE, .duration = secs,
+		.out_fd = -1, .compress = compress,
 	};
 
 	return relay_app_run(&o, run);
 }
 
 /*
- * One CPU's output file, record by record; the records in it, or -errno
- * with the reason printed.
+ * The run's file through librelay's reader, record by record; the
+ * records in it, or -errno with the reason printed.  Per CPU, the bytes
+ * read must be what the collector says it wrote.
  */
-static long verify_cpu(const char *dir, const struct relay_run *run,
-		       const struct relay_cpu_result *c, unsigned int len)
-{
-	uint32_t next[RFS_NR_CTX] = { 0 };
-	int started[RFS_NR_CTX] = { 0 };
-	unsigned char *rec = malloc(len);
-	const struct rfs_rec *h = (const void *)rec;
-	char path[160];
-	struct stat st;
-	long n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.%u", dir, run->base, c->cpu);
-	f = fopen(path, "r");
-	if (!rec || !f || fstat(fileno(f), &st)) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		goto fail;
-	}
-	if ((uint64_t)st.st_size != c->bytes || c->bytes % len) {
-		fprintf(stderr, "%s: %lld bytes, the collector wrote %llu\n",
-			path, (long long)st.st_size,
-			(unsigned long long)c->bytes);
-		goto fail;
-	}
-	while (fread(rec, len, 1, f) == 1) {
-		if (h->magic != RFS_REC_MAGIC || h->len != len ||
-		    h->cpu != c->cpu || h->ctx >= RFS_NR_CTX ||
-		    (started[h->ctx] && h->seq != next[h->ctx]) ||
-		    h->csum != rfs_csum(h, rec + sizeof(*h),
-					 len - sizeof(*h))) {
-			fprintf(stderr, "%s: bad record %ld\n", path, n);
-			goto fail;
-		}
-		started[h->ctx] = 1;
-		next[h->ctx] = h->seq + 1;
-		n++;
-	}
-	fclose(f);
-	free(rec);
-	return n;
-fail:
-	if (f)
-		fclose(f);
-	free(rec);
-	return -EIO;
-}
-
-/* Every CPU's file: the records in all of them, or -errno. */
 static long verify_files(const char *dir, const struct relay_run *run,
-			 unsigned int len)
+			 unsigned int len, int compress)
 {
-	long n = 0, r;
+	static uint32_t next[4096][RFS_NR_CTX];
+	static unsigned char started[4096][RFS_NR_CTX];
+	static uint64_t bytes[4096];
+	struct relay_stream *s;
+	struct relay_frame f;
+	char path[512];
+	long n = 0;
+	size_t off;
 	unsigned int i;
+	int ret;
 
 	if (len < sizeof(struct rfs_rec))
 		return -EINVAL;
-	for (i = 0; i < run->ncpus; i++) {
-		r = verify_cpu(dir, run, &run->cpu[i], len);
-		if (r < 0)
-			return r;
-		n += r;
+	memset(started, 0, sizeof(started));
+	memset(bytes, 0, sizeof(bytes));
+	snprintf(path, sizeof(path), "%s/%s.relay%s", dir, run->base,
+		 compress ? ".zst" : "");
+	ret = relay_stream_open(path, &s);
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
+		return ret;
 	}
-	return n;
+	while ((ret = relay_stream_next(s, &f)) > 0) {
+		if (ret != 1)
+			continue;
+		if (f.cpu >= 4096 || f.len % len) {
+			ret = -EIO;
+			break;
+		}
+		bytes[f.cpu] += f.len;
+		for (off = 0; off < f.len; off += len) {
+			const unsigned char *rec = (const unsigned char *)
+						   f.payload + off;
+			struct rfs_rec h;
+
+			memcpy(&h, rec, sizeof(h));
+			if (h.magic != RFS_REC_MAGIC || h.len != len ||
+			    h.cpu != f.cpu || h.ctx >= RFS_NR_CTX ||
+			    (started[f.cpu][h.ctx] &&
+			     h.seq != next[f.cpu][h.ctx]) ||
+			    h.csum != rfs_csum(&h, rec + sizeof(h),
+						len - sizeof(h))) {
+				fprintf(stderr, "%s: cpu%u: bad record %ld\n",
+					path, f.cpu, n);
+				relay_stream_close(s);
+				return -EIO;
+			}
+			started[f.cpu][h.ctx] = 1;
+			next[f.cpu][h.ctx] = h.seq + 1;
+			n++;
+		}
+	}
+	if (ret)
+		fprintf(stderr, "%s\n", relay_stream_error(s));
+	relay_stream_close(s);
+	for (i = 0; !ret && i < run->ncpus; i++) {
+		if (bytes[run->cpu[i].cpu] != run->cpu[i].written_bytes) {
+			fprintf(stderr,
+				"%s: cpu%u: %llu bytes, the collector wrote %llu\n",
+				path, run->cpu[i].cpu,
+				(unsigned long long)bytes[run->cpu[i].cpu],
+				(unsigned long long)run->cpu[i].written_bytes);
+			ret = -EIO;
+		}
+	}
+	return ret ? ret : n;
 }
 
 static void totals(const struct relay_run *run, uint64_t *attempted,
@@ -171,20 +183,22 @@ int main(int argc, char **argv)
 	long written = 0;
 	size_t size = 0, n = 0;
 	double secs;
-	int err;
+	int err, compress;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: relay-load-bench RATE LEN SECONDS\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr,
+			"usage: relay-load-bench RATE LEN SECONDS [ZSTD_LEVEL]\n");
 		return 2;
 	}
 	secs = atof(argv[3]);
+	compress = argc == 5 ? atoi(argv[4]) : 0;
 	err = set_param("rate", argv[1]);
 	if (!err)
 		err = set_param("len", argv[2]);
 	if (!err)
 		err = set_param("contexts", "hardirq");
 	if (!err)
-		err = collect("/tmp/load-small", 4096, 2, secs, &small);
+		err = collect("/tmp/load-small", 4096, 2, secs, 0, &small);
 	remove_run("/tmp/load-small");
 	if (!err) {
 		small_dropped = relay_run_dropped(small);
@@ -193,9 +207,9 @@ int main(int argc, char **argv)
 			err = -ENODATA;
 	}
 	if (!err)
-		err = collect("/tmp/load", size, n, secs, &adv);
+		err = collect("/tmp/load", size, n, secs, compress, &adv);
 	if (!err) {
-		written = verify_files("/tmp/load", adv, atoi(argv[2]));
+		written = verify_files("/tmp/load", adv, atoi(argv[2]), compress);
 		if (written < 0)
 			err = written;
 	}
@@ -219,7 +233,9 @@ int main(int argc, char **argv)
 	printf(" attempted=%llu accepted=%llu written=%ld",
 	       (unsigned long long)attempted, (unsigned long long)accepted,
 	       written);
-	printf(" dropped=%llu err=%d\n", (unsigned long long)lost, err);
+	printf(" dropped=%llu zstd=%d stored=%llu err=%d\n",
+	       (unsigned long long)lost, compress,
+	       (unsigned long long)(adv ? adv->out.stored : 0), err);
 	relay_run_free(small);
 	relay_run_free(adv);
 	return err ? 1 : lost ? 3 : 0;

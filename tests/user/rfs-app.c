@@ -18,6 +18,7 @@
 #include <linux/capability.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
+#include "lib/run.h"
 
 #define APP	"/sys/kernel/relayfs/sample"
 #define PARAMS	"/sys/module/relay_sample/parameters"
@@ -25,7 +26,7 @@
 
 static int test_collect_all_contexts(void)
 {
-	char *argv[] = { "relay-collect", "-p", "-d", "/tmp/all", "-t", "3",
+	char *argv[] = { "relay-collect", "-p", "-o", "/tmp/all", "-t", "3s",
 			 "sample", NULL };
 
 	CHECK(sample_producer(1000, 64, "task,softirq,hardirq") == 0);
@@ -41,8 +42,8 @@ static int test_collect_all_contexts(void)
 
 static int test_collect_overwrite(void)
 {
-	char *argv[] = { "relay-collect", "-q", "-o", "-s", "4k", "-n", "4",
-			 "-d", "/tmp/ow", "-t", "3", "sample", NULL };
+	char *argv[] = { "relay-collect", "-q", "-w", "-s", "4k", "-n", "4",
+			 "-o", "/tmp/ow", "-t", "3", "sample", NULL };
 
 	CHECK(sample_producer(20000, 48, "task,hardirq") == 0);
 	CHECK_EQ(collect(argv, "/tmp/ow"), 0);
@@ -75,24 +76,23 @@ static int wait_writing(void)
 
 /*
  * Wait until the collector of @argv has opened every CPU's buffer: it
- * creates its data files (-d DIR, or the current directory) right after.
- * Before that, the producer's records say nothing about the collector.
+ * creates its output file (-o/-d DIR, or the current directory) right
+ * after.  Before that, the producer's records say nothing about the
+ * collector.
  */
 static int wait_collecting(char *const argv[])
 {
 	const char *dir = ".";
-	char path[256];
-	int i, cpu, t;
+	char paths[4][256];
+	int i, t;
 
 	for (i = 1; argv[i]; i++)
-		if (!strcmp(argv[i], "-d") && argv[i + 1])
+		if ((!strcmp(argv[i], "-d") || !strcmp(argv[i], "-o")) &&
+		    argv[i + 1])
 			dir = argv[i + 1];
-	for (cpu = 0; cpu < ncpus; cpu++) {
-		snprintf(path, sizeof(path), "%s/sample.%d", dir, cpu);
-		for (t = 0; t < 1000 && access(path, F_OK); t++)
-			usleep(10000);
-		CHECK(access(path, F_OK) == 0);
-	}
+	for (t = 0; t < 1000 && !run_files(dir, "sample", paths, 4); t++)
+		usleep(10000);
+	CHECK(run_files(dir, "sample", paths, 4) > 0);
 	return 0;
 }
 
@@ -178,8 +178,12 @@ static int test_sigkill_tears_down(void)
 	CHECK(sample_producer(1000, 64, "task") == 0);
 	pid = collect_writing(first, "/tmp/k1");
 	CHECK(pid > 0);
+	/* Some sub-buffers of the app's default size done and written. */
+	usleep(1500000);
 	kill(pid, SIGKILL);
 	CHECK_EQ(collect_wait(pid), 128 + SIGKILL);
+	/* What it wrote reads back up to its last frame, unfinished. */
+	CHECK(sample_check_unfinished("/tmp/k1", 64, false, true) == 0);
 	/* Its exit stopped the run and released every buffer. */
 	CHECK(!app_running("sample"));
 	CHECK_EQ(app_control_value("sample", "held"), 0);
@@ -296,23 +300,41 @@ static int test_control_protocol_errors(void)
 
 static int test_usage_errors_exit_2(void)
 {
-	char *bad[][6] = {
+	char *bad[][8] = {
 		{ "relay-collect", NULL },
 		{ "relay-collect", "-s", "abc", "sample", NULL },
+		{ "relay-collect", "-s", " -4096", "sample", NULL },
 		{ "relay-collect", "-n", "0", "sample", NULL },
 		{ "relay-collect", "-t", "-1", "sample", NULL },
+		{ "relay-collect", "-t", "5x", "sample", NULL },
 		{ "relay-collect", "--bogus", "sample", NULL },
 		{ "relay-collect", "sample", "extra", NULL },
+		/* conflicts are refused, not settled by the last one */
+		{ "relay-collect", "-w", "-O", "sample", NULL },
+		{ "relay-collect", "-c", "-o", "/tmp/x", "sample", NULL },
+		{ "relay-collect", "-c", "--rotate-size", "1M", "sample", NULL },
+		{ "relay-collect", "--max-files", "3", "sample", NULL },
+		{ "relay-collect", "-o", "/tmp/a", "-d", "/tmp/b", "sample",
+		  NULL },
+		{ "relay-collect", "--compress=lz4", "sample", NULL },
+		{ "relay-collect", "-q", "--json", "sample", NULL },
 	};
 	char *help[] = { "relay-collect", "--help", NULL };
+	char *version[] = { "relay-collect", "--version", NULL };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_EQ(collect(bad[i], "/tmp/usage"), 2);
-		CHECK(file_has("/tmp/usage.err", "usage: relay-collect"));
+		/* One line and a hint, not the whole help. */
+		CHECK(file_has("/tmp/usage.err", "relay-collect: "));
+		CHECK(file_has("/tmp/usage.err", "Try 'relay-collect --help'"));
+		CHECK(!file_has("/tmp/usage.err", "usage:"));
 	}
 	CHECK_EQ(collect(help, "/tmp/usage"), 0);
 	CHECK(file_has("/tmp/usage.out", "--subbuf-size"));
+	CHECK(file_has("/tmp/usage.out", "--rotate-size"));
+	CHECK_EQ(collect(version, "/tmp/usage"), 0);
+	CHECK(file_has("/tmp/usage.out", "relay-collect (relayfs) "));
 	return 0;
 }
 
@@ -375,10 +397,275 @@ static int test_valgrind_clean(void)
 	CHECK(sample_producer(2000, 64, "task,hardirq") == 0);
 	CHECK(valgrind_run("/tmp/vg1", "/tmp/vg1", "-O", 64, false) == 0);
 	CHECK(sample_producer(20000, 64, "task") == 0);
-	CHECK(valgrind_run("/tmp/vg2", "/tmp/vg2", "-o", 64, true) == 0);
+	CHECK(valgrind_run("/tmp/vg2", "/tmp/vg2", "-w", 64, true) == 0);
 	CHECK(sample_producer(1000, 64, "task") == 0);
 	CHECK(valgrind_run("/tmp/vg3", "/tmp/vg3", "--no-mmap", 64,
 			   false) == 0);
+	/* The zstd stage and its thread. */
+	CHECK(sample_producer(2000, 64, "task,hardirq") == 0);
+	CHECK(valgrind_run("/tmp/vg4", "/tmp/vg4", "-z", 64, false) == 0);
+	return 0;
+}
+
+
+/* Write @n bytes at @p to @path. */
+static int put_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	CHECK(fwrite(p, 1, n, f) == n);
+	CHECK(fclose(f) == 0);
+	return 0;
+}
+
+/*
+ * zstd -dc of the run's files, in order, must give exactly the payloads
+ * the librelay reader got from them (which were checked record by
+ * record): the standard decoder, the skippable frames skipped.
+ */
+static int zstd_dc_equals(const char *dir, const struct run_data *rd)
+{
+	char paths[64][256], cmd[8192], want[128];
+	unsigned int n = run_files(dir, "sample", paths, 64), i;
+
+	CHECK(n > 0);
+	snprintf(want, sizeof(want), "%s.want", dir);
+	CHECK(put_file(want, rd->all, rd->all_len) == 0);
+	snprintf(cmd, sizeof(cmd), "zstd -q -dc");
+	for (i = 0; i < n; i++) {
+		CHECK(strlen(cmd) + strlen(paths[i]) + 2 < sizeof(cmd) - 512);
+		strcat(cmd, " ");
+		strcat(cmd, paths[i]);
+	}
+	snprintf(cmd + strlen(cmd), 512, " > %.100s.dc && cmp %.100s.dc %.100s",
+		 dir, dir, want);
+	printf("# %s\n", cmd);
+	CHECK_EQ(system(cmd), 0);
+	printf("# zstd -dc of %u files: %zu bytes, equal\n", n, rd->all_len);
+	return 0;
+}
+
+/*
+ * A run rotated by size and by time, compressed: every record of the
+ * sample app exactly (both equations, the producer's counts), every part
+ * a standalone file, and zstd -dc of the parts equal to the payloads.
+ */
+static int test_rotated_compressed_exact(void)
+{
+	char *size[] = { "relay-collect", "-q", "-o", "/tmp/rz", "-s", "8k",
+			 "-n", "8", "--compress=zstd:3", "--rotate-size",
+			 "16k", "-t", "4s", "sample", NULL };
+	char *time[] = { "relay-collect", "-q", "-o", "/tmp/rt", "-s", "4k",
+			 "-n", "8", "-z", "--rotate-time", "700ms", "-t", "4s",
+			 "sample", NULL };
+	char paths[64][256];
+	struct run_data rd;
+	unsigned int n;
+
+	CHECK(sample_producer(2000, 64, "task,softirq,hardirq") == 0);
+	CHECK_EQ(collect(size, "/tmp/rz"), 0);
+	n = run_files("/tmp/rz", "sample", paths, 64);
+	printf("# by size: %u files, first %s\n", n, paths[0]);
+	CHECK(n >= 3);
+	CHECK(strstr(paths[0], "/sample.000000.relay.zst") != NULL);
+	run_read("/tmp/rz", "sample", &rd);
+	CHECK_EQ(rd.headers, n);	/* each part starts with the header */
+	CHECK(rd.hdr.flags & RELAY_HDR_COMPRESSED);
+	CHECK(sample_check_data("/tmp/rz", &rd, 64, false, true) == 0);
+	CHECK(zstd_dc_equals("/tmp/rz", &rd) == 0);
+	run_free(&rd);
+
+	CHECK(sample_producer(300, 64, "task,hardirq") == 0);
+	CHECK_EQ(collect(time, "/tmp/rt"), 0);
+	n = run_files("/tmp/rt", "sample", paths, 64);
+	printf("# by time: %u files\n", n);
+	CHECK(n >= 3);
+	run_read("/tmp/rt", "sample", &rd);
+	CHECK_EQ(rd.headers, n);
+	CHECK(sample_check_data("/tmp/rt", &rd, 64, false, true) == 0);
+	CHECK(zstd_dc_equals("/tmp/rt", &rd) == 0);
+	run_free(&rd);
+	return 0;
+}
+
+/* --max-files: the newest N kept, the deleted ones counted. */
+static int test_max_files(void)
+{
+	char *argv[] = { "relay-collect", "-o", "/tmp/mf", "-s", "4k", "-n",
+			 "8", "--rotate-size", "8k", "--max-files", "3",
+			 "-t", "3", "--json", "sample", NULL };
+	char paths[64][256];
+	struct run_data rd;
+	unsigned int n;
+
+	CHECK(sample_producer(2000, 64, "task") == 0);
+	CHECK_EQ(collect(argv, "/tmp/mf"), 0);
+	show("/tmp/mf.out");
+	n = run_files("/tmp/mf", "sample", paths, 64);
+	CHECK_EQ(n, 3);
+	CHECK(strstr(paths[0], "/sample.000000.relay") == NULL);
+	CHECK(file_has("/tmp/mf.out", "\"files_deleted\":"));
+	CHECK(!file_has("/tmp/mf.out", "\"files_deleted\":0,"));
+	/* The parts left read as a run that lost its beginning. */
+	run_read("/tmp/mf", "sample", &rd);
+	CHECK_EQ(rd.end, 0);
+	CHECK_EQ(rd.headers, 3);
+	CHECK(rd.frames > 0);
+	run_free(&rd);
+	return 0;
+}
+
+/* -c: the same frames on standard output, one stream. */
+static int test_stdout_stream(void)
+{
+	char *argv[] = { "relay-collect", "-c", "-t", "2", "sample", NULL };
+	char *paths[] = { "/tmp/cs.out" };
+	struct run_data rd;
+
+	CHECK(sample_producer(1000, 64, "task,hardirq") == 0);
+	CHECK_EQ(collect(argv, "/tmp/cs"), 0);
+	show("/tmp/cs.err");
+	CHECK(file_has("/tmp/cs.err", "relay-collect: sample: "));
+	CHECK_EQ(run_read_files(paths, 1, &rd), 0);
+	CHECK(sample_check_data(NULL, &rd, 64, false, true) == 0);
+	run_free(&rd);
+	return 0;
+}
+
+/* A number in the --json summary: "key":N after @after. */
+static long long json_value(const char *path, const char *after,
+			    const char *key)
+{
+	static char buf[65536];
+	char k[64];
+	const char *p;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strstr(buf, after);
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	p = p ? strstr(p, k) : NULL;
+	return p ? atoll(p + strlen(k)) : -1;
+}
+
+/*
+ * A full disk (a small tmpfs): the run ends with a summary that says
+ * what was lost, a non-zero status, the app switched off, and every
+ * frame written reads back (the file cut at its last whole frame).
+ */
+static int test_disk_full(void)
+{
+	char *argv[] = { "relay-collect", "-o", "/tmp/full", "-s", "16k",
+			 "-n", "8", "-t", "60", "--json", "sample", NULL };
+	struct run_data rd;
+	long long written;
+	unsigned long long records = 0;
+	int cpu, ret;
+	size_t i;
+
+	mkdir("/tmp/full", 0755);
+	CHECK_EQ(system("mount -t tmpfs -o size=256k full /tmp/full"), 0);
+	CHECK(sample_producer(5000, 64, "task,hardirq") == 0);
+	ret = collect_wait_timeout(collect_start(argv, "/tmp/fullrun"), 60);
+	show("/tmp/fullrun.err");
+	show("/tmp/fullrun.out");
+	CHECK_EQ(ret, 1);
+	CHECK(file_has("/tmp/fullrun.err",
+		       "/tmp/full/sample.relay: No space left on device"));
+	CHECK(file_has("/tmp/fullrun.out", "\"error\":\"/tmp/full/sample."
+		       "relay: No space left on device\""));
+	CHECK(!app_running("sample"));
+	written = json_value("/tmp/fullrun.out", "\"total\":",
+			     "written_records");
+	CHECK(written > 0);
+	CHECK(json_value("/tmp/fullrun.out", "\"total\":", "not_written") +
+	      json_value("/tmp/fullrun.out", "\"total\":", "unread") > 0);
+	/* Nothing written lost: the file holds exactly those records. */
+	CHECK(sample_check_unfinished("/tmp/full", 64, false, true) == 0);
+	CHECK_EQ(run_read("/tmp/full", "sample", &rd), -ENODATA);
+	for (cpu = 0; cpu < ncpus; cpu++)
+		for (i = 0; i < rd.cpu[cpu].nf; i++)
+			records += rd.cpu[cpu].f[i].records;
+	run_free(&rd);
+	CHECK_EQ(records, written);
+	CHECK_EQ(system("umount /tmp/full"), 0);
+	return 0;
+}
+
+/* Defect 9: a summary that cannot be written fails the run. */
+static int test_summary_to_full_stdout(void)
+{
+	char *argv[] = { "sh", "-c", "relay-collect -o /tmp/sf -t 1 sample "
+			 ">/dev/full 2>/tmp/sf.err", NULL };
+	int st;
+	pid_t pid;
+
+	CHECK(sample_producer(500, 64, "task") == 0);
+	pid = fork();
+	if (pid == 0) {
+		execvp("sh", argv);
+		_exit(127);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+	show("/tmp/sf.err");
+	CHECK_EQ(WEXITSTATUS(st), 1);
+	CHECK(file_has("/tmp/sf.err", "writing the summary"));
+	/* The run itself is whole. */
+	CHECK(sample_check_run("/tmp/sf", 64, false, true) == 0);
+	return 0;
+}
+
+/* SIGHUP ends a run as Ctrl-C does: drained, whole, exit 0. */
+static int test_sighup_ends_cleanly(void)
+{
+	char *argv[] = { "relay-collect", "-q", "-o", "/tmp/hup", "sample",
+			 NULL };
+	pid_t pid;
+
+	CHECK(sample_producer(1000, 64, "task,softirq") == 0);
+	pid = collect_writing(argv, "/tmp/hup");
+	CHECK(pid > 0);
+	kill(pid, SIGHUP);
+	CHECK_EQ(collect_wait(pid), 0);
+	CHECK(sample_check_run("/tmp/hup", 64, false, true) == 0);
+	return 0;
+}
+
+/*
+ * --list, and relayfs mounted by the tool when it is not; --json and
+ * --fail-on-loss.
+ */
+static int test_list_mount_json(void)
+{
+	char *list[] = { "relay-collect", "--list", NULL };
+	char *lossy[] = { "relay-collect", "-s", "4k", "-n", "2", "-o",
+			  "/tmp/fl", "--fail-on-loss", "sample", NULL };
+	pid_t pid;
+
+	CHECK_EQ(system("umount " RELAYFS), 0);
+	CHECK_EQ(collect(list, "/tmp/list"), 0);
+	show("/tmp/list.out");
+	CHECK(file_has("/tmp/list.out", "sample "));
+	CHECK(file_has("/tmp/list.out", "idle"));
+	/* It mounted relayfs to list them. */
+	CHECK(access(RELAYFS "/sample/control", F_OK) == 0);
+	/* A run that loses records: exit 3 with --fail-on-loss. */
+	CHECK(sample_producer(1000, 64, "task") == 0);
+	pid = collect_writing(lossy, "/tmp/fl");
+	CHECK(pid > 0);
+	kill(pid, SIGSTOP);
+	usleep(1000000);
+	kill(pid, SIGCONT);
+	kill(pid, SIGINT);
+	CHECK_EQ(collect_wait(pid), 3);
+	CHECK(file_has("/tmp/fl.out", "data was lost"));
+	CHECK(sample_check_run("/tmp/fl", 64, false, true) == 0);
 	return 0;
 }
 
@@ -393,6 +680,13 @@ static const struct ktap_case cases[] = {
 	{ "control_protocol_errors", test_control_protocol_errors },
 	{ "usage_errors_exit_2", test_usage_errors_exit_2 },
 	{ "no_such_app_exit_1", test_no_such_app_exit_1 },
+	{ "rotated_compressed_exact", test_rotated_compressed_exact },
+	{ "max_files", test_max_files },
+	{ "stdout_stream", test_stdout_stream },
+	{ "disk_full", test_disk_full },
+	{ "summary_to_full_stdout", test_summary_to_full_stdout },
+	{ "sighup_ends_cleanly", test_sighup_ends_cleanly },
+	{ "list_mount_json", test_list_mount_json },
 	{ "valgrind_clean", test_valgrind_clean },
 	{ "producer_unloaded_while_collecting",
 	  test_producer_unloaded_while_collecting },

@@ -485,7 +485,7 @@ static int collector_storm(void)
 		argv[n++] = "-n";
 		argv[n++] = (char *)counts[pick(4)];
 		if (overwrite)
-			argv[n++] = "-O";
+			argv[n++] = "-w";
 		if (pick(3) == 0)
 			argv[n++] = "--no-mmap";
 		argv[n++] = "sample";
@@ -501,6 +501,9 @@ static int collector_storm(void)
 			CHECK_EQ(collect_wait_timeout(pid, 60), 128 + SIGKILL);
 			collector = -1;
 			CHECK(check_teardown() == 0);
+			/* Its file reads up to the last whole frame. */
+			CHECK(sample_check_unfinished("/tmp/storm", len,
+						      overwrite, false) == 0);
 			killed++;
 		} else {
 			if (how < 5) {		/* stalled, then stopped */

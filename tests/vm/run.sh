@@ -57,6 +57,21 @@ cp "$mods"/*.syms "$stage/lib/relayfs/" 2>/dev/null || :
 if [ -d "$top/build/user/vm" ]; then
 	cp "$top"/build/user/vm/* "$stage/usr/bin/"
 fi
+# The shared libraries a dynamically linked program needs (ldd), with
+# the loader.
+copy_libs() {
+	mkdir -p "$stage/lib64" "$stage/lib/x86_64-linux-gnu"
+	cp -L /lib64/ld-linux-x86-64.so.2 "$stage/lib64/"
+	ldd "$1" | awk '$3 ~ /^\// { print $3 }' | while read -r lib; do
+		cp -L "$lib" "$stage/lib/x86_64-linux-gnu/"
+	done
+}
+# The host's zstd, the standard decoder the tests check compressed runs
+# with (zstd -dc).
+if [ -x /usr/bin/zstd ]; then
+	cp /usr/bin/zstd "$stage/usr/bin/zstd"
+	copy_libs /usr/bin/zstd
+fi
 # valgrind for the user-space tools: its static launcher and memcheck,
 # the dynamic loader and libc that its preloads and a dynamically linked
 # relay-collect need.
@@ -69,8 +84,8 @@ if [ -x /usr/bin/valgrind ] && [ -x "$top/build/bin/relay-collect" ]; then
 	   "$vg/vgpreload_memcheck-amd64-linux.so" "$vg/default.supp" \
 	   "$stage$vg/"
 	cp -L /lib64/ld-linux-x86-64.so.2 "$stage/lib64/"
-	cp -L /lib/x86_64-linux-gnu/libc.so.6 "$stage/lib/x86_64-linux-gnu/"
 	cp "$top/build/bin/relay-collect" "$stage/usr/bin/relay-collect-dyn"
+	copy_libs "$stage/usr/bin/relay-collect-dyn"
 	# memcheck needs ld.so's symbols (libc6-dbg), found by build id.
 	id=$(readelf -n /lib64/ld-linux-x86-64.so.2 |
 	     awk '/Build ID/ { print $3 }')

@@ -169,10 +169,22 @@ int sample_counts(long ok[MAXCPU], long dropped[MAXCPU]);
 /* Wait until the running sample accepted records on every CPU. */
 int sample_wait_records(unsigned int secs);
 /*
- * relay-collect's output of a sample run in @dir: every record, the
- * indexes, both equations, and (@have_producer) the producer's counts.
+ * relay-collect's output of a sample run in @dir, read through librelay
+ * (lib/run.h): every record, every frame's metadata, both equations,
+ * and (@have_producer) the producer's counts.
  */
 int sample_check_run(const char *dir, unsigned int len, bool overwrite,
 		     bool have_producer);
+/* The same on a run already read (lib/run.h). */
+struct run_data;
+int sample_check_data(const char *dir, struct run_data *rd, unsigned int len,
+		      bool overwrite, bool have_producer);
+/*
+ * A run that never finished (SIGKILL): the reader says so, and its
+ * frames up to the last whole one check record by record (@need_frames:
+ * and there are some).
+ */
+int sample_check_unfinished(const char *dir, unsigned int len,
+			    bool overwrite, bool need_frames);
 
 #endif

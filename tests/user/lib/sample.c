@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "ktap.h"
 #include "rfstest.h"
+#include "run.h"
 
 #define APP	RELAYFS "/sample"
 #define PARAMS	"/sys/module/relay_sample/parameters"
@@ -111,63 +112,64 @@ static int check_contexts(int cpu)
 }
 
 /*
- * Check one CPU's data file record by record, its index against it, and
- * the counters: both equations, the index and data against the kernel's
- * consumed counts, the sequence gaps against subbufs_overwritten.
+ * Check one CPU's frames record by record, their metadata against the
+ * data, and the counters: both equations, the frames against the
+ * kernel's consumed counts, the sequence gaps against
+ * subbufs_overwritten, and (@finished) the run's own final counters
+ * against the .stats file.
  */
-static int check_cpu(const char *dir, int cpu, unsigned int len,
-		     bool overwrite, const struct run_stats *s)
+static int check_cpu(const struct run_data *rd, int cpu, unsigned int len,
+		     bool overwrite, const struct run_stats *s, bool finished)
 {
-	char path[128], line[256];
-	unsigned long long seq, off, recs, bytes, t0, t1, drops;
-	unsigned long long expect_off = 0, nrec = 0, gaps = 0, next = 0;
+	const struct run_cpu *c = &rd->cpu[cpu];
+	unsigned long long nrec = 0, gaps = 0, next = 0, bytes = 0;
 	unsigned long long last_drops = 0, last_close = 0;
 	struct reader r = { .cpu = cpu, .len = len, .overwrite = overwrite };
-	size_t length;
-	struct stat sb;
-	uint8_t *data;
-	FILE *f;
-	int fd;
+	size_t i;
 
-	CHECK_EQ(s->att, s->acc + s->drop + s->ref);
-	CHECK_EQ(s->acc, s->cons + s->over + s->unread);
-	CHECK_EQ(s->unread, 0);
-	snprintf(path, sizeof(path), "%s/sample.%d", dir, cpu);
-	fd = open(path, O_RDONLY);
-	CHECK(fd >= 0 && fstat(fd, &sb) == 0);
-	CHECK_EQ(sb.st_size, s->wbytes);
-	CHECK_EQ(sb.st_size, s->consb);
-	data = malloc(sb.st_size + 1);
-	CHECK(data && read(fd, data, sb.st_size) == sb.st_size);
-	close(fd);
-	/* Index: contiguous, in order, agreeing with the data. */
-	snprintf(path, sizeof(path), "%s/sample.%d.idx", dir, cpu);
-	f = fopen(path, "r");
-	CHECK(f != NULL);
-	CHECK(fgets(line, sizeof(line), f) && line[0] == '#');
-	while (fscanf(f, "%llu %llu %zu %llu %llu %llu %llu %llu", &seq, &off,
-		      &length, &recs, &bytes, &t0, &t1, &drops) == 8) {
-		CHECK_EQ(off, expect_off);
-		/* In order, and losses placed in time: never backwards. */
-		CHECK(seq >= next);
-		CHECK(t0 <= t1 && t0 >= last_close);
-		CHECK(drops >= last_drops);
-		CHECK_EQ(length, bytes);	/* no header, no voids */
-		CHECK_EQ(bytes, recs * len);
-		CHECK(verify_chunk(&r, data + off, length) == 0 ||
-		      (printf("# %s\n", r.err), 0));
-		gaps += seq - next;
-		next = seq + 1;
-		last_close = t1;
-		expect_off += length;
-		nrec += recs;
-		last_drops = drops;
+	if (finished) {
+		CHECK_EQ(s->att, s->acc + s->drop + s->ref);
+		CHECK_EQ(s->acc, s->cons + s->over + s->unread);
+		CHECK_EQ(s->unread, 0);
+		CHECK_EQ(c->len, s->wbytes);
+		CHECK_EQ(c->len, s->consb);
+		CHECK_EQ(c->nf, s->wsb);
+		/* The run's end in the stream says what .stats says. */
+		CHECK(c->have_ctr);
+		CHECK(check_equations(&c->ctr.stats) == 0);
+		CHECK_EQ(c->ctr.stats.attempted_records, s->att);
+		CHECK_EQ(c->ctr.stats.accepted_records, s->acc);
+		CHECK_EQ(c->ctr.stats.dropped_records, s->drop);
+		CHECK_EQ(c->ctr.stats.consumed_records, s->cons);
+		CHECK_EQ(c->ctr.stats.overwritten_records, s->over);
+		CHECK_EQ(c->ctr.stats.consumed_bytes, s->consb);
+		CHECK_EQ(c->ctr.stats.subbufs_overwritten, s->sbover);
+		CHECK_EQ(c->ctr.frames, c->nf);
+		CHECK_EQ(c->ctr.bytes, c->len);
 	}
-	fclose(f);
-	free(data);
-	CHECK_EQ(expect_off, sb.st_size);
+	for (i = 0; i < c->nf; i++) {
+		const struct run_frame *f = &c->f[i];
+
+		/* In order, and losses placed in time: never backwards. */
+		CHECK(f->seq >= next);
+		CHECK(f->t_open <= f->t_close && f->t_open >= last_close);
+		CHECK(f->drops >= last_drops);
+		CHECK_EQ(f->len, f->bytes);	/* no header, no voids */
+		CHECK_EQ(f->bytes, f->records * len);
+		CHECK(verify_chunk(&r, c->data + f->off, f->len) == 0 ||
+		      (printf("# %s\n", r.err), 0));
+		gaps += f->seq - next;
+		next = f->seq + 1;
+		last_close = f->t_close;
+		bytes += f->len;
+		nrec += f->records;
+		last_drops = f->drops;
+	}
+	CHECK_EQ(bytes, c->len);
+	CHECK_EQ(r.records, nrec);
+	if (!finished)
+		return 0;
 	CHECK_EQ(nrec, s->cons);
-	CHECK_EQ(r.records, s->cons);
 	/*
 	 * Drops are placed before the sub-buffer that closed after them;
 	 * those after the last one (a full buffer when the run stopped)
@@ -181,21 +183,54 @@ static int check_cpu(const char *dir, int cpu, unsigned int len,
 	return 0;
 }
 
-/* Every CPU's output, and agreement with the producer's own counts. */
-int sample_check_run(const char *dir, unsigned int len, bool overwrite,
-		     bool have_producer)
+/* A stream without a .stats beside it (-c): the counters at its end. */
+static int stats_from_stream(const struct run_data *rd,
+			     struct run_stats st[MAXCPU], size_t *subbuf)
+{
+	int cpu;
+
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		const struct relayfs_buf_stats *s = &rd->cpu[cpu].ctr.stats;
+
+		CHECK(rd->cpu[cpu].have_ctr);
+		st[cpu] = (struct run_stats){
+			s->attempted_records, s->accepted_records,
+			s->dropped_records, s->refused_records,
+			s->consumed_records, s->overwritten_records,
+			s->unread_records, s->accepted_bytes,
+			s->consumed_bytes, s->subbufs_produced,
+			s->subbufs_consumed, s->subbufs_overwritten,
+			s->max_backlog, rd->cpu[cpu].ctr.frames,
+			rd->cpu[cpu].ctr.bytes,
+		};
+	}
+	*subbuf = rd->hdr.subbuf_size;
+	return 0;
+}
+
+int sample_check_data(const char *dir, struct run_data *rd, unsigned int len,
+		      bool overwrite, bool have_producer)
 {
 	struct run_stats st[MAXCPU];
 	long ok[MAXCPU], dropped[MAXCPU];
 	size_t subbuf;
 	int cpu;
 
-	CHECK(read_run_stats(dir, "sample", st, &subbuf) == 0);
+	CHECK_EQ(rd->end, 0);
+	CHECK(rd->headers >= 1);
+	CHECK(!strcmp(rd->app, "sample"));
+	CHECK(!strcmp(rd->base, "sample"));
+	CHECK_EQ(rd->trailer_flags, 0);
+	if (dir)
+		CHECK(read_run_stats(dir, "sample", st, &subbuf) == 0);
+	else
+		CHECK(stats_from_stream(rd, st, &subbuf) == 0);
+	CHECK_EQ(rd->hdr.subbuf_size, subbuf);
 	if (have_producer)
 		CHECK(sample_counts(ok, dropped) == 0);
 	for (cpu = 0; cpu < ncpus; cpu++) {
-		CHECK(check_cpu(dir, cpu, len, overwrite, &st[cpu]) == 0);
-		/* Records reached the files, on every CPU. */
+		CHECK(check_cpu(rd, cpu, len, overwrite, &st[cpu], true) == 0);
+		/* Records reached the output, on every CPU. */
 		CHECK(st[cpu].cons > 0 ||
 		      (printf("# cpu%d: no record collected\n", cpu), 0));
 		if (have_producer) {
@@ -210,3 +245,47 @@ int sample_check_run(const char *dir, unsigned int len, bool overwrite,
 	return 0;
 }
 
+/* Every CPU's output, and agreement with the producer's own counts. */
+int sample_check_run(const char *dir, unsigned int len, bool overwrite,
+		     bool have_producer)
+{
+	struct run_data rd;
+	int ret;
+
+	run_read(dir, "sample", &rd);
+	printf("# %s: %u files, %llu frames\n", dir, rd.files,
+	       (unsigned long long)rd.frames);
+	ret = sample_check_data(dir, &rd, len, overwrite, have_producer);
+	run_free(&rd);
+	return ret;
+}
+
+/*
+ * A run that never finished (the collector killed): every frame up to
+ * the last whole one, record by record; the reader says unfinished.
+ */
+int sample_check_unfinished(const char *dir, unsigned int len,
+			    bool overwrite, bool need_frames)
+{
+	struct run_data rd;
+	unsigned long long frames = 0, records = 0;
+	int cpu, ret = -1;
+
+	CHECK_EQ(run_read(dir, "sample", &rd), -ENODATA);
+	printf("# %s: %s\n", dir, rd.error);
+	if (rd.end != -ENODATA || !strstr(rd.error, "never finished"))
+		goto out;
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		if (check_cpu(&rd, cpu, len, overwrite, NULL, false))
+			goto out;
+		frames += rd.cpu[cpu].nf;
+		for (size_t i = 0; i < rd.cpu[cpu].nf; i++)
+			records += rd.cpu[cpu].f[i].records;
+	}
+	printf("# %llu frames, %llu records verified before the end\n",
+	       frames, records);
+	ret = !need_frames || (frames > 0 && records > 0) ? 0 : -1;
+out:
+	run_free(&rd);
+	return ret;
+}

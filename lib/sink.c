@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The sink interface: a run's header, frames and end go through
+ * relay_sink_begin/frame/end to a sink's ops, which count what reached
+ * them per CPU, and keep the first error with the path it concerns.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include "sink.h"
+
+int relay_sink_new(const struct relay_sink_ops *ops, void *ctx,
+		   struct relay_sink **sp)
+{
+	struct relay_sink *s;
+
+	if (!ops || ops->size < offsetof(struct relay_sink_ops, destroy) ||
+	    !ops->begin || !ops->frame || !ops->end)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memcpy(&s->ops, ops, ops->size < sizeof(s->ops) ? ops->size :
+	       sizeof(s->ops));
+	s->ctx = ctx;
+	pthread_mutex_init(&s->lock, NULL);
+	*sp = s;
+	return 0;
+}
+
+int relay_sink_fail(struct relay_sink *s, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->failed) {
+		s->failed = err;
+		va_start(ap, fmt);
+		vsnprintf(s->err, sizeof(s->err), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+/* The error of the last sink in the chain that failed: the cause. */
+const char *relay_sink_error(const struct relay_sink *s)
+{
+	const struct relay_sink *f = NULL;
+
+	for (; s; s = s->next)
+		if (s->failed)
+			f = s;
+	if (!f)
+		return "no error";
+	return f->err[0] ? f->err : strerror(-f->failed);
+}
+
+static const struct relay_sink *terminal(const struct relay_sink *s)
+{
+	while (s->next)
+		s = s->next;
+	return s;
+}
+
+void relay_sink_totals(const struct relay_sink *s, int cpu,
+		       struct relay_sink_totals *t)
+{
+	struct relay_sink *e = (struct relay_sink *)terminal(s);
+
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_lock(&e->lock);
+	if (cpu < 0)
+		*t = e->all;
+	else if ((unsigned int)cpu < e->ncpus)
+		*t = e->cpu[cpu];
+	pthread_mutex_unlock(&e->lock);
+}
+
+void relay_sink_count_file(struct relay_sink *s, int deleted,
+			   uint64_t frames, uint64_t records)
+{
+	pthread_mutex_lock(&s->lock);
+	if (deleted) {
+		s->all.files_deleted++;
+		s->all.frames_deleted += frames;
+		s->all.records_deleted += records;
+	} else {
+		s->all.files++;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+int relay_sink_begin(struct relay_sink *s, const struct relay_run_header *h)
+{
+	struct relay_sink_totals *c;
+	int err;
+
+	if (s->failed)
+		return s->failed;
+	pthread_mutex_lock(&s->lock);
+	c = realloc(s->cpu, (h->ncpus ? h->ncpus : 1) * sizeof(*c));
+	if (c) {
+		s->cpu = c;
+		memset(c, 0, (h->ncpus ? h->ncpus : 1) * sizeof(*c));
+		s->ncpus = h->ncpus;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!c)
+		return relay_sink_fail(s, -ENOMEM, "out of memory");
+	err = s->ops.begin(s->ctx, h);
+	if (err)
+		return relay_sink_fail(s, err, "%s", strerror(-err));
+	return 0;
+}
+
+int relay_sink_frame(struct relay_sink *s, const struct relay_frame *f)
+{
+	int err;
+
+	if (s->failed)
+		return s->failed;
+	err = s->ops.frame(s->ctx, f);
+	if (err)
+		return relay_sink_fail(s, err, "%s", strerror(-err));
+	pthread_mutex_lock(&s->lock);
+	if (f->cpu < s->ncpus) {
+		s->cpu[f->cpu].frames++;
+		s->cpu[f->cpu].records += f->records;
+		s->cpu[f->cpu].bytes += f->len;
+		s->cpu[f->cpu].stored += f->stored;
+	}
+	s->all.frames++;
+	s->all.records += f->records;
+	s->all.bytes += f->len;
+	s->all.stored += f->stored;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+int relay_sink_end(struct relay_sink *s, const struct relay_cpu_counters *c,
+		   unsigned int n, uint32_t flags)
+{
+	int err;
+
+	if (s->failed)
+		return s->failed;
+	err = s->ops.end(s->ctx, c, n, flags);
+	if (err)
+		return relay_sink_fail(s, err, "%s", strerror(-err));
+	return 0;
+}
+
+void relay_sink_free(struct relay_sink *s)
+{
+	if (!s)
+		return;
+	if (s->ops.destroy)
+		s->ops.destroy(s->ctx);
+	pthread_mutex_destroy(&s->lock);
+	free(s->cpu);
+	free(s);
+}
+
+int relay_write_full(int fd, const void *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p = (const char *)p + w;
+		n -= w;
+	}
+	return 0;
+}
+
+int relay_writev_rest(int fd, struct iovec *iov, int n, size_t done)
+{
+	for (;;) {
+		ssize_t w;
+
+		while (n && done >= iov->iov_len) {
+			done -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (!n)
+			return 0;
+		iov->iov_base = (char *)iov->iov_base + done;
+		iov->iov_len -= done;
+		w = writev(fd, iov, n);
+		if (w < 0) {
+			if (errno != EINTR)
+				return -errno;
+			w = 0;
+		}
+		done = w;
+	}
+}
+
+int relay_writev_full(int fd, struct iovec *iov, int n)
+{
+	return relay_writev_rest(fd, iov, n, 0);
+}
+
+int relay_mkdirs(const char *dir)
+{
+	char path[4096], *p;
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}

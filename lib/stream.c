@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The reader of the run format (docs/format.md): files, pipes, parts and
+ * runs concatenated.  It reads through its own buffer, so standard input
+ * and pipes work as files do, and checks every block before using it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+#include "format.h"
+
+enum stream_state {
+	S_START,	/* a run header must come */
+	S_RUN,		/* in a run: frames, counters, trailer */
+	S_ENDED,	/* after a trailer: the end, or a run header */
+	S_DONE,		/* sticky result in .result */
+};
+
+struct relay_stream {
+	int fd;
+	uint8_t *buf;		/* read ahead: [pos, have) unused */
+	size_t cap, pos, have;
+	uint64_t base;		/* stream offset of buf[0] */
+	int eof;
+	enum stream_state state;
+	int result;
+	struct relay_run_header hdr;
+	int have_hdr;
+	char *strs;		/* the header's strings */
+	struct relay_trailer trailer;
+	int have_trailer;
+	struct relay_cpu_counters *ctr;
+	unsigned int nctr;
+	uint8_t *out;		/* decompressed payload */
+	size_t out_cap;
+	ZSTD_DCtx *dctx;
+	char err[160];
+};
+
+int relay_stream_fdopen(int fd, struct relay_stream **sp)
+{
+	struct relay_stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->fd = fd;
+	*sp = s;
+	return 0;
+}
+
+int relay_stream_open(const char *path, struct relay_stream **sp)
+{
+	int fd, err;
+
+	if (!strcmp(path, "-")) {
+		fd = dup(STDIN_FILENO);
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	err = relay_stream_fdopen(fd, sp);
+	if (err)
+		close(fd);
+	return err;
+}
+
+void relay_stream_close(struct relay_stream *s)
+{
+	if (!s)
+		return;
+	close(s->fd);
+	free(s->buf);
+	free(s->strs);
+	free(s->ctr);
+	free(s->out);
+	ZSTD_freeDCtx(s->dctx);
+	free(s);
+}
+
+const struct relay_run_header *relay_stream_header(const struct relay_stream *s)
+{
+	return s->have_hdr ? &s->hdr : NULL;
+}
+
+const struct relay_trailer *relay_stream_trailer(const struct relay_stream *s)
+{
+	return s->have_trailer ? &s->trailer : NULL;
+}
+
+const char *relay_stream_error(const struct relay_stream *s)
+{
+	return s->err[0] ? s->err : "no error";
+}
+
+uint64_t relay_stream_offset(const struct relay_stream *s)
+{
+	return s->base + s->pos;
+}
+
+int relay_stream_counters(const struct relay_stream *s, unsigned int cpu,
+			  struct relay_cpu_counters *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nctr; i++) {
+		if (s->ctr[i].cpu == cpu) {
+			*c = s->ctr[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int stream_fail(struct relay_stream *s, int err, uint64_t off,
+		       const char *fmt, ...)
+{
+	char msg[120];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(s->err, sizeof(s->err), "offset %llu: %s",
+		 (unsigned long long)off, msg);
+	s->state = S_DONE;
+	s->result = err;
+	return err;
+}
+
+/*
+ * Make @need bytes from pos available.  0: they are; 1: the data ended
+ * before them; -errno.
+ */
+static int stream_fill(struct relay_stream *s, size_t need)
+{
+	while (s->have - s->pos < need) {
+		ssize_t n;
+
+		if (s->eof)
+			return 1;
+		if (s->pos && s->pos == s->have) {
+			s->base += s->pos;
+			s->have = s->pos = 0;
+		} else if (s->pos > s->cap / 2) {
+			memmove(s->buf, s->buf + s->pos, s->have - s->pos);
+			s->base += s->pos;
+			s->have -= s->pos;
+			s->pos = 0;
+		}
+		if (s->cap - s->have < need || s->cap - s->have < 65536) {
+			size_t cap = s->cap ? s->cap : 65536;
+			uint8_t *b;
+
+			while (cap < s->pos + need || cap - s->have < 65536)
+				cap *= 2;
+			b = realloc(s->buf, cap);
+			if (!b)
+				return -ENOMEM;
+			s->buf = b;
+			s->cap = cap;
+		}
+		n = read(s->fd, s->buf + s->have, s->cap - s->have);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!n)
+			s->eof = 1;
+		s->have += n;
+	}
+	return 0;
+}
+
+/* The data ended at @off inside a run (or before any). */
+static int stream_short(struct relay_stream *s, uint64_t off, int err)
+{
+	if (err < 0)
+		return stream_fail(s, err, off, "%s", strerror(-err));
+	if (s->state == S_ENDED) {
+		if (s->have == s->pos) {	/* right after a trailer */
+			s->state = S_DONE;
+			s->result = 0;
+			return 0;
+		}
+		return stream_fail(s, -ENODATA, off, "a block cut short "
+				   "after the run's end");
+	}
+	return stream_fail(s, -ENODATA, off, s->state == S_START &&
+			   s->have == s->pos && !off ? "empty" :
+			   "the run never finished (no trailer): the data "
+			   "ends after its last whole frame");
+}
+
+static int stream_payload(struct relay_stream *s, struct relay_frame *f,
+			  uint64_t stored, uint64_t off)
+{
+	const uint8_t *in = s->buf + s->pos;
+	size_t n;
+
+	f->stored = stored;
+	if (!(f->flags & RELAY_FRAME_ZSTD)) {
+		f->payload = in;
+		return 1;
+	}
+	if (!s->dctx && !(s->dctx = ZSTD_createDCtx()))
+		return stream_fail(s, -ENOMEM, off, "out of memory");
+	if (s->out_cap < f->len || !s->out) {
+		uint8_t *o = realloc(s->out, f->len ? f->len : 1);
+
+		if (!o)
+			return stream_fail(s, -ENOMEM, off, "out of memory");
+		s->out = o;
+		s->out_cap = f->len;
+	}
+	n = ZSTD_decompressDCtx(s->dctx, s->out, f->len, in, stored);
+	if (ZSTD_isError(n) || n != f->len)
+		return stream_fail(s, -EBADMSG, off, "bad zstd payload: %s",
+				   ZSTD_isError(n) ? ZSTD_getErrorName(n) :
+				   "short");
+	f->payload = s->out;
+	return 1;
+}
+
+static int stream_run_header(struct relay_stream *s, const uint8_t *b,
+			     size_t len, uint64_t off)
+{
+	char *strs = malloc(len);
+
+	if (!strs)
+		return stream_fail(s, -ENOMEM, off, "out of memory");
+	if (relay_decode_run(b, len, &s->hdr, strs)) {
+		free(strs);
+		return stream_fail(s, -EBADMSG, off, "bad run header");
+	}
+	free(s->strs);
+	s->strs = strs;
+	s->have_hdr = 1;
+	s->nctr = 0;
+	s->state = S_RUN;
+	return 2;
+}
+
+static int stream_counters(struct relay_stream *s, const uint8_t *b,
+			   size_t len, uint64_t off)
+{
+	struct relay_cpu_counters c, *v;
+
+	relay_decode_stats(b, len, &c);
+	if (relay_stream_counters(s, c.cpu, &c) == 0)
+		return stream_fail(s, -EBADMSG, off, "counters of cpu %u "
+				   "twice", c.cpu);
+	v = realloc(s->ctr, (s->nctr + 1) * sizeof(*v));
+	if (!v)
+		return stream_fail(s, -ENOMEM, off, "out of memory");
+	s->ctr = v;
+	relay_decode_stats(b, len, &s->ctr[s->nctr++]);
+	return 0;
+}
+
+int relay_stream_next(struct relay_stream *s, struct relay_frame *f)
+{
+	for (;;) {
+		uint64_t off = s->base + s->pos, stored;
+		const uint8_t *b;
+		unsigned int type, version;
+		uint32_t size;
+		int err;
+
+		if (s->state == S_DONE)
+			return s->result;
+		err = stream_fill(s, 8);
+		if (err)
+			return stream_short(s, off, err);
+		b = s->buf + s->pos;
+		if (relay_get32(b) != RELAY_BLOCK_MAGIC)
+			return stream_fail(s, -EBADMSG, off, "not a relayfs "
+					   "block (magic %08x)",
+					   relay_get32(b));
+		size = relay_get32(b + 4);
+		if (size < RELAY_BLOCK_MIN || size > RELAY_BLOCK_MAX)
+			return stream_fail(s, -EBADMSG, off, "block size %u",
+					   size);
+		err = stream_fill(s, 8 + size);
+		if (err)
+			return stream_short(s, off, err);
+		b = s->buf + s->pos;
+		if (relay_get32(b + 8) != RELAY_BLOCK_TAG)
+			return stream_fail(s, -EBADMSG, off, "not a relayfs "
+					   "block (tag)");
+		version = relay_get16(b + 12);
+		type = relay_get16(b + 14);
+		if (relay_get32(b + 16) != relay_block_crc(b, size + 8))
+			return stream_fail(s, -EBADMSG, off, "bad CRC");
+		if (version > RELAY_FORMAT_VERSION || !version)
+			return stream_fail(s, -EPROTONOSUPPORT, off, "format "
+					   "version %u", version);
+		if ((type == RELAY_BLOCK_RUN) != (s->state != S_RUN))
+			return stream_fail(s, -EBADMSG, off, type ==
+					   RELAY_BLOCK_RUN ? "run header in "
+					   "the middle of a run" :
+					   "no run header");
+		switch (type) {
+		case RELAY_BLOCK_RUN:
+			err = stream_run_header(s, b, 8 + size, off);
+			s->pos += 8 + size;
+			return err;
+		case RELAY_BLOCK_FRAME:
+			if (relay_decode_frame(b, 8 + size, f, &stored))
+				return stream_fail(s, -EBADMSG, off, "frame "
+						   "too long");
+			if (f->flags & RELAY_FRAME_ZSTD ?
+			    stored > ZSTD_compressBound(f->len) || stored < 8 :
+			    stored != f->len)
+				return stream_fail(s, -EBADMSG, off, "frame "
+						   "of %zu bytes stores %llu",
+						   f->len, (unsigned long long)
+						   stored);
+			s->pos += 8 + size;
+			err = stream_fill(s, stored);
+			if (err) {
+				s->pos -= 8 + size;
+				return stream_short(s, off, err);
+			}
+			err = stream_payload(s, f, stored, off);
+			if (err == 1)
+				s->pos += stored;
+			return err;
+		case RELAY_BLOCK_STATS:
+			err = stream_counters(s, b, 8 + size, off);
+			if (err)
+				return err;
+			break;
+		case RELAY_BLOCK_TRAILER:
+			relay_decode_trailer(b, 8 + size, &s->trailer);
+			s->have_trailer = 1;
+			s->state = S_ENDED;
+			break;
+		default:	/* a later version's: skipped */
+			break;
+		}
+		s->pos += 8 + size;
+	}
+}

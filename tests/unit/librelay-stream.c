@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host-side tests of the run format's reader (docs/format.md): runs
+ * written block by block with the library's own encoders are read back
+ * exactly; every truncation gives the whole frames before it and
+ * -ENODATA; corruption gives -EBADMSG naming the offset; and a seeded
+ * mutation fuzzer (RELAY_FUZZ_SECS seconds, default 3; RELAY_FUZZ_SEED)
+ * feeds it damaged runs: it must answer each one, and this program is
+ * built with ASan and UBSan so a bad access fails the test.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <zstd.h>
+#include "ktap.h"
+#include "librelay.h"
+#include "format.h"
+
+struct buf {
+	uint8_t *p;
+	size_t n, cap;
+	/* the end of each frame (payload included), for truncation */
+	size_t frame_end[64];
+	unsigned int nframes;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+	if (b->n + n > b->cap) {
+		b->cap = (b->n + n) * 2;
+		b->p = realloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static const char *const strings[7] = {
+	"host1", "6.12.0-test", "sample", "sample", "relay-collect 1.0",
+	"librelay 1.0", "relay-collect -o out sample"
+};
+
+static void put_header(struct buf *b, unsigned int index, unsigned int flags)
+{
+	struct relay_run_header h = {
+		.flags = flags, .file_index = index, .ncpus = 2,
+		.subbuf_size = 4096, .n_subbufs = 8, .start_ns = 1234567890,
+		.anchor = { .version = 1, .cpu = 1, .local_ns = 1000,
+			    .realtime_ns = 2000, .monotonic_ns = 3000,
+			    .boottime_ns = 4000, .uncertainty_ns = 5 },
+		.host = strings[0], .kernel = strings[1], .app = strings[2],
+		.base = strings[3], .tool = strings[4], .library = strings[5],
+		.cmdline = strings[6],
+	};
+	uint8_t *p;
+	size_t n;
+
+	memset(h.run_id, 0xab, sizeof(h.run_id));
+	if (relay_encode_run(&h, &p, &n))
+		abort();
+	put(b, p, n);
+	free(p);
+}
+
+/* Frame @i's payload: @len bytes of a pattern that says where it is. */
+static void payload(unsigned int i, uint8_t *p, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < len; k++)
+		p[k] = (uint8_t)(i * 31 + k % 97 + (k / 256));
+}
+
+static size_t frame_len(unsigned int i)
+{
+	return 100 + i * 37;
+}
+
+static void put_frame(struct buf *b, unsigned int i, int zstd)
+{
+	struct relay_frame f = {
+		.cpu = i % 2, .seq = i / 2, .t_open = 10 * i,
+		.t_close = 10 * i + 5, .drops = i, .records = i + 1,
+		.bytes = frame_len(i) - 8, .len = frame_len(i),
+	};
+	uint8_t hdr[RELAY_FRAME_HDR_LEN], data[4096], z[8192];
+	size_t n = f.len;
+
+	payload(i, data, f.len);
+	if (zstd) {
+		ZSTD_CCtx *c = ZSTD_createCCtx();
+
+		ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+		n = ZSTD_compress2(c, z, sizeof(z), data, f.len);
+		ZSTD_freeCCtx(c);
+		if (ZSTD_isError(n))
+			abort();
+		f.flags = RELAY_FRAME_ZSTD;
+	}
+	relay_encode_frame(hdr, &f, n);
+	put(b, hdr, sizeof(hdr));
+	put(b, zstd ? z : data, n);
+	b->frame_end[b->nframes++] = b->n;
+}
+
+static void put_end(struct buf *b, unsigned int flags, int counters)
+{
+	struct relay_trailer t = { .flags = flags, .frames = 3, .bytes = 9,
+				   .end_ns = 42 };
+	uint8_t tb[RELAY_TRAILER_LEN], sb[RELAY_STATS_LEN];
+	unsigned int cpu;
+
+	for (cpu = 0; counters && cpu < 2; cpu++) {
+		struct relay_cpu_counters c = { .cpu = cpu, .frames = 7 + cpu,
+						.bytes = 1000 };
+
+		c.stats.attempted_records = 100 + cpu;
+		c.stats.full_records = 3;
+		c.stats.consumed_bytes = 77;
+		relay_encode_stats(sb, &c);
+		put(b, sb, sizeof(sb));
+	}
+	relay_encode_trailer(tb, &t);
+	put(b, tb, sizeof(tb));
+}
+
+/* A whole run: header, @n frames (odd ones compressed), counters, end. */
+static void make_run(struct buf *b, unsigned int n)
+{
+	unsigned int i;
+
+	memset(b, 0, sizeof(*b));
+	put_header(b, 0, RELAY_HDR_ANCHOR | RELAY_HDR_COMPRESSED);
+	for (i = 0; i < n; i++)
+		put_frame(b, i, i % 2);
+	put_end(b, 0, 1);
+}
+
+static struct relay_stream *open_mem(const void *p, size_t n)
+{
+	struct relay_stream *s;
+	int fd = memfd_create("run", 0);
+
+	if (fd < 0 || write(fd, p, n) != (ssize_t)n ||
+	    lseek(fd, 0, SEEK_SET) || relay_stream_fdopen(fd, &s))
+		return NULL;
+	return s;
+}
+
+/* Read every item; frames counted and checked against their pattern. */
+static int read_all(struct relay_stream *s, unsigned int *frames,
+		    unsigned int *headers, int check)
+{
+	struct relay_frame f;
+	uint8_t want[4096];
+	int ret;
+
+	*frames = *headers = 0;
+	while ((ret = relay_stream_next(s, &f)) > 0) {
+		if (ret == 2) {
+			(*headers)++;
+			continue;
+		}
+		if (check) {
+			unsigned int i = f.seq * 2 + f.cpu;
+
+			if (f.len != frame_len(i) || f.t_open != 10 * i ||
+			    f.drops != i || f.records != i + 1)
+				return -1000;
+			payload(i, want, f.len);
+			if (memcmp(want, f.payload, f.len))
+				return -1001;
+			if (!!(f.flags & RELAY_FRAME_ZSTD) != i % 2)
+				return -1002;
+		}
+		(*frames)++;
+	}
+	return ret;
+}
+
+static int test_roundtrip(void)
+{
+	const struct relay_run_header *h;
+	struct relay_cpu_counters c;
+	struct relay_stream *s;
+	struct buf b;
+	unsigned int frames, headers;
+
+	make_run(&b, 10);
+	s = open_mem(b.p, b.n);
+	CHECK(s != NULL);
+	CHECK(relay_stream_header(s) == NULL);
+	CHECK_EQ(read_all(s, &frames, &headers, 1), 0);
+	CHECK_EQ(frames, 10);
+	CHECK_EQ(headers, 1);
+	h = relay_stream_header(s);
+	CHECK(h != NULL);
+	CHECK_EQ(h->version, 1);
+	CHECK_EQ(h->flags, RELAY_HDR_ANCHOR | RELAY_HDR_COMPRESSED);
+	CHECK_EQ(h->ncpus, 2);
+	CHECK_EQ(h->subbuf_size, 4096);
+	CHECK_EQ(h->n_subbufs, 8);
+	CHECK_EQ(h->start_ns, 1234567890);
+	CHECK_EQ(h->run_id[15], 0xab);
+	CHECK_EQ(h->anchor.cpu, 1);
+	CHECK_EQ(h->anchor.local_ns, 1000);
+	CHECK_EQ(h->anchor.realtime_ns, 2000);
+	CHECK_EQ(h->anchor.monotonic_ns, 3000);
+	CHECK_EQ(h->anchor.boottime_ns, 4000);
+	CHECK_EQ(h->anchor.uncertainty_ns, 5);
+	CHECK(!strcmp(h->host, "host1") && !strcmp(h->kernel, "6.12.0-test"));
+	CHECK(!strcmp(h->app, "sample") && !strcmp(h->base, "sample"));
+	CHECK(!strcmp(h->tool, strings[4]) && !strcmp(h->library, strings[5]));
+	CHECK(!strcmp(h->cmdline, strings[6]));
+	CHECK(relay_stream_trailer(s) != NULL);
+	CHECK_EQ(relay_stream_trailer(s)->flags, 0);
+	CHECK_EQ(relay_stream_trailer(s)->end_ns, 42);
+	CHECK_EQ(relay_stream_counters(s, 1, &c), 0);
+	CHECK_EQ(c.stats.attempted_records, 101);
+	CHECK_EQ(c.stats.full_records, 3);
+	CHECK_EQ(c.stats.consumed_bytes, 77);
+	CHECK_EQ(c.frames, 8);
+	CHECK_EQ(relay_stream_counters(s, 2, &c), -ENOENT);
+	CHECK_EQ(relay_stream_offset(s), b.n);
+	/* The end is sticky. */
+	CHECK_EQ(read_all(s, &frames, &headers, 1), 0);
+	relay_stream_close(s);
+	free(b.p);
+	return 0;
+}
+
+/* Rotated parts and runs, concatenated: a header (2) starts each. */
+static int test_concatenated_parts(void)
+{
+	struct relay_stream *s;
+	struct buf b;
+	unsigned int frames, headers;
+
+	memset(&b, 0, sizeof(b));
+	put_header(&b, 0, 0);
+	put_frame(&b, 0, 0);
+	put_frame(&b, 1, 1);
+	put_end(&b, RELAY_TRAILER_CONTINUED, 0);
+	put_header(&b, 1, 0);
+	put_frame(&b, 2, 0);
+	put_end(&b, 0, 1);
+	s = open_mem(b.p, b.n);
+	CHECK(s != NULL);
+	CHECK_EQ(read_all(s, &frames, &headers, 1), 0);
+	CHECK_EQ(frames, 3);
+	CHECK_EQ(headers, 2);
+	CHECK_EQ(relay_stream_header(s)->file_index, 1);
+	relay_stream_close(s);
+	free(b.p);
+	return 0;
+}
+
+/* Cut anywhere: the whole frames before the cut, then -ENODATA. */
+static int test_every_truncation(void)
+{
+	struct relay_stream *s;
+	struct buf b;
+	unsigned int frames, headers, k, whole;
+	size_t cut;
+	int ret;
+
+	make_run(&b, 6);
+	for (cut = 0; cut <= b.n; cut++) {
+		s = open_mem(b.p, cut);
+		CHECK(s != NULL);
+		ret = read_all(s, &frames, &headers, 1);
+		for (whole = 0, k = 0; k < b.nframes; k++)
+			whole += b.frame_end[k] <= cut;
+		if (cut == b.n) {
+			CHECK_EQ(ret, 0);
+		} else {
+			CHECK_EQ(ret, -ENODATA);
+			CHECK(strstr(relay_stream_error(s), "offset ") != NULL);
+		}
+		if (frames != whole)
+			printf("# cut at %zu: %u frames, %u whole\n", cut,
+			       frames, whole);
+		CHECK_EQ(frames, whole);
+		relay_stream_close(s);
+	}
+	free(b.p);
+	return 0;
+}
+
+/*
+ * Whether @at is in a length (a block's size, a frame's stored bytes):
+ * one grown past the end reads as data cut short, -ENODATA.
+ */
+static bool is_length_field(const struct buf *b, size_t at)
+{
+	size_t k = 0, size;
+
+	while (k < b->n) {
+		size = relay_get32(b->p + k + 4);
+		if (at >= k + 4 && at < k + 8)
+			return true;
+		if (relay_get16(b->p + k + 14) == RELAY_BLOCK_FRAME) {
+			if (at >= k + 84 && at < k + 92)
+				return true;
+			k += relay_get64(b->p + k + 84);
+		}
+		k += 8 + size;
+	}
+	return false;
+}
+
+/* Whether @at is in a payload, stored with zstd (@zstd) or raw. */
+static bool in_payload(const struct buf *b, size_t at, bool zstd)
+{
+	size_t k = 0, size, stored;
+
+	while (k < b->n) {
+		size = relay_get32(b->p + k + 4);
+		if (relay_get16(b->p + k + 14) == RELAY_BLOCK_FRAME) {
+			stored = relay_get64(b->p + k + 84);
+			if (!(relay_get32(b->p + k + 24) & RELAY_FRAME_ZSTD) ==
+			    !zstd && at >= k + 8 + size && at < k + 8 + size + stored)
+				return true;
+			k += stored;
+		}
+		k += 8 + size;
+	}
+	return false;
+}
+
+/*
+ * A flipped bit in any block or zstd payload: -EBADMSG at its offset (a
+ * length only when it stays within the data).
+ */
+static int test_corruption_named(void)
+{
+	struct relay_stream *s;
+	struct buf b;
+	unsigned int frames, headers;
+	size_t at;
+	char want[64];
+	int ret;
+
+	make_run(&b, 4);
+	for (at = 0; at < b.n; at++) {
+		/* Raw payloads carry no checksum: blocks and zstd do. */
+		if (in_payload(&b, at, false))
+			continue;
+		if (is_length_field(&b, at))
+			continue;
+		b.p[at] ^= 0x10;
+		s = open_mem(b.p, b.n);
+		CHECK(s != NULL);
+		ret = read_all(s, &frames, &headers, 1);
+		b.p[at] ^= 0x10;
+		/*
+		 * Bits a zstd decoder must ignore (the frame header's unused
+		 * bit): the same data, checked byte for byte.
+		 */
+		if (ret == 0 && in_payload(&b, at, true)) {
+			relay_stream_close(s);
+			continue;
+		}
+		/* A version above ours is refused as such. */
+		if (ret == -EPROTONOSUPPORT) {
+			relay_stream_close(s);
+			continue;
+		}
+		if (ret != -EBADMSG)
+			printf("# flip at %zu: %d %s\n", at, ret,
+			       relay_stream_error(s));
+		CHECK_EQ(ret, -EBADMSG);
+		snprintf(want, sizeof(want), "offset ");
+		CHECK(!strncmp(relay_stream_error(s), want, strlen(want)));
+		relay_stream_close(s);
+	}
+	free(b.p);
+	return 0;
+}
+
+static int test_newer_version_refused(void)
+{
+	struct relay_stream *s;
+	struct buf b;
+	unsigned int frames, headers;
+
+	make_run(&b, 1);
+	b.p[12] = 2;	/* the run header's version */
+	relay_put32(b.p + 16, relay_block_crc(b.p, relay_get32(b.p + 4) + 8));
+	s = open_mem(b.p, b.n);
+	CHECK(s != NULL);
+	CHECK_EQ(read_all(s, &frames, &headers, 0), -EPROTONOSUPPORT);
+	CHECK(strstr(relay_stream_error(s), "version 2") != NULL);
+	relay_stream_close(s);
+	free(b.p);
+	return 0;
+}
+
+/* Not a run at all, and empty. */
+static int test_not_a_run(void)
+{
+	struct relay_stream *s;
+	unsigned int frames, headers;
+
+	s = open_mem("[    1.000000] hello\n", 21);
+	CHECK(s != NULL);
+	CHECK_EQ(read_all(s, &frames, &headers, 0), -EBADMSG);
+	CHECK(strstr(relay_stream_error(s), "offset 0: not a relayfs") != NULL);
+	relay_stream_close(s);
+	s = open_mem("", 0);
+	CHECK(s != NULL);
+	CHECK_EQ(read_all(s, &frames, &headers, 0), -ENODATA);
+	relay_stream_close(s);
+	CHECK_EQ(relay_stream_open("/nonexistent/run.relay", &s), -ENOENT);
+	return 0;
+}
+
+/* A pipe delivering a few bytes at a time reads as the file does. */
+static int test_pipe_in_dribbles(void)
+{
+	struct relay_stream *s;
+	struct buf b;
+	unsigned int frames, headers;
+	size_t off;
+	int p[2], st;
+	pid_t pid;
+
+	make_run(&b, 8);
+	CHECK(pipe(p) == 0);
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		for (off = 0; off < b.n; off += 7)
+			if (write(p[1], b.p + off, b.n - off < 7 ? b.n - off :
+				  7) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	CHECK(relay_stream_fdopen(p[0], &s) == 0);
+	CHECK_EQ(read_all(s, &frames, &headers, 1), 0);
+	CHECK_EQ(frames, 8);
+	relay_stream_close(s);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	      !WEXITSTATUS(st));
+	free(b.p);
+	return 0;
+}
+
+static uint64_t rng;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* One damaged copy of @b: flips, cuts, duplicated or dropped spans. */
+static size_t mutate(const struct buf *b, uint8_t *out, size_t cap)
+{
+	size_t n = b->n, i, k, a, len;
+	unsigned int m = 1 + next_rand() % 4;
+
+	memcpy(out, b->p, n);
+	for (i = 0; i < m; i++) {
+		switch (next_rand() % 6) {
+		case 0: case 1:		/* flip bits */
+			out[next_rand() % n] ^= 1 << (next_rand() % 8);
+			break;
+		case 2:			/* a random byte value */
+			out[next_rand() % n] = next_rand();
+			break;
+		case 3:			/* cut */
+			n = next_rand() % (n + 1);
+			if (!n)
+				return 0;
+			break;
+		case 4:			/* duplicate a span */
+			a = next_rand() % n;
+			len = next_rand() % (n - a) % 512;
+			if (n + len > cap)
+				break;
+			memmove(out + a + len, out + a, n - a);
+			n += len;
+			break;
+		case 5:			/* drop a span */
+			a = next_rand() % n;
+			len = next_rand() % (n - a);
+			memmove(out + a, out + a + len, n - a - len);
+			n -= len;
+			if (!n)
+				return 0;
+			break;
+		}
+		/* Sometimes make a damaged block's CRC right again. */
+		if (next_rand() % 4 == 0) {
+			for (k = 0; k + RELAY_BLOCK_PREFIX <= n; k++) {
+				uint32_t size = relay_get32(out + k + 4);
+
+				if (relay_get32(out + k) != RELAY_BLOCK_MAGIC ||
+				    size < RELAY_BLOCK_MIN ||
+				    k + 8 + size > n)
+					continue;
+				relay_put32(out + k + 16,
+					    relay_block_crc(out + k, size + 8));
+			}
+		}
+	}
+	return n;
+}
+
+static int test_fuzz(void)
+{
+	const char *secs_env = getenv("RELAY_FUZZ_SECS");
+	const char *seed_env = getenv("RELAY_FUZZ_SEED");
+	double secs = secs_env ? atof(secs_env) : 3;
+	unsigned long runs = 0, outcome[5] = { 0 };
+	struct timespec t0, t;
+	struct buf b;
+	uint8_t *out;
+	size_t cap;
+
+	rng = seed_env ? strtoull(seed_env, NULL, 0) : 0x5eed1234abcdULL;
+	printf("# seed 0x%llx, %.1f s\n", (unsigned long long)rng, secs);
+	make_run(&b, 12);
+	cap = b.n * 2;
+	out = malloc(cap);
+	CHECK(out != NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		struct relay_stream *s;
+		unsigned int frames, headers;
+		size_t n = mutate(&b, out, cap);
+		int ret;
+
+		s = open_mem(out, n);
+		CHECK(s != NULL);
+		ret = read_all(s, &frames, &headers, 0);
+		/* An answer, always one of these. */
+		CHECK(ret == 0 || ret == -ENODATA || ret == -EBADMSG ||
+		      ret == -EPROTONOSUPPORT ||
+		      (printf("# run %lu: %d\n", runs, ret), 0));
+		CHECK(ret == 0 || strncmp(relay_stream_error(s), "offset ",
+					  7) == 0);
+		outcome[ret == 0 ? 0 : ret == -ENODATA ? 1 :
+			ret == -EBADMSG ? 2 : 3]++;
+		relay_stream_close(s);
+		runs++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+	printf("# %lu runs: %lu clean, %lu unfinished, %lu corrupt, %lu "
+	       "newer\n", runs, outcome[0], outcome[1], outcome[2],
+	       outcome[3]);
+	/* The mutations reached every answer. */
+	CHECK(outcome[0] && outcome[1] && outcome[2]);
+	free(out);
+	free(b.p);
+	return 0;
+}
+
+static const struct ktap_case cases[] = {
+	{ "roundtrip", test_roundtrip },
+	{ "concatenated_parts", test_concatenated_parts },
+	{ "every_truncation", test_every_truncation },
+	{ "corruption_named", test_corruption_named },
+	{ "newer_version_refused", test_newer_version_refused },
+	{ "not_a_run", test_not_a_run },
+	{ "pipe_in_dribbles", test_pipe_in_dribbles },
+	{ "fuzz", test_fuzz },
+};
+
+int main(int argc, char **argv)
+{
+	return ktap_run(cases, sizeof(cases) / sizeof(cases[0]), argv + 1,
+			argc > 1 ? argc - 1 : 0);
+}

@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host-side tests of relay-merge (tools/relay-merge.c, relay-merge(1)):
+ * runs crafted block by block with librelay's own encoders
+ * (docs/format.md) are merged by the real binary (build/bin/relay-merge,
+ * or $RELAY_MERGE), and its output, diagnostics and exit status are
+ * compared exactly.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <zstd.h>
+#include "ktap.h"
+#include "librelay.h"
+#include "format.h"
+
+static char dir[] = "/tmp/relay-merge-test.XXXXXX";
+static char out[8192], err[8192];
+
+struct run_desc {
+	const char *host, *app;
+	uint8_t id;		/* run_id: 16 times this byte */
+	unsigned int index;	/* file_index */
+	bool anchored;
+	/* 2026-11-28 11:00:00 UTC at local 1000 s; mono 0.5 ms more */
+	uint64_t real0;
+};
+
+static FILE *new_file(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return fopen(path, "w");
+}
+
+static void put_header(FILE *f, const struct run_desc *d)
+{
+	struct relay_run_header h = {
+		.flags = d->anchored ? RELAY_HDR_ANCHOR : 0,
+		.file_index = d->index, .ncpus = 2, .subbuf_size = 4096,
+		.n_subbufs = 4, .start_ns = d->real0,
+		.host = d->host, .kernel = "6.12.0-test", .app = d->app,
+		.base = d->app, .tool = "relay-collect 1.0",
+		.library = "librelay 1.0", .cmdline = "relay-collect",
+	};
+	uint8_t *p;
+	size_t n;
+
+	if (d->anchored)
+		h.anchor = (struct relayfs_clocks){
+			.version = 1, .local_ns = 1000000000000ULL,
+			.realtime_ns = d->real0,
+			.monotonic_ns = 1000000500000ULL,
+			.boottime_ns = 1030000500000ULL,
+			.uncertainty_ns = 100,
+		};
+	memset(h.run_id, d->id, sizeof(h.run_id));
+	if (relay_encode_run(&h, &p, &n))
+		abort();
+	fwrite(p, 1, n, f);
+	free(p);
+}
+
+static void put_frame(FILE *f, unsigned int cpu, uint64_t seq,
+		      uint64_t t_open, uint64_t t_close, uint64_t drops,
+		      const char *text)
+{
+	struct relay_frame fr = {
+		.cpu = cpu, .seq = seq, .t_open = t_open, .t_close = t_close,
+		.drops = drops, .records = 1, .bytes = strlen(text),
+		.len = strlen(text),
+	};
+	uint8_t hdr[RELAY_FRAME_HDR_LEN];
+
+	relay_encode_frame(hdr, &fr, fr.len);
+	fwrite(hdr, 1, sizeof(hdr), f);
+	fwrite(text, 1, fr.len, f);
+}
+
+/* The same, its payload one zstd frame (as relay-collect --compress). */
+static void put_zframe(FILE *f, unsigned int cpu, uint64_t seq,
+		       uint64_t t_open, const char *text)
+{
+	struct relay_frame fr = {
+		.cpu = cpu, .seq = seq, .t_open = t_open, .t_close = t_open,
+		.records = 1, .bytes = strlen(text), .len = strlen(text),
+		.flags = RELAY_FRAME_ZSTD,
+	};
+	uint8_t hdr[RELAY_FRAME_HDR_LEN], z[1024];
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	size_t n;
+
+	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+	n = ZSTD_compress2(c, z, sizeof(z), text, fr.len);
+	ZSTD_freeCCtx(c);
+	if (ZSTD_isError(n))
+		abort();
+	relay_encode_frame(hdr, &fr, n);
+	fwrite(hdr, 1, sizeof(hdr), f);
+	fwrite(z, 1, n, f);
+}
+
+static void put_end(FILE *f)
+{
+	struct relay_trailer t = { .frames = 1 };
+	uint8_t b[RELAY_TRAILER_LEN];
+
+	relay_encode_trailer(b, &t);
+	fwrite(b, 1, sizeof(b), f);
+}
+
+static size_t slurp(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, size - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+	return n;
+}
+
+/* relay-merge @args (a shell word list); its exit status, out and err. */
+static int merge(const char *args)
+{
+	const char *tool = getenv("RELAY_MERGE");
+	char cmd[1024], o[128], e[128];
+	int st;
+
+	snprintf(o, sizeof(o), "%s/out", dir);
+	snprintf(e, sizeof(e), "%s/err", dir);
+	unlink(o);
+	/* @args may send standard output elsewhere (/dev/full) */
+	snprintf(cmd, sizeof(cmd), "cd %s && TZ=UTC %s %s %s 2>err", dir,
+		 tool ? tool : "$OLDPWD/build/bin/relay-merge", args,
+		 strstr(args, ">/") ? "" : ">out");
+	st = system(cmd);
+	slurp(o, out, sizeof(out));
+	slurp(e, err, sizeof(err));
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+#define CHECK_STR(got, want) do {					\
+	if (strcmp((got), (want))) {					\
+		printf("# %s:%d: got:\n%s# want:\n%s", __func__,	\
+		       __LINE__, (got), (want));			\
+		return -1;						\
+	}								\
+} while (0)
+
+static const struct run_desc klog = {
+	"host1", "klog", 1, 0, true, 1795863600000000000ULL,
+};
+static const struct run_desc tprintk = {
+	"host1", "tprintk", 2, 0, true, 1795863600000000000ULL,
+};
+
+/* klog on two CPUs and tprintk: one timeline, each run's own files. */
+static void two_apps(void)
+{
+	FILE *f = new_file("klog.relay");
+
+	put_header(f, &klog);
+	put_frame(f, 0, 0, 1000000000000ULL, 1003000000000ULL, 0,
+		  "[ 1000.000001] cpu0 klog a\n"
+		  "[ 1002.000000] cpu0 klog c\n\tsecond line of c\n");
+	put_frame(f, 1, 0, 1000000000000ULL, 1003000000000ULL, 0,
+		  "[ 1001.500000] cpu1 klog b\n");
+	put_end(f);
+	fclose(f);
+	f = new_file("tprintk.relay");
+	put_header(f, &tprintk);
+	put_frame(f, 1, 0, 1000000000000ULL, 1003000000000ULL, 0,
+		  "[ 1001.000000] cpu1 <6> p1\n[ 1002.500000] cpu1 <4> p2\n");
+	put_end(f);
+	fclose(f);
+}
+
+static const char two_apps_local[] =
+	"[ 1000.000001] cpu0 klog a\n"
+	"[ 1001.000000] cpu1 <6> p1\n"
+	"[ 1001.500000] cpu1 klog b\n"
+	"[ 1002.000000] cpu0 klog c\n\tsecond line of c\n"
+	"[ 1002.500000] cpu1 <4> p2\n";
+
+static int test_two_apps_one_timeline(void)
+{
+	char cmd[128];
+
+	two_apps();
+	CHECK_EQ(merge("klog.relay tprintk.relay"), 0);
+	CHECK_STR(out, two_apps_local);
+	CHECK_STR(err, "");
+	/* the directory: both run files, in name order */
+	CHECK_EQ(merge("."), 0);
+	CHECK_STR(out, two_apps_local);
+	/* standard input, and a file, together */
+	CHECK_EQ(merge("- tprintk.relay <klog.relay"), 0);
+	CHECK_STR(out, two_apps_local);
+	/* two runs concatenated on standard input */
+	snprintf(cmd, sizeof(cmd), "cd %s && cat klog.relay tprintk.relay "
+		 ">both", dir);
+	CHECK_EQ(system(cmd), 0);
+	CHECK_EQ(merge("- <both"), 0);
+	CHECK_STR(out, two_apps_local);
+	return 0;
+}
+
+static int test_wall_clock(void)
+{
+	two_apps();
+	CHECK_EQ(merge("-T ."), 0);
+	CHECK_STR(out,
+		  "[2026-11-28 11:00:00.000001] cpu0 klog a\n"
+		  "[2026-11-28 11:00:01.000000] cpu1 <6> p1\n"
+		  "[2026-11-28 11:00:01.500000] cpu1 klog b\n"
+		  "[2026-11-28 11:00:02.000000] cpu0 klog c\n"
+		  "\tsecond line of c\n"
+		  "[2026-11-28 11:00:02.500000] cpu1 <4> p2\n");
+	CHECK_EQ(merge("--clock=real ."), 0);
+	CHECK_STR(out,
+		  "[1795863600.000001] cpu0 klog a\n"
+		  "[1795863601.000000] cpu1 <6> p1\n"
+		  "[1795863601.500000] cpu1 klog b\n"
+		  "[1795863602.000000] cpu0 klog c\n\tsecond line of c\n"
+		  "[1795863602.500000] cpu1 <4> p2\n");
+	CHECK_EQ(merge("--clock=mono klog.relay"), 0);
+	CHECK_STR(out,
+		  "[ 1000.000501] cpu0 klog a\n"
+		  "[ 1001.500500] cpu1 klog b\n"
+		  "[ 1002.000500] cpu0 klog c\n\tsecond line of c\n");
+	CHECK_EQ(merge("--clock=boot klog.relay"), 0);
+	CHECK_STR(out,
+		  "[ 1030.000501] cpu0 klog a\n"
+		  "[ 1031.500500] cpu1 klog b\n"
+		  "[ 1032.000500] cpu0 klog c\n\tsecond line of c\n");
+	CHECK_EQ(merge("--clock=local -T klog.relay"), 2);
+	return 0;
+}
+
+/* Two hosts: only wall-clock time puts them on one timeline. */
+static int test_two_hosts(void)
+{
+	struct run_desc h2 = { "host2", "klog", 3, 0, true,
+			       1795863600000000000ULL + 250000000 };
+	FILE *f = new_file("h1.relay");
+
+	put_header(f, &klog);
+	put_frame(f, 0, 0, 0, 1000000000000ULL, 0,
+		  "[ 1000.000000] cpu0 klog on host1\n");
+	put_end(f);
+	fclose(f);
+	/* host2's local clock is 1 s behind, its wall clock 0.25 s ahead */
+	f = new_file("h2.relay");
+	put_header(f, &h2);
+	put_frame(f, 0, 0, 0, 1000000000000ULL, 0,
+		  "[  999.900000] cpu0 klog on host2, 0.15 s later\n");
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(merge("h2.relay h1.relay"), 1);
+	CHECK(strstr(err, "hosts host2 and host1"));
+	CHECK_EQ(merge("-T h2.relay h1.relay"), 0);
+	CHECK_STR(out,
+		  "[2026-11-28 11:00:00.000000] cpu0 klog on host1\n"
+		  "[2026-11-28 11:00:00.150000] cpu0 klog on host2, "
+		  "0.15 s later\n");
+	return 0;
+}
+
+/*
+ * Defect 5: a line without a timestamp sorted to time 0, away from its
+ * context; "[1.5]" parsed as 1.000005 s; a last line without its newline
+ * was glued to the next record.
+ */
+static int test_lines_keep_their_context(void)
+{
+	FILE *f = new_file("ctx.relay");
+
+	put_header(f, &klog);
+	put_frame(f, 0, 0, 4000000000ULL, 5000000000ULL, 0,
+		  "[    5.000000] cpu0 klog five\n"
+		  "a line without a timestamp\n"
+		  "[1.5] not a timestamp either\n"
+		  "[    7.000000] cpu0 klog seven, no newline");
+	put_frame(f, 1, 0, 2000000000ULL, 8000000000ULL, 0,
+		  "no timestamp before any: the frame's t_open, 2 s\n"
+		  "[    6.000000] cpu1 klog six\n"
+		  "[  1.0000005] seven digits: not a timestamp\n"
+		  "[    8.000000 missing bracket\n");
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(merge("ctx.relay"), 0);
+	CHECK_STR(out,
+		  "no timestamp before any: the frame's t_open, 2 s\n"
+		  "[    5.000000] cpu0 klog five\n"
+		  "a line without a timestamp\n"
+		  "[1.5] not a timestamp either\n"
+		  "[    6.000000] cpu1 klog six\n"
+		  "[  1.0000005] seven digits: not a timestamp\n"
+		  "[    8.000000 missing bracket\n"
+		  "[    7.000000] cpu0 klog seven, no newline\n");
+	/* -T rewrites timestamps only: the others keep their text */
+	CHECK_EQ(merge("-T ctx.relay"), 0);
+	CHECK(strstr(out, "[2026-11-28 10:43:25.000000] cpu0 klog five\n"
+		     "a line without a timestamp\n"));
+	return 0;
+}
+
+/* Frames show drops and overwritten sub-buffers: markers, in time. */
+static int test_loss_markers(void)
+{
+	FILE *f = new_file("loss.relay");
+
+	put_header(f, &klog);
+	put_frame(f, 0, 0, 1000000000ULL, 2000000000ULL, 0,
+		  "[    1.500000] cpu0 klog first\n");
+	put_frame(f, 0, 1, 3000000000ULL, 4000000000ULL, 7,
+		  "[    3.500000] cpu0 klog after 7 drops\n");
+	put_frame(f, 0, 4, 6000000000ULL, 7000000000ULL, 7,
+		  "[    6.500000] cpu0 klog after 2 overwritten\n");
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(merge("loss.relay"), 0);
+	CHECK_STR(out,
+		  "[    1.500000] cpu0 klog first\n"
+		  "[    2.000000] cpu0 klog *** lost 7 records, 0 sub-buffers,"
+		  " between [    2.000000] and [    3.000000] ***\n"
+		  "[    3.500000] cpu0 klog after 7 drops\n"
+		  "[    4.000000] cpu0 klog *** lost 0 records, 2 sub-buffers,"
+		  " between [    4.000000] and [    6.000000] ***\n"
+		  "[    6.500000] cpu0 klog after 2 overwritten\n");
+	return 0;
+}
+
+/* A rotated run: its parts continue one another, no false loss. */
+static int test_rotated_parts(void)
+{
+	struct run_desc part1 = klog;
+	FILE *f = new_file("klog.000000.relay");
+
+	part1.index = 1;
+	put_header(f, &klog);
+	put_frame(f, 0, 0, 1000000000ULL, 2000000000ULL, 0,
+		  "[    1.000000] cpu0 klog part 0\n");
+	put_end(f);
+	fclose(f);
+	f = new_file("klog.000001.relay");
+	put_header(f, &part1);
+	put_frame(f, 0, 1, 2000000000ULL, 3000000000ULL, 0,
+		  "[    2.000000] cpu0 klog part 1\n");
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(merge("klog.000001.relay klog.000000.relay"), 0);
+	CHECK_STR(out, "[    1.000000] cpu0 klog part 0\n"
+		  "[    2.000000] cpu0 klog part 1\n");
+	/* the second part alone: nothing known before it, no marker */
+	CHECK_EQ(merge("klog.000001.relay"), 0);
+	CHECK_STR(out, "[    2.000000] cpu0 klog part 1\n");
+	return 0;
+}
+
+/* A compressed run (.relay.zst) in a directory, beside a plain one. */
+static int test_compressed_run(void)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/z", dir);
+	CHECK(mkdir(path, 0755) == 0);
+	f = new_file("z/klog.relay.zst");
+	put_header(f, &klog);
+	put_zframe(f, 0, 0, 1000000000ULL,
+		   "[    1.000000] cpu0 klog compressed\n"
+		   "[    3.000000] cpu0 klog compressed too\n");
+	put_end(f);
+	fclose(f);
+	f = new_file("z/tprintk.relay");
+	put_header(f, &tprintk);
+	put_frame(f, 1, 0, 1000000000ULL, 2000000000ULL, 0,
+		  "[    2.000000] cpu1 <6> plain\n");
+	put_end(f);
+	fclose(f);
+	f = new_file("z/notes.txt");
+	fputs("not a run: left alone\n", f);
+	fclose(f);
+	CHECK_EQ(merge("z"), 0);
+	CHECK_STR(out, "[    1.000000] cpu0 klog compressed\n"
+		  "[    2.000000] cpu1 <6> plain\n"
+		  "[    3.000000] cpu0 klog compressed too\n");
+	return 0;
+}
+
+/* Defect 5: an input that cannot be read is an error naming it. */
+static int test_input_errors(void)
+{
+	FILE *f;
+	char path[256];
+	struct stat st;
+	long n;
+
+	CHECK_EQ(merge("nosuch.relay"), 1);
+	CHECK_STR(err, "relay-merge: nosuch.relay: No such file or "
+		  "directory\n");
+	CHECK_STR(out, "");
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	CHECK_EQ(mkdir(path, 0755) == 0 || errno == EEXIST, 1);
+	CHECK_EQ(merge("empty"), 1);
+	CHECK(strstr(err, "relay-merge: empty: no run file"));
+	/* a good run, then one with a damaged byte: the damaged one named */
+	two_apps();
+	snprintf(path, sizeof(path), "%s/tprintk.relay", dir);
+	CHECK(stat(path, &st) == 0);
+	f = fopen(path, "r+");
+	CHECK(f);
+	n = st.st_size - 10;	/* in the trailer: its CRC fails */
+	fseek(f, n, SEEK_SET);
+	fputc(fgetc(f) ^ 1, f);
+	fseek(f, n, SEEK_SET);
+	fclose(f);
+	CHECK_EQ(merge("klog.relay tprintk.relay"), 1);
+	CHECK(strncmp(err, "relay-merge: tprintk.relay: offset ", 35) == 0);
+	CHECK_STR(out, "");
+	/* not a run at all (a raw per-CPU file of the old collector) */
+	f = new_file("raw.0");
+	fputs("[    1.000000] cpu0 klog raw\n", f);
+	fclose(f);
+	CHECK_EQ(merge("raw.0"), 1);
+	CHECK(strncmp(err, "relay-merge: raw.0: ", 20) == 0);
+	return 0;
+}
+
+/* Killed runs are read up to their last whole frame, and said so. */
+static int test_unfinished_run(void)
+{
+	FILE *f = new_file("killed.relay");
+
+	put_header(f, &klog);
+	put_frame(f, 0, 0, 1000000000ULL, 2000000000ULL, 0,
+		  "[    1.000000] cpu0 klog whole\n");
+	put_frame(f, 0, 1, 2000000000ULL, 3000000000ULL, 0,
+		  "[    2.000000] cpu0 klog cut");
+	fclose(f);
+	{
+		char path[256];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/killed.relay", dir);
+		CHECK(stat(path, &st) == 0);
+		CHECK(truncate(path, st.st_size - 3) == 0);
+	}
+	CHECK_EQ(merge("killed.relay"), 0);
+	CHECK_STR(out, "[    1.000000] cpu0 klog whole\n");
+	CHECK_STR(err, "relay-merge: killed.relay: the run never finished "
+		  "(read up to its last whole frame)\n");
+	return 0;
+}
+
+/* No clock anchor (a kernel without the ioctl): local time only. */
+static int test_no_anchor(void)
+{
+	struct run_desc d = { "host1", "klog", 9, 0, false, 0 };
+	FILE *f = new_file("noanchor.relay");
+
+	put_header(f, &d);
+	put_frame(f, 0, 0, 1000000000ULL, 2000000000ULL, 0,
+		  "[    1.000000] cpu0 klog x\n");
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(merge("noanchor.relay"), 0);
+	CHECK_STR(out, "[    1.000000] cpu0 klog x\n");
+	CHECK_EQ(merge("-T noanchor.relay"), 1);
+	CHECK(strstr(err, "noanchor.relay: the run of klog has no clock "
+		     "anchor"));
+	CHECK_STR(out, "");
+	return 0;
+}
+
+/* Defect 9: an output error is the exit status, not silence. */
+static int test_output_error(void)
+{
+	two_apps();
+	CHECK_EQ(merge("klog.relay >/dev/full"), 1);
+	CHECK_STR(err, "relay-merge: standard output: No space left on "
+		  "device\n");
+	CHECK_EQ(merge("--version >/dev/full"), 1);
+	CHECK_EQ(merge("--help >/dev/full"), 1);
+	return 0;
+}
+
+static int test_cli(void)
+{
+	char want[64];
+	FILE *f;
+
+	CHECK_EQ(merge("--version"), 0);
+	f = fopen("VERSION", "r");
+	CHECK(f);
+	CHECK(fgets(want + 12, sizeof(want) - 12, f));
+	fclose(f);
+	memcpy(want, "relay-merge ", 12);
+	CHECK_STR(out, want);
+	CHECK_EQ(merge("-V"), 0);
+	CHECK_STR(out, want);
+	/* a usage error: one line and a hint, not the help */
+	CHECK_EQ(merge("--bogus x.relay"), 2);
+	CHECK_STR(err, "relay-merge: unknown option '--bogus'\n"
+		  "Try 'relay-merge --help' for more information.\n");
+	CHECK_STR(out, "");
+	CHECK_EQ(merge(""), 2);
+	CHECK_STR(err, "relay-merge: no input: name run files, directories "
+		  "or -\nTry 'relay-merge --help' for more information.\n");
+	CHECK_EQ(merge("--clock=tai x"), 2);
+	CHECK_STR(err, "relay-merge: --clock: 'tai' is not local, boot, mono "
+		  "or real\nTry 'relay-merge --help' for more information.\n");
+	CHECK_EQ(merge("x --clock"), 2);
+	CHECK_STR(err, "relay-merge: --clock needs an argument\n"
+		  "Try 'relay-merge --help' for more information.\n");
+	CHECK_EQ(merge("-T --clock=mono x"), 2);
+	CHECK_EQ(merge("-T --clock=real klog.relay"), 0);
+	CHECK_EQ(merge("--help"), 0);
+	CHECK(strstr(out, "usage: relay-merge"));
+	return 0;
+}
+
+static const struct ktap_case cases[] = {
+	{ "two_apps_one_timeline", test_two_apps_one_timeline },
+	{ "wall_clock", test_wall_clock },
+	{ "two_hosts", test_two_hosts },
+	{ "lines_keep_their_context", test_lines_keep_their_context },
+	{ "loss_markers", test_loss_markers },
+	{ "rotated_parts", test_rotated_parts },
+	{ "compressed_run", test_compressed_run },
+	{ "input_errors", test_input_errors },
+	{ "unfinished_run", test_unfinished_run },
+	{ "no_anchor", test_no_anchor },
+	{ "output_error", test_output_error },
+	{ "cli", test_cli },
+};
+
+int main(int argc, char **argv)
+{
+	char cmd[128];
+	int ret;
+
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	ret = ktap_run(cases, sizeof(cases) / sizeof(cases[0]), argv + 1,
+		       argc - 1);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		ret = 1;
+	return ret;
+}
