@@ -6,7 +6,7 @@
  * every online CPU, while a collector runs:
  *
  *   insmod relay_sample.ko rate=2000 len=64 contexts=task,hardirq
- *   relay-collect -d out -t 5 sample
+ *   relay-collect -o out -t 5s sample
  *
  * rate is records per second per CPU and context.  Generators: task (a
  * kthread bound to the CPU), softirq (a pinned timer, every jiffy) and
