@@ -304,7 +304,7 @@ done
 
 # ---- 5. purge: nothing left ----
 # shellcheck disable=SC2086
-in_root apt-get purge -y $PKGS >"$out/apt-purge.log" 2>&1
+in_root apt-get purge -y --autoremove $PKGS >"$out/apt-purge.log" 2>&1
 result $? "apt-get purge the packages" || tail -n 20 "$out/apt-purge.log"
 st=0
 for p in $PKGS; do
