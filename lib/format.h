@@ -28,6 +28,8 @@ enum relay_block_type {
 #define RELAY_STATS_N		23U
 #define RELAY_STATS_LEN		(RELAY_BLOCK_PREFIX + 8U + 8U * RELAY_STATS_N)
 #define RELAY_MAX_PAYLOAD	(1ULL << 30)
+/* A run header's ncpus beyond this is corrupt (Linux: NR_CPUS <= 8192). */
+#define RELAY_MAX_CPUS		65536U
 
 uint32_t relay_crc32(uint32_t crc, const void *p, size_t n);
 /* A block's CRC: tag, version, type, then the body. */

@@ -167,12 +167,18 @@ int relay_stream_fdopen(int fd, struct relay_stream **sp);
 int relay_stream_next(struct relay_stream *s, struct relay_frame *f);
 /* The current run header; NULL before the first. */
 const struct relay_run_header *relay_stream_header(const struct relay_stream *s);
-/* The last trailer read (of this file or part); NULL if none yet. */
+/*
+ * The trailer of the run (or part) just read, once relay_stream_next()
+ * returned 0 or a new header (then it is the previous run's); NULL if
+ * that run had none (unfinished).  Cleared by the next call after a new
+ * header, so an unfinished later run never shows an earlier trailer.
+ */
 const struct relay_trailer *relay_stream_trailer(const struct relay_stream *s);
 /*
- * CPU @cpu's final counters from the current run's end, once
- * relay_stream_next() returned 0 or a new header; -ENOENT if the run had
- * none for it (unfinished, or a rotated part other than the last).
+ * CPU @cpu's final counters from the end of the run just read, once
+ * relay_stream_next() returned 0 or a new header (then the previous
+ * run's, until the next call); -ENOENT if the run had none for it
+ * (unfinished, or a rotated part other than the last).
  */
 int relay_stream_counters(const struct relay_stream *s, unsigned int cpu,
 			  struct relay_cpu_counters *c);

@@ -34,6 +34,8 @@ struct relay_stream {
 	char *strs;		/* the header's strings */
 	struct relay_trailer trailer;
 	int have_trailer;
+	int new_run;		/* a header was returned: the last run's end
+				 * stays readable until the next block */
 	struct relay_cpu_counters *ctr;
 	unsigned int nctr;
 	uint8_t *out;		/* decompressed payload */
@@ -209,6 +211,11 @@ static int stream_payload(struct relay_stream *s, struct relay_frame *f,
 		f->payload = in;
 		return 1;
 	}
+	/* Its own header must say @len before @len bytes are allocated. */
+	if (ZSTD_getFrameContentSize(in, stored) != f->len)
+		return stream_fail(s, -EBADMSG, off, "bad zstd payload: its "
+				   "content size is not the frame's %zu bytes",
+				   f->len);
 	if (!s->dctx && !(s->dctx = ZSTD_createDCtx()))
 		return stream_fail(s, -ENOMEM, off, "out of memory");
 	if (s->out_cap < f->len || !s->out) {
@@ -239,10 +246,16 @@ static int stream_run_header(struct relay_stream *s, const uint8_t *b,
 		free(strs);
 		return stream_fail(s, -EBADMSG, off, "bad run header");
 	}
+	if (!s->hdr.ncpus || s->hdr.ncpus > RELAY_MAX_CPUS) {
+		free(strs);
+		return stream_fail(s, -EBADMSG, off, "run header: %u CPUs",
+				   s->hdr.ncpus);
+	}
 	free(s->strs);
 	s->strs = strs;
 	s->have_hdr = 1;
-	s->nctr = 0;
+	/* The last run's counters and trailer: cleared on the next block. */
+	s->new_run = 1;
 	s->state = S_RUN;
 	return 2;
 }
@@ -253,6 +266,9 @@ static int stream_counters(struct relay_stream *s, const uint8_t *b,
 	struct relay_cpu_counters c, *v;
 
 	relay_decode_stats(b, len, &c);
+	if (c.cpu >= s->hdr.ncpus)
+		return stream_fail(s, -EBADMSG, off, "counters of cpu %u, the "
+				   "run has %u", c.cpu, s->hdr.ncpus);
 	if (relay_stream_counters(s, c.cpu, &c) == 0)
 		return stream_fail(s, -EBADMSG, off, "counters of cpu %u "
 				   "twice", c.cpu);
@@ -275,6 +291,11 @@ int relay_stream_next(struct relay_stream *s, struct relay_frame *f)
 
 		if (s->state == S_DONE)
 			return s->result;
+		if (s->new_run) {
+			s->nctr = 0;
+			s->have_trailer = 0;
+			s->new_run = 0;
+		}
 		err = stream_fill(s, 8);
 		if (err)
 			return stream_short(s, off, err);
@@ -315,6 +336,11 @@ int relay_stream_next(struct relay_stream *s, struct relay_frame *f)
 			if (relay_decode_frame(b, 8 + size, f, &stored))
 				return stream_fail(s, -EBADMSG, off, "frame "
 						   "too long");
+			if (f->cpu >= s->hdr.ncpus)
+				return stream_fail(s, -EBADMSG, off, "frame "
+						   "of cpu %u, the run has "
+						   "%u", f->cpu,
+						   s->hdr.ncpus);
 			if (f->flags & RELAY_FRAME_ZSTD ?
 			    stored > ZSTD_compressBound(f->len) || stored < 8 :
 			    stored != f->len)

@@ -16,6 +16,10 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <zstd.h>
+#ifdef __SANITIZE_ADDRESS__
+/* libasan's (sanitizer/allocator_interface.h, not packaged here) */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 #include "ktap.h"
 #include "librelay.h"
 #include "format.h"
@@ -381,6 +385,187 @@ static int test_corruption_named(void)
 	return 0;
 }
 
+/* The frame header block right after the run header of @b. */
+static uint8_t *first_frame(struct buf *b)
+{
+	return b->p + relay_get32(b->p + 4) + 8;
+}
+
+static void reseal(uint8_t *blk)
+{
+	relay_put32(blk + 16, relay_block_crc(blk, relay_get32(blk + 4) + 8));
+}
+
+/* A frame of a CPU the run does not have: corrupt, never an index. */
+static int test_cpu_out_of_range(void)
+{
+	static const uint32_t bad[] = { 2, 1000, 0xffffffffU };
+	struct relay_stream *s;
+	struct buf b;
+	unsigned int frames, headers, i;
+	char want[64];
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		make_run(&b, 4);
+		relay_put32(first_frame(&b) + 20, bad[i]);
+		reseal(first_frame(&b));
+		s = open_mem(b.p, b.n);
+		CHECK(s != NULL);
+		CHECK_EQ(read_all(s, &frames, &headers, 0), -EBADMSG);
+		CHECK_EQ(frames, 0);
+		snprintf(want, sizeof(want), "offset %u: frame of cpu %u",
+			 relay_get32(b.p + 4) + 8, bad[i]);
+		CHECK(strstr(relay_stream_error(s), want) != NULL ||
+		      (printf("# %s\n", relay_stream_error(s)), 0));
+		relay_stream_close(s);
+		free(b.p);
+	}
+	/* A run header claiming 0 or absurdly many CPUs. */
+	for (i = 0; i < 2; i++) {
+		make_run(&b, 1);
+		relay_put32(b.p + 28, i ? 0x7fffffffU : 0);
+		reseal(b.p);
+		s = open_mem(b.p, b.n);
+		CHECK(s != NULL);
+		CHECK_EQ(read_all(s, &frames, &headers, 0), -EBADMSG);
+		CHECK(strstr(relay_stream_error(s), "offset 0: run header")
+		      != NULL);
+		relay_stream_close(s);
+		free(b.p);
+	}
+	return 0;
+}
+
+/*
+ * A zstd payload stored in more than zstd's bound for its length is
+ * refused even when it decodes: here a good frame padded with a
+ * skippable frame, which zstd itself would accept.
+ */
+static int test_stored_over_bound(void)
+{
+	struct relay_frame f = { .cpu = 0, .len = 100, .flags =
+				 RELAY_FRAME_ZSTD };
+	uint8_t hdr[RELAY_FRAME_HDR_LEN], data[100], z[1024];
+	struct relay_stream *s;
+	unsigned int frames, headers;
+	size_t n, pad;
+	struct buf b;
+
+	memset(&b, 0, sizeof(b));
+	put_header(&b, 0, RELAY_HDR_COMPRESSED);
+	payload(0, data, sizeof(data));
+	n = ZSTD_compress(z, sizeof(z), data, sizeof(data), 3);
+	CHECK(!ZSTD_isError(n));
+	pad = ZSTD_compressBound(100) + 1 - n;	/* one byte over */
+	CHECK(pad >= 8 && n + pad < sizeof(z));
+	relay_put32(z + n, 0x184D2A50U);
+	relay_put32(z + n + 4, pad - 8);
+	memset(z + n + 8, 0, pad - 8);
+	/* zstd decodes it, padding and all */
+	CHECK_EQ(ZSTD_decompress(data, sizeof(data), z, n + pad), 100);
+	relay_encode_frame(hdr, &f, n + pad);
+	put(&b, hdr, sizeof(hdr));
+	put(&b, z, n + pad);
+	put_end(&b, 0, 0);
+	s = open_mem(b.p, b.n);
+	CHECK(s != NULL);
+	CHECK_EQ(read_all(s, &frames, &headers, 0), -EBADMSG);
+	CHECK(strstr(relay_stream_error(s), "frame of 100 bytes stores") !=
+	      NULL || (printf("# %s\n", relay_stream_error(s)), 0));
+	relay_stream_close(s);
+	free(b.p);
+	return 0;
+}
+
+/*
+ * A tiny file claiming a 1 GiB zstd frame: refused by what the zstd
+ * frame says of itself, before 1 GiB is allocated.
+ */
+static int test_huge_len_small_file(void)
+{
+	struct relay_frame f = { .cpu = 0, .len = RELAY_MAX_PAYLOAD,
+				 .flags = RELAY_FRAME_ZSTD };
+	uint8_t hdr[RELAY_FRAME_HDR_LEN], data[8], z[64];
+	struct relay_stream *s;
+	unsigned int frames, headers;
+	size_t n;
+	struct buf b;
+
+	memset(&b, 0, sizeof(b));
+	put_header(&b, 0, RELAY_HDR_COMPRESSED);
+	memset(data, 'x', sizeof(data));
+	n = ZSTD_compress(z, sizeof(z), data, sizeof(data), 3);
+	CHECK(!ZSTD_isError(n));
+	relay_encode_frame(hdr, &f, n);
+	put(&b, hdr, sizeof(hdr));
+	put(&b, z, n);
+	put_end(&b, 0, 0);
+	s = open_mem(b.p, b.n);
+	CHECK(s != NULL);
+	CHECK_EQ(read_all(s, &frames, &headers, 0), -EBADMSG);
+	CHECK(strstr(relay_stream_error(s), "content size") != NULL ||
+	      (printf("# %s\n", relay_stream_error(s)), 0));
+#ifdef __SANITIZE_ADDRESS__
+	/* nothing near the claimed size is held */
+	CHECK(__sanitizer_get_current_allocated_bytes() < (64u << 20) ||
+	      (printf("# %zu bytes allocated\n",
+		      __sanitizer_get_current_allocated_bytes()), 0));
+#endif
+	relay_stream_close(s);
+	free(b.p);
+	return 0;
+}
+
+/*
+ * Runs concatenated: when the second run's header is returned, the first
+ * run's counters and trailer are still there to read; once into the
+ * second run they are gone, and an unfinished second run has no trailer.
+ */
+static int test_concatenated_runs_end(void)
+{
+	struct relay_cpu_counters c;
+	struct relay_stream *s;
+	struct relay_frame f;
+	struct buf b;
+	int ret, headers = 0, frames = 0;
+
+	memset(&b, 0, sizeof(b));
+	put_header(&b, 0, 0);
+	put_frame(&b, 0, 0);
+	put_end(&b, 0, 1);
+	put_header(&b, 0, 0);
+	put_frame(&b, 1, 0);	/* no end: unfinished */
+	s = open_mem(b.p, b.n);
+	CHECK(s != NULL);
+	while ((ret = relay_stream_next(s, &f)) > 0) {
+		if (ret == 1) {
+			frames++;
+			/* inside a run: no counters or trailer yet */
+			CHECK_EQ(relay_stream_counters(s, 0, &c), -ENOENT);
+			CHECK(relay_stream_trailer(s) == NULL);
+			continue;
+		}
+		if (++headers == 1) {
+			CHECK_EQ(relay_stream_counters(s, 0, &c), -ENOENT);
+			CHECK(relay_stream_trailer(s) == NULL);
+			continue;
+		}
+		/* the first run's end, readable at the second header */
+		CHECK_EQ(relay_stream_counters(s, 1, &c), 0);
+		CHECK_EQ(c.stats.attempted_records, 101);
+		CHECK(relay_stream_trailer(s) != NULL);
+		CHECK_EQ(relay_stream_trailer(s)->end_ns, 42);
+	}
+	CHECK_EQ(ret, -ENODATA);
+	CHECK_EQ(headers, 2);
+	CHECK_EQ(frames, 2);
+	CHECK(relay_stream_trailer(s) == NULL);
+	CHECK_EQ(relay_stream_counters(s, 0, &c), -ENOENT);
+	relay_stream_close(s);
+	free(b.p);
+	return 0;
+}
+
 static int test_newer_version_refused(void)
 {
 	struct relay_stream *s;
@@ -468,7 +653,7 @@ static size_t mutate(const struct buf *b, uint8_t *out, size_t cap)
 
 	memcpy(out, b->p, n);
 	for (i = 0; i < m; i++) {
-		switch (next_rand() % 6) {
+		switch (next_rand() % 7) {
 		case 0: case 1:		/* flip bits */
 			out[next_rand() % n] ^= 1 << (next_rand() % 8);
 			break;
@@ -487,6 +672,22 @@ static size_t mutate(const struct buf *b, uint8_t *out, size_t cap)
 				break;
 			memmove(out + a + len, out + a, n - a);
 			n += len;
+			break;
+		case 6:			/* a frame's cpu, CRC made right */
+			for (k = 0; k + RELAY_FRAME_HDR_LEN <= n; k++) {
+				if (relay_get32(out + k) != RELAY_BLOCK_MAGIC ||
+				    relay_get16(out + k + 14) !=
+				    RELAY_BLOCK_FRAME ||
+				    relay_get32(out + k + 4) + 8 !=
+				    RELAY_FRAME_HDR_LEN || next_rand() % 3)
+					continue;
+				relay_put32(out + k + 20, next_rand() % 2 ?
+					    (uint32_t)next_rand() :
+					    0xffffffffU);
+				relay_put32(out + k + 16, relay_block_crc(
+					    out + k, RELAY_FRAME_HDR_LEN));
+				break;
+			}
 			break;
 		case 5:			/* drop a span */
 			a = next_rand() % n;
@@ -568,6 +769,10 @@ static const struct ktap_case cases[] = {
 	{ "concatenated_parts", test_concatenated_parts },
 	{ "every_truncation", test_every_truncation },
 	{ "corruption_named", test_corruption_named },
+	{ "cpu_out_of_range", test_cpu_out_of_range },
+	{ "stored_over_bound", test_stored_over_bound },
+	{ "huge_len_small_file", test_huge_len_small_file },
+	{ "concatenated_runs_end", test_concatenated_runs_end },
 	{ "newer_version_refused", test_newer_version_refused },
 	{ "not_a_run", test_not_a_run },
 	{ "pipe_in_dribbles", test_pipe_in_dribbles },
