@@ -142,6 +142,9 @@ static size_t parse_ts(const char *p, size_t n, uint64_t *ns)
 			return 0;
 		sec = sec * 10 + (p[i] - '0');
 	}
+	/* Times are int64 ns on every clock: a later one is no timestamp. */
+	if (sec > INT64_MAX / 1000000000 - 1)
+		return 0;
 	if (!d || i >= n || p[i] != '.')
 		return 0;
 	for (i++, d = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++, d++)
@@ -156,9 +159,14 @@ static size_t parse_ts(const char *p, size_t n, uint64_t *ns)
 static int to_clock(const struct merge *m, const struct run *r,
 		    uint64_t local_ns, int64_t *out)
 {
-	if (m->clock == RELAY_CLOCK_LOCAL) {
+	if (m->clock == RELAY_CLOCK_LOCAL && local_ns <= INT64_MAX) {
 		*out = (int64_t)local_ns;
 		return 0;
+	}
+	if (m->clock == RELAY_CLOCK_LOCAL) {
+		fprintf(stderr, "%s: %s: a time beyond the local clock's "
+			"range\n", prog, r->path);
+		return -ERANGE;
 	}
 	if (relay_clock_convert(&r->anchor, m->clock, local_ns, out)) {
 		fprintf(stderr, "%s: %s: a time beyond the %s clock's range\n",
@@ -251,12 +259,11 @@ static int add_frame(struct merge *m, unsigned int ri,
 	const char *data;
 	size_t pos = 0;
 
+	/* The reader refuses such a frame: never an index out of range. */
 	if (f->cpu >= r->ncpu) {
-		unsigned int n = f->cpu + 1;
-
-		r->cpu = xrealloc(r->cpu, n * sizeof(*r->cpu));
-		memset(r->cpu + r->ncpu, 0, (n - r->ncpu) * sizeof(*r->cpu));
-		r->ncpu = n;
+		fprintf(stderr, "%s: %s: a frame of cpu %u, the run has %u\n",
+			prog, r->path, f->cpu, r->ncpu);
+		return -ERANGE;
 	}
 	c = &r->cpu[f->cpu];
 	/*
@@ -339,6 +346,10 @@ static int add_run(struct merge *m, const struct relay_run_header *h,
 	r->anchor = h->anchor;
 	r->anchored = !!(h->flags & RELAY_HDR_ANCHOR);
 	r->from_start = h->file_index == 0;
+	/* ncpus is 1 .. 65536: the reader checked it. */
+	r->ncpu = h->ncpus;
+	r->cpu = xrealloc(NULL, (r->ncpu ? r->ncpu : 1) * sizeof(*r->cpu));
+	memset(r->cpu, 0, (r->ncpu ? r->ncpu : 1) * sizeof(*r->cpu));
 	*ri = m->nruns++;
 	return 0;
 }
@@ -427,10 +438,12 @@ static int read_dir(struct merge *m, const char *dir)
 	}
 	qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n; i++) {
-		if (!err) {
-			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-			err = read_input(m, path);
-		}
+		int ret;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		ret = read_input(m, path);
+		if (ret)
+			err = ret;
 		free(names[i]);
 	}
 	free(names);
@@ -510,7 +523,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct merge m = { .clock = RELAY_CLOCK_LOCAL };
-	int opt, err = 0, clock_set = 0;
+	int opt, err = 0, ret, clock_set = 0;
 	unsigned int i;
 	size_t k;
 	struct stat st;
@@ -549,19 +562,26 @@ int main(int argc, char **argv)
 	if (optind == argc)
 		usage_error("%s", "no input: name run files, directories "
 			    "or -");
-	for (i = optind; i < (unsigned int)argc && !err; i++) {
+	/*
+	 * Every input is read even after one failed (its error said where):
+	 * what could be read is printed, and the exit status is 1.
+	 */
+	for (i = optind; i < (unsigned int)argc; i++) {
 		if (strcmp(argv[i], "-") && !stat(argv[i], &st) &&
 		    S_ISDIR(st.st_mode))
-			err = read_dir(&m, argv[i]);
+			ret = read_dir(&m, argv[i]);
 		else
-			err = read_input(&m, argv[i]);
+			ret = read_input(&m, argv[i]);
+		if (ret)
+			err = ret;
 	}
-	if (!err)
-		err = check_hosts(&m);
-	if (!err) {
+	ret = check_hosts(&m);
+	if (!ret) {
 		qsort(m.v, m.n, sizeof(*m.v), cmp_rec);
-		err = print_all(&m);
+		ret = print_all(&m);
 	}
+	if (ret)
+		err = ret;
 	for (k = 0; k < m.nchunks; k++)
 		free(m.chunks[k]);
 	free(m.chunks);

@@ -402,7 +402,7 @@ static int test_compressed_run(void)
 static int test_input_errors(void)
 {
 	FILE *f;
-	char path[256];
+	char path[256], want[128];
 	struct stat st;
 	long n;
 
@@ -427,13 +427,87 @@ static int test_input_errors(void)
 	fclose(f);
 	CHECK_EQ(merge("klog.relay tprintk.relay"), 1);
 	CHECK(strncmp(err, "relay-merge: tprintk.relay: offset ", 35) == 0);
-	CHECK_STR(out, "");
+	/* every record read before the error, of both inputs */
+	CHECK_STR(out, two_apps_local);
+	/* the damaged input first: the next one is still read */
+	CHECK_EQ(merge("tprintk.relay klog.relay"), 1);
+	CHECK(strncmp(err, "relay-merge: tprintk.relay: offset ", 35) == 0);
+	CHECK_STR(out, two_apps_local);
+	/* a bad byte in klog's first frame header: tprintk's lines remain */
+	two_apps();
+	snprintf(path, sizeof(path), "%s/klog.relay", dir);
+	f = fopen(path, "r+");
+	CHECK(f);
+	fseek(f, 0, SEEK_SET);
+	n = 0;
+	{
+		uint8_t b8[8];
+
+		CHECK(fread(b8, 1, 8, f) == 8);
+		n = relay_get32(b8 + 4) + 8 + 30;	/* frame 1, seq */
+	}
+	fseek(f, n, SEEK_SET);
+	fputc(0x55, f);
+	fclose(f);
+	CHECK_EQ(merge("klog.relay tprintk.relay"), 1);
+	snprintf(want, sizeof(want), "relay-merge: klog.relay: offset %ld: "
+		 "bad CRC\n", n - 30);
+	CHECK_STR(err, want);
+	CHECK_STR(out, "[ 1001.000000] cpu1 <6> p1\n"
+		  "[ 1002.500000] cpu1 <4> p2\n");
 	/* not a run at all (a raw per-CPU file of the old collector) */
 	f = new_file("raw.0");
 	fputs("[    1.000000] cpu0 klog raw\n", f);
 	fclose(f);
 	CHECK_EQ(merge("raw.0"), 1);
 	CHECK(strncmp(err, "relay-merge: raw.0: ", 20) == 0);
+	return 0;
+}
+
+/* A frame of a CPU the run does not have: an error, not a crash. */
+static int test_cpu_beyond_run(void)
+{
+	FILE *f = new_file("badcpu.relay");
+
+	put_header(f, &klog);
+	put_frame(f, 0, 0, 1000000000ULL, 2000000000ULL, 0,
+		  "[    1.000000] cpu0 klog before\n");
+	put_frame(f, 0xffffffffU, 0, 1000000000ULL, 2000000000ULL, 0,
+		  "[    1.500000] cpu? klog\n");
+	put_frame(f, 2, 0, 1000000000ULL, 2000000000ULL, 0,
+		  "[    1.600000] cpu2 klog\n");
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(merge("badcpu.relay"), 1);
+	CHECK(strstr(err, "relay-merge: badcpu.relay: offset ") == err);
+	CHECK(strstr(err, ": frame of cpu 4294967295, the run has 2\n"));
+	CHECK_STR(out, "[    1.000000] cpu0 klog before\n");
+	return 0;
+}
+
+/* A timestamp beyond int64 ns is no timestamp: its line keeps context. */
+static int test_timestamp_overflow(void)
+{
+	FILE *f = new_file("big.relay");
+
+	put_header(f, &klog);
+	put_frame(f, 0, 0, 4000000000ULL, 5000000000ULL, 0,
+		  "[    5.000000] cpu0 klog five\n"
+		  "[9999999999.000000] cpu0 too big\n"
+		  "[9223372036.854775] cpu0 still too big\n");
+	put_frame(f, 1, 0, 4000000000ULL, 8000000000ULL, 0,
+		  "[    6.000000] cpu1 klog six\n"
+		  "[9223372035.000000] cpu1 the last that fits\n");
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(merge("big.relay"), 0);
+	CHECK_STR(out,
+		  "[    5.000000] cpu0 klog five\n"
+		  "[9999999999.000000] cpu0 too big\n"
+		  "[9223372036.854775] cpu0 still too big\n"
+		  "[    6.000000] cpu1 klog six\n"
+		  "[9223372035.000000] cpu1 the last that fits\n");
+	CHECK_STR(err, "");
 	return 0;
 }
 
@@ -539,6 +613,8 @@ static const struct ktap_case cases[] = {
 	{ "rotated_parts", test_rotated_parts },
 	{ "compressed_run", test_compressed_run },
 	{ "input_errors", test_input_errors },
+	{ "cpu_beyond_run", test_cpu_beyond_run },
+	{ "timestamp_overflow", test_timestamp_overflow },
 	{ "unfinished_run", test_unfinished_run },
 	{ "no_anchor", test_no_anchor },
 	{ "output_error", test_output_error },
