@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +43,16 @@ struct relay_collector {
 	unsigned int live;		/* readers not at their end */
 	double t0;
 	struct relay_sink *sink, *own_sink;
-	volatile sig_atomic_t stop_req, abort_req;
+	/* Set by relay_run_stop/abort() from any thread or a handler. */
+	atomic_int stop_req, abort_req;
 	int stopping;
 	struct relay_state state;
 	struct utsname uts;
 	struct relay_run_header hdr;
 };
+
+/* Lock-free, so relay_run_stop() stays async-signal-safe. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int is not lock-free");
 
 static double relay_now(void)
 {
@@ -385,14 +390,21 @@ static int relay_should_stop(struct relay_collector *c)
 {
 	const struct relay_app_opts *o = &c->o;
 
-	return c->stop_req || c->abort_req || (o->stop && *o->stop) ||
+	return atomic_load(&c->stop_req) || atomic_load(&c->abort_req) ||
+	       (o->stop && *o->stop) ||
 	       (o->abort && *o->abort) ||
 	       (o->duration > 0 && relay_now() - c->t0 >= o->duration);
 }
 
 static int relay_aborting(struct relay_collector *c)
 {
-	return c->abort_req || (c->o.abort && *c->o.abort);
+	return atomic_load(&c->abort_req) || (c->o.abort && *c->o.abort);
+}
+
+/* The sinks' abort test (sink.h): called from the zstd thread too. */
+static int relay_abort_test(void *arg)
+{
+	return relay_aborting(arg);
 }
 
 /* Drain until stopped, stop the run, drain to the end. */
@@ -466,6 +478,8 @@ static int relay_end(struct relay_collector *c, int err)
 	end_err = relay_sink_end(c->sink, ctr, run->ncpus,
 				 err ? RELAY_TRAILER_ERROR : 0);
 	free(ctr);
+	if (relay_aborting(c))
+		run->aborted = 1;
 	relay_update(c);	/* what reached the output, in the end */
 	if (end_err && !err)
 		err = relay_fail(c, end_err, "%s", relay_sink_error(c->sink));
@@ -527,7 +541,7 @@ void relay_run_stop(struct relay_run *run)
 	struct relay_collector *c = run->priv;
 	uint64_t one = 1;
 
-	c->stop_req = 1;
+	atomic_store(&c->stop_req, 1);
 	if (write(c->wake, &one, sizeof(one)) < 0) {
 		/* the flag is seen within 100 ms anyway */
 	}
@@ -537,7 +551,7 @@ void relay_run_abort(struct relay_run *run)
 {
 	struct relay_collector *c = run->priv;
 
-	c->abort_req = 1;
+	atomic_store(&c->abort_req, 1);
 	relay_run_stop(run);
 }
 
@@ -573,12 +587,16 @@ int relay_run_collect(struct relay_run *run)
 		relay_fail(c, err, "%s: output: %s", c->o.app, strerror(-err));
 		goto fail;
 	}
+	/* Aborted, the output may not block the end (a stalled pipe). */
+	relay_sink_set_abort(c->sink, relay_abort_test, c);
 	err = relay_sink_begin(c->sink, &c->hdr);
 	if (err) {
 		relay_fail(c, err, "%s", relay_sink_error(c->sink));
 		goto fail;
 	}
 	err = relay_loop(c);
+	if (relay_aborting(c))
+		run->aborted = 1;
 	if (err && !c->stopping) {
 		/* Output or read error: switch the app off, keep counting. */
 		c->stopping = 1;

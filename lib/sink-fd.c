@@ -18,7 +18,8 @@ static int fd_fail(struct fd_sink *f, int err)
 {
 	return relay_sink_fail(f->self, err, "%s: %s", f->fd == 1 ?
 			       "standard output" : "output descriptor",
-			       strerror(-err));
+			       err == -ECANCELED ? "aborted while it took no "
+			       "more data" : strerror(-err));
 }
 
 static int fd_begin(void *ctx, const struct relay_run_header *h)
@@ -30,7 +31,7 @@ static int fd_begin(void *ctx, const struct relay_run_header *h)
 
 	if (err)
 		return err;
-	err = relay_write_full(f->fd, b, n);
+	err = relay_write_full(f->self, f->fd, b, n);
 	free(b);
 	f->frames = f->bytes = 0;
 	return err ? fd_fail(f, err) : 0;
@@ -47,7 +48,7 @@ static int fd_frame(void *ctx, const struct relay_frame *fr)
 	int err;
 
 	relay_encode_frame(hdr, fr, fr->stored);
-	err = relay_writev_full(f->fd, iov, 2);
+	err = relay_writev_full(f->self, f->fd, iov, 2);
 	if (err)
 		return fd_fail(f, err);
 	f->frames++;
@@ -73,7 +74,7 @@ static int fd_end(void *ctx, const struct relay_cpu_counters *c,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t.end_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	relay_encode_trailer(b + (size_t)n * RELAY_STATS_LEN, &t);
-	err = relay_write_full(f->fd, b, (size_t)n * RELAY_STATS_LEN +
+	err = relay_write_full(f->self, f->fd, b, (size_t)n * RELAY_STATS_LEN +
 			       RELAY_TRAILER_LEN);
 	free(b);
 	return err ? fd_fail(f, err) : 0;

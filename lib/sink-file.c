@@ -86,7 +86,7 @@ static int file_open(struct file_sink *f, unsigned int index)
 	f->t0 = mono_now();
 	relay_put32(f->hdr + RELAY_BLOCK_PREFIX + 4, index);
 	relay_block_seal(f->hdr, f->hdr_len, RELAY_BLOCK_RUN);
-	err = relay_write_full(f->fd, f->hdr, f->hdr_len);
+	err = relay_write_full(f->self, f->fd, f->hdr, f->hdr_len);
 	if (err) {
 		cut_back(f->fd, 0);
 		return file_fail(f, err);
@@ -118,7 +118,7 @@ static int file_close(struct file_sink *f, const struct relay_cpu_counters *c,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t.end_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	relay_encode_trailer(b + (size_t)n * RELAY_STATS_LEN, &t);
-	err = relay_write_full(fd, b, len);
+	err = relay_write_full(f->self, fd, b, len);
 	free(b);
 	if (err)
 		cut_back(fd, f->size);
@@ -187,7 +187,6 @@ static int file_frame(void *ctx, const struct relay_frame *fr)
 		{ hdr, sizeof(hdr) },
 		{ (void *)fr->payload, fr->stored },
 	};
-	ssize_t w;
 	int err;
 
 	if (f->fd < 0)
@@ -200,16 +199,11 @@ static int file_frame(void *ctx, const struct relay_frame *fr)
 			return err;
 	}
 	relay_encode_frame(hdr, fr, fr->stored);
-	do {
-		w = writev(f->fd, iov, 2);
-	} while (w < 0 && errno == EINTR);
-	if (w != (ssize_t)len) {
-		/* Finish it if the disk takes the rest, else cut it off. */
-		err = w < 0 ? -errno : relay_writev_rest(f->fd, iov, 2, w);
-		if (err) {
-			cut_back(f->fd, f->size);
-			return file_fail(f, err);
-		}
+	/* One writev(2); if the disk takes only part, the rest, or cut. */
+	err = relay_writev_full(f->self, f->fd, iov, 2);
+	if (err) {
+		cut_back(f->fd, f->size);
+		return file_fail(f, err);
 	}
 	f->size += len;
 	f->frames++;

@@ -5,10 +5,16 @@
  * content checksum), then passed in order to the next sink.  The caller
  * (the drain loop) waits only when max_queue bytes are already queued;
  * an error of the next sink comes back on the caller's next call.
+ *
+ * An aborted run (relay_sink_aborted) waits for nothing: the caller's
+ * waits give up (-ECANCELED), the end does not drain the queue, and the
+ * worker, which may be blocked in a write nobody takes, is cancelled
+ * (only inside a job, where it holds no lock).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zstd.h>
 #include "format.h"
 #include "sink.h"
@@ -37,6 +43,7 @@ struct zstd_stage {
 	size_t queued;			/* payload bytes queued */
 	int busy;			/* the worker holds a job */
 	int err;			/* the next sink's, sticky */
+	int quit;			/* aborted: the worker ends now */
 	ZSTD_CCtx *cctx;
 	uint8_t *out;
 	size_t out_cap;
@@ -92,16 +99,54 @@ static int zjob_run(struct zstd_stage *z, struct zjob *j)
 	}
 }
 
+static void zjob_cleanup(void *j)
+{
+	zjob_free(j);
+}
+
+/* zjob_run(), where an abort may cancel the worker (@j freed then). */
+static int zjob_run_cancellable(struct zstd_stage *z, struct zjob *j)
+{
+	int err;
+
+	pthread_cleanup_push(zjob_cleanup, j);
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	err = zjob_run(z, j);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_cleanup_pop(0);
+	return err;
+}
+
+/* Wait on @cond for at most 100 ms: the caller looks at the abort. */
+static void zstd_wait(struct zstd_stage *z, pthread_cond_t *cond)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 100000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(cond, &z->lock, &ts);
+}
+
 static void *zstd_worker(void *arg)
 {
 	struct zstd_stage *z = arg;
 	struct zjob *j;
 	int quit = 0, err;
 
+	/* Cancelled only inside a job's output (see the top). */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	while (!quit) {
 		pthread_mutex_lock(&z->lock);
-		while (!z->head)
+		while (!z->head && !z->quit)
 			pthread_cond_wait(&z->more, &z->lock);
+		if (z->quit) {
+			pthread_mutex_unlock(&z->lock);
+			break;
+		}
 		j = z->head;
 		z->head = j->next;
 		if (!z->head)
@@ -113,7 +158,7 @@ static void *zstd_worker(void *arg)
 		quit = j->type == ZJ_QUIT;
 		/* After an error the rest is dropped: the caller counts it. */
 		if (!err)
-			err = zjob_run(z, j);
+			err = zjob_run_cancellable(z, j);
 
 		pthread_mutex_lock(&z->lock);
 		if (j->type == ZJ_FRAME)
@@ -137,9 +182,13 @@ static int zstd_push(struct zstd_stage *z, struct zjob *j)
 
 	pthread_mutex_lock(&z->lock);
 	while (j->type == ZJ_FRAME && z->queued && !z->err &&
-	       z->queued + j->f.len > z->max_queue)
-		pthread_cond_wait(&z->room, &z->lock);
+	       z->queued + j->f.len > z->max_queue &&
+	       !relay_sink_aborted(z->self))
+		zstd_wait(z, &z->room);
 	err = z->err;
+	if (!err && j->type == ZJ_FRAME && relay_sink_aborted(z->self) &&
+	    z->queued && z->queued + j->f.len > z->max_queue)
+		err = -ECANCELED;
 	if (!err || j->type == ZJ_QUIT) {
 		if (j->type == ZJ_FRAME)
 			z->queued += j->f.len;
@@ -163,9 +212,11 @@ static int zstd_wait_idle(struct zstd_stage *z)
 	int err;
 
 	pthread_mutex_lock(&z->lock);
-	while (z->head || z->busy)
-		pthread_cond_wait(&z->idle, &z->lock);
+	while ((z->head || z->busy) && !relay_sink_aborted(z->self))
+		zstd_wait(z, &z->idle);
 	err = z->err;
+	if (!err && (z->head || z->busy))
+		err = -ECANCELED;
 	pthread_mutex_unlock(&z->lock);
 	return err;
 }
@@ -234,13 +285,29 @@ static int zstd_frame(void *ctx, const struct relay_frame *f)
 	return zstd_push(z, j);
 }
 
+static int zstd_cancelled(struct zstd_stage *z)
+{
+	size_t queued;
+
+	pthread_mutex_lock(&z->lock);
+	queued = z->queued;
+	pthread_mutex_unlock(&z->lock);
+	return relay_sink_fail(z->self, -ECANCELED, "aborted while the "
+			       "output took no more data: %zu bytes queued "
+			       "for it were not written", queued);
+}
+
 static int zstd_end(void *ctx, const struct relay_cpu_counters *c,
 		    unsigned int n, uint32_t flags)
 {
 	struct zstd_stage *z = ctx;
-	struct zjob *j = zjob_new(ZJ_END);
+	struct zjob *j;
 	int err;
 
+	/* Aborted: what is queued is not drained (the caller counts it). */
+	if (relay_sink_aborted(z->self))
+		return zstd_cancelled(z);
+	j = zjob_new(ZJ_END);
 	if (!j)
 		return -ENOMEM;
 	j->c = malloc((n ? n : 1) * sizeof(*c));
@@ -252,15 +319,29 @@ static int zstd_end(void *ctx, const struct relay_cpu_counters *c,
 	j->n = n;
 	j->flags = flags;
 	err = zstd_push(z, j);
-	return err ? err : zstd_wait_idle(z);
+	if (!err)
+		err = zstd_wait_idle(z);
+	return err == -ECANCELED ? zstd_cancelled(z) : err;
 }
 
 static void zstd_destroy(void *ctx)
 {
 	struct zstd_stage *z = ctx;
-	struct zjob *j = zjob_new(ZJ_QUIT);
+	struct zjob *j;
 
-	if (j) {
+	if (relay_sink_aborted(z->self)) {
+		/* It may be blocked in a write: cancelled there. */
+		pthread_mutex_lock(&z->lock);
+		z->quit = 1;
+		pthread_cond_broadcast(&z->more);
+		pthread_mutex_unlock(&z->lock);
+		pthread_cancel(z->thread);
+		pthread_join(z->thread, NULL);
+		while ((j = z->head)) {
+			z->head = j->next;
+			zjob_free(j);
+		}
+	} else if ((j = zjob_new(ZJ_QUIT))) {
 		zstd_push(z, j);
 		pthread_join(z->thread, NULL);
 	}	/* else the thread stays: out of memory at exit */

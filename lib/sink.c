@@ -5,6 +5,8 @@
  * them per CPU, and keep the first error with the path it concerns.
  */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,11 +169,48 @@ void relay_sink_free(struct relay_sink *s)
 	free(s);
 }
 
-int relay_write_full(int fd, const void *p, size_t n)
+void relay_sink_set_abort(struct relay_sink *s, int (*aborted)(void *),
+			  void *arg)
+{
+	for (; s; s = s->next) {
+		s->aborted = aborted;
+		s->abort_arg = arg;
+	}
+}
+
+int relay_sink_aborted(const struct relay_sink *s)
+{
+	return s && s->aborted && s->aborted(s->abort_arg);
+}
+
+/*
+ * Before a write to @fd: once the run is aborted, the output must take
+ * it within a second (a pipe nobody reads would block the end forever),
+ * and *@n is cut to PIPE_BUF, which a writable pipe takes at once.
+ */
+static int sink_may_write(const struct relay_sink *s, int fd, size_t *n)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	if (!relay_sink_aborted(s))
+		return 0;
+	if (poll(&p, 1, 1000) != 1)
+		return -ECANCELED;
+	if (*n > PIPE_BUF)
+		*n = PIPE_BUF;
+	return 0;
+}
+
+int relay_write_full(struct relay_sink *s, int fd, const void *p, size_t n)
 {
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		size_t chunk = n;
+		ssize_t w;
+		int err = sink_may_write(s, fd, &chunk);
 
+		if (err)
+			return err;
+		w = write(fd, p, chunk);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -183,10 +222,13 @@ int relay_write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
-int relay_writev_rest(int fd, struct iovec *iov, int n, size_t done)
+int relay_writev_rest(struct relay_sink *s, int fd, struct iovec *iov, int n,
+		      size_t done)
 {
 	for (;;) {
+		size_t chunk = SIZE_MAX;
 		ssize_t w;
+		int err;
 
 		while (n && done >= iov->iov_len) {
 			done -= iov->iov_len;
@@ -197,7 +239,14 @@ int relay_writev_rest(int fd, struct iovec *iov, int n, size_t done)
 			return 0;
 		iov->iov_base = (char *)iov->iov_base + done;
 		iov->iov_len -= done;
-		w = writev(fd, iov, n);
+		err = sink_may_write(s, fd, &chunk);
+		if (err)
+			return err;
+		if (chunk < SIZE_MAX)	/* aborted: a piece at a time */
+			w = write(fd, iov->iov_base, iov->iov_len < chunk ?
+				  iov->iov_len : chunk);
+		else
+			w = writev(fd, iov, n);
 		if (w < 0) {
 			if (errno != EINTR)
 				return -errno;
@@ -207,9 +256,9 @@ int relay_writev_rest(int fd, struct iovec *iov, int n, size_t done)
 	}
 }
 
-int relay_writev_full(int fd, struct iovec *iov, int n)
+int relay_writev_full(struct relay_sink *s, int fd, struct iovec *iov, int n)
 {
-	return relay_writev_rest(fd, iov, n, 0);
+	return relay_writev_rest(s, fd, iov, n, 0);
 }
 
 int relay_mkdirs(const char *dir)

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include "ktap.h"
 #include "librelay.h"
@@ -725,6 +727,94 @@ static int test_write_error_mid_run(void)
 	return 0;
 }
 
+static volatile sig_atomic_t stall_stop, stall_abort;
+
+static void stall_signal(int sig)
+{
+	(void)sig;
+	if (stall_stop)
+		stall_abort = 1;
+	stall_stop = 1;
+}
+
+/*
+ * The child of test_stalled_output_abort: a run to a pipe nobody reads,
+ * Ctrl-C twice (SIGALRM here, as relay-collect's handler does it).
+ * Exits 0 if the run ended, aborted, and says what it did not write.
+ */
+static int stall_child(int compress)
+{
+	struct sigaction sa = { .sa_handler = stall_signal };
+	struct itimerval it = { { 0, 300000 }, { 0, 300000 } };
+	struct relay_app_opts o;
+	struct relay_run *run;
+	int p[2], err;
+
+	if (pipe(p) || fcntl(p[1], F_SETPIPE_SZ, 4096) < 0)
+		return 10;
+	fake_reset("app", 1, 3000);
+	opts_init(&o, "app");
+	o.duration = 0;
+	o.out_fd = p[1];
+	o.stop = &stall_stop;
+	o.abort = &stall_abort;
+	o.compress = compress;
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	if (relay_run_create(&o, &run))
+		return 11;
+	err = relay_run_collect(run);
+	printf("# %s: %d signals' worth: returned %s (%s), %llu of %llu "
+	       "sub-buffers written\n", compress ? "zstd" : "plain",
+	       stall_abort ? 2 : 1, strerror(-err), run->error_msg,
+	       (unsigned long long)run->cpu[0].written_subbufs,
+	       (unsigned long long)run->cpu[0].subbufs);
+	if (err != -ECANCELED || !run->aborted)
+		return 12;
+	if (!strstr(run->error_msg, "aborted"))
+		return 13;
+	/* What was lost is counted: taken, not written. */
+	if (run->cpu[0].written_subbufs >= run->cpu[0].subbufs)
+		return 14;
+	relay_run_free(run);
+	return 0;
+}
+
+/*
+ * A stalled -c reader (a pipe nobody reads): the second Ctrl-C (abort)
+ * must end the run within seconds, plain and with the zstd thread
+ * blocked in its write, and the run says what it did not write.
+ */
+static int test_stalled_output_abort(void)
+{
+	int compress, st, i;
+	pid_t pid;
+
+	for (compress = 0; compress <= 3; compress += 3) {
+		fflush(stdout);
+		pid = fork();
+		CHECK(pid >= 0);
+		if (!pid) {
+			st = stall_child(compress);
+			fflush(stdout);
+			_exit(st);
+		}
+		/* 0.6 s to the abort, a second for the output: 6 s is ample */
+		for (i = 0; i < 60 && waitpid(pid, &st, WNOHANG) == 0; i++)
+			usleep(100000);
+		if (i == 60) {
+			printf("# %s: still running after 6 s\n",
+			       compress ? "zstd" : "plain");
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		CHECK(WIFEXITED(st));
+		CHECK_EQ(WEXITSTATUS(st), 0);
+	}
+	return 0;
+}
+
 /* The control protocol as public calls: start, stop, no such app. */
 static int test_app_start_stop(void)
 {
@@ -765,6 +855,7 @@ static const struct ktap_case cases[] = {
 	{ "abort_does_not_drain", test_abort_does_not_drain },
 	{ "write_error_mid_run", test_write_error_mid_run },
 	{ "app_start_stop", test_app_start_stop },
+	{ "stalled_output_abort", test_stalled_output_abort },
 };
 
 int main(int argc, char **argv)
