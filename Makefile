@@ -49,6 +49,9 @@ VM_TESTS := $(patsubst tests/user/%.c,$(BUILD)/user/vm/%,$(VM_TEST_SRCS))
 M32_TESTS := $(BUILD)/user/vm/rfs-core-m32 $(BUILD)/user/vm/rfs-read-m32
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/user/unit/%,$(UNIT_SRCS))
+# The collector's test again under ThreadSanitizer (its threads: the
+# zstd worker, relay_run_stop() from another thread).
+UNIT_TESTS += $(BUILD)/user/unit/librelay-collect-tsan
 USER_HDRS := $(wildcard include/uapi/linux/*.h tests/user/*.h include/relayfs/*.h \
 	tests/user/lib/*.h)
 # Linked into every in-VM test program.
@@ -176,6 +179,14 @@ $(BUILD)/user/unit/librelay-collect: tests/unit/librelay-collect.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -Ilib -Itests/unit -o $@ $< tests/unit/fake/relayfs.c \
 		$(LIB_OBJS) $(FAKE_WRAP) $(LIB_LIBS)
+
+$(BUILD)/user/unit/librelay-collect-tsan: tests/unit/librelay-collect.c \
+		tests/unit/fake/relayfs.c tests/unit/fake/relayfs.h $(LIB_SRCS) \
+		$(wildcard lib/*.h) $(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(VERSION_CFLAGS) -fsanitize=thread -Ilib \
+		-Itests/unit -o $@ $< tests/unit/fake/relayfs.c $(LIB_SRCS) \
+		$(FAKE_WRAP) $(LIB_LIBS)
 
 check:
 	scripts/check.sh

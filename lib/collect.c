@@ -386,19 +386,27 @@ static int relay_write_stats(struct relay_collector *c, const char *state)
 	return 0;
 }
 
+/*
+ * The caller's flags, set by a signal handler of any thread: read
+ * atomically (the zstd thread reads the abort one too).
+ */
+static int flag_set(const volatile sig_atomic_t *f)
+{
+	return f && __atomic_load_n(f, __ATOMIC_RELAXED);
+}
+
 static int relay_should_stop(struct relay_collector *c)
 {
 	const struct relay_app_opts *o = &c->o;
 
 	return atomic_load(&c->stop_req) || atomic_load(&c->abort_req) ||
-	       (o->stop && *o->stop) ||
-	       (o->abort && *o->abort) ||
+	       flag_set(o->stop) || flag_set(o->abort) ||
 	       (o->duration > 0 && relay_now() - c->t0 >= o->duration);
 }
 
 static int relay_aborting(struct relay_collector *c)
 {
-	return atomic_load(&c->abort_req) || (c->o.abort && *c->o.abort);
+	return atomic_load(&c->abort_req) || flag_set(c->o.abort);
 }
 
 /* The sinks' abort test (sink.h): called from the zstd thread too. */

@@ -333,8 +333,14 @@ struct relay_app_opts {
 	double duration;		/* seconds; 0: until stopped */
 	int out_fd;			/* >= 0: the frames there, no files */
 	unsigned int reader_flags;	/* RELAY_READER_* */
-	const volatile sig_atomic_t *stop;	/* non-zero: stop, drain */
-	const volatile sig_atomic_t *abort;	/* non-zero: stop now */
+	/*
+	 * Non-zero: stop and drain / stop now (an aborted run's output gets
+	 * a second to take each write, then what it did not take is lost).
+	 * Read atomically, by the collector's threads too: set them with
+	 * __atomic_store_n() (a signal handler may), or use relay_run_stop().
+	 */
+	const volatile sig_atomic_t *stop;
+	const volatile sig_atomic_t *abort;
 	/* Called about every progress_interval seconds while running. */
 	void (*progress)(const struct relay_run *run, void *arg);
 	void *progress_arg;
@@ -372,7 +378,8 @@ int relay_run_create(const struct relay_app_opts *opts,
 int relay_run_collect(struct relay_run *run);
 /*
  * Stop the run as *stop does (drain, then end), or at once as *abort
- * does.  Safe from any thread and from a signal handler.
+ * does.  Safe from any thread and from a signal handler (lock-free
+ * atomics).
  */
 void relay_run_stop(struct relay_run *run);
 void relay_run_abort(struct relay_run *run);

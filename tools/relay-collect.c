@@ -25,11 +25,12 @@ static int tty;		/* progress rewrites one line on a terminal */
 
 static void on_signal(int sig)
 {
+	/* Stored atomically: librelay's zstd thread reads them too. */
 	(void)sig;
 	/* A second one stops at once, without draining. */
-	if (stop_flag)
-		abort_flag = 1;
-	stop_flag = 1;
+	if (__atomic_load_n(&stop_flag, __ATOMIC_RELAXED))
+		__atomic_store_n(&abort_flag, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
 }
 
 static void usage(FILE *f)

@@ -729,12 +729,16 @@ static int test_write_error_mid_run(void)
 
 static volatile sig_atomic_t stall_stop, stall_abort;
 
+/* As relay-collect's: the flags are read by the zstd thread too. */
 static void stall_signal(int sig)
 {
+	int e = errno;
+
 	(void)sig;
-	if (stall_stop)
-		stall_abort = 1;
-	stall_stop = 1;
+	if (__atomic_load_n(&stall_stop, __ATOMIC_RELAXED))
+		__atomic_store_n(&stall_abort, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&stall_stop, 1, __ATOMIC_RELAXED);
+	errno = e;
 }
 
 /*
