@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include "ktap.h"
+#include "format.h"
 #include "librelay.h"
 #include "fake/relayfs.h"
 
@@ -316,12 +317,18 @@ static int test_overwrite_failed_ack_resets(void)
 	CHECK_EQ(relay_reader_open(path, 0, &r), 0);
 	CHECK(relay_reader_mapped(r));
 	CHECK_EQ(relay_reader_next(r, &sb, 0), -EIO);
+	/* The failed ack moved nothing: the position is where it was. */
+	CHECK_EQ(fake.buf[0].pos, 0);
 	ret = relay_reader_next(r, &sb, 0);
 	if (ret == 1)
 		printf("# handed out seq %llu\n",
 		       (unsigned long long)sb.meta.seq);
 	CHECK_EQ(ret, 1);
-	CHECK(sb.meta.seq >= 2);
+	/*
+	 * The first one not overwritten: 2 and 3 were valid, and an ack of
+	 * the failed snapshot (4) would have skipped them unread.
+	 */
+	CHECK_EQ(sb.meta.seq, 2);
 	relay_reader_close(r);
 	return 0;
 }
@@ -491,6 +498,39 @@ static int test_rotate_time(void)
  * Compressed: the files read back exactly, and zstd -dc of them gives
  * exactly the sub-buffers' bytes, in the order of their frames.
  */
+/*
+ * The zstd frames in run file @path, raw: each must carry its content
+ * checksum (docs/format.md), its frame header descriptor's bit 2.
+ * Returns the frames seen, or -1.
+ */
+static int zstd_frames_with_checksum(const char *path)
+{
+	static uint8_t b[1 << 20];
+	size_t n, k = 0;
+	int frames = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	n = fread(b, 1, sizeof(b), f);
+	fclose(f);
+	while (k + 8 <= n && relay_get32(b + k) == RELAY_BLOCK_MAGIC) {
+		size_t end = k + 8 + relay_get32(b + k + 4);
+
+		if (relay_get16(b + k + 14) == RELAY_BLOCK_FRAME) {
+			uint8_t *z = b + end;
+
+			end += relay_get64(b + k + 84);
+			if (end > n || relay_get32(z) != 0xFD2FB528U ||
+			    !(z[4] & 4))
+				return -1;
+			frames++;
+		}
+		k = end;
+	}
+	return k == n ? frames : -1;
+}
+
 static int test_zstd_rotated_and_zstd_dc(void)
 {
 	struct relay_app_opts o;
@@ -517,6 +557,17 @@ static int test_zstd_rotated_and_zstd_dc(void)
 		pp[i] = paths[i];
 	CHECK_EQ(read_back(pp, n, NULL, frames, &headers), 0);
 	CHECK_EQ(frames[0] + frames[1], 48);
+	/* Every payload with zstd's content checksum. */
+	for (ret = 0, i = 0; i < n; i++) {
+		int z = zstd_frames_with_checksum(paths[i]);
+
+		if (z < 0)
+			printf("# %s: a zstd frame without its checksum\n",
+			       paths[i]);
+		CHECK(z >= 0);
+		ret += z;
+	}
+	CHECK_EQ(ret, 48);
 	/* What zstd -dc must give: the payloads in frame order. */
 	snprintf(want_path, sizeof(want_path), "%.60s/want", dir);
 	want = fopen(want_path, "w");
@@ -723,6 +774,68 @@ static int test_write_error_mid_run(void)
 	CHECK(run->cpu[0].written_subbufs + run->cpu[1].written_subbufs <
 	      run->cpu[0].subbufs + run->cpu[1].subbufs);
 	CHECK(run->cpu[0].written_subbufs + run->cpu[1].written_subbufs > 0);
+	/*
+	 * The file was cut back to its last whole frame: its size is where
+	 * the reader stopped, and there is no trailer (docs/format.md: an
+	 * output error leaves none, ERROR or not).
+	 */
+	{
+		struct relay_stream *s;
+		struct relay_frame f;
+		struct stat st;
+
+		CHECK_EQ(relay_stream_open(path, &s), 0);
+		while (relay_stream_next(s, &f) > 0)
+			;
+		CHECK(stat(path, &st) == 0);
+		if ((uint64_t)st.st_size != relay_stream_offset(s))
+			printf("# %lld bytes, the last whole frame ends at "
+			       "%llu\n", (long long)st.st_size,
+			       (unsigned long long)relay_stream_offset(s));
+		CHECK_EQ((uint64_t)st.st_size, relay_stream_offset(s));
+		CHECK(relay_stream_trailer(s) == NULL);
+		relay_stream_close(s);
+	}
+	relay_run_free(run);
+	return 0;
+}
+
+/*
+ * A run that ends on an error not of its output (a buffer that cannot
+ * be read): the output is whole and its trailer says ERROR, with the
+ * counters of every CPU before it.
+ */
+static int test_read_error_trailer_flag(void)
+{
+	struct relay_app_opts o;
+	struct relay_run *run;
+	struct relay_stream *s;
+	struct relay_frame f;
+	struct relay_cpu_counters c;
+	char path[256];
+	int err, ret;
+
+	fake_reset("app", 2, 12);
+	fake.buf[1].consume_err = EIO;
+	fake.buf[1].consume_err_at = 3;
+	fake.buf[1].consume_err_times = 100;
+	opts_init(&o, "app");
+	clean_dir();
+	CHECK_EQ(relay_run_create(&o, &run), 0);
+	err = relay_run_collect(run);
+	CHECK_EQ(err, -EIO);
+	snprintf(path, sizeof(path), "%.60s/app.relay", dir);
+	CHECK_EQ(relay_stream_open(path, &s), 0);
+	while ((ret = relay_stream_next(s, &f)) > 0)
+		;
+	CHECK_EQ(ret, 0);
+	CHECK(relay_stream_trailer(s) != NULL);
+	CHECK_EQ(relay_stream_trailer(s)->flags, RELAY_TRAILER_ERROR);
+	CHECK_EQ(relay_stream_counters(s, 0, &c), 0);
+	CHECK_EQ(c.frames, run->cpu[0].subbufs);
+	CHECK_EQ(relay_stream_counters(s, 1, &c), 0);
+	CHECK_EQ(c.frames, run->cpu[1].subbufs);
+	relay_stream_close(s);
 	relay_run_free(run);
 	return 0;
 }
@@ -858,6 +971,7 @@ static const struct ktap_case cases[] = {
 	  test_user_sink_and_stop_from_thread },
 	{ "abort_does_not_drain", test_abort_does_not_drain },
 	{ "write_error_mid_run", test_write_error_mid_run },
+	{ "read_error_trailer_flag", test_read_error_trailer_flag },
 	{ "app_start_stop", test_app_start_stop },
 	{ "stalled_output_abort", test_stalled_output_abort },
 };
