@@ -49,7 +49,8 @@ static void usage(FILE *f)
 "  -w, --overwrite          flight-recorder mode (oldest data overwritten)\n"
 "  -O, --no-overwrite       drop new data when full\n"
 "  -t, --duration TIME      stop after this long (500ms, 30s, 5m, 1h)\n"
-"  -z, --compress[=zstd[:LEVEL]]  zstd, LEVEL 1..19 (default 3)\n"
+"  -z, --compress[=zstd[:LEVEL]]  zstd, LEVEL 1..19 (default 3); the\n"
+"                           short form takes it with no space: -zzstd:5\n"
 "      --rotate-size SIZE   a new file before one exceeds SIZE\n"
 "      --rotate-time TIME   a new file every TIME\n"
 "      --max-files N        when rotating, keep the newest N files\n"
@@ -468,6 +469,12 @@ static int ensure_mounted(const char *root)
 	}
 	if (!statfs(root, &sfs) && sfs.f_type == RELAYFS_SUPER_MAGIC)
 		return 0;
+	/* Only relayfs's own place is mounted: never over another -r. */
+	if (strcmp(root, RELAY_DEFAULT_ROOT)) {
+		fprintf(stderr, "relay-collect: relayfs is not mounted at %s "
+			"(mount -t relayfs relayfs %s)\n", root, root);
+		return 1;
+	}
 	if (mount("relayfs", root, "relayfs", 0, NULL)) {
 		fprintf(stderr, "relay-collect: relayfs is not mounted at %s, "
 			"and mounting it failed: %s (mount -t relayfs relayfs "
@@ -498,6 +505,32 @@ enum {
 	OPT_NO_MMAP = 256, OPT_ROTATE_SIZE, OPT_ROTATE_TIME, OPT_MAX_FILES,
 	OPT_JSON, OPT_FAIL_ON_LOSS, OPT_LIST,
 };
+
+/* The options that may be given once (the rest: flags, or checked). */
+static int once_only(int opt)
+{
+	return (opt < 256 && strchr("snwOtzr", opt)) ||
+	       opt == OPT_ROTATE_SIZE ||
+	       opt == OPT_ROTATE_TIME || opt == OPT_MAX_FILES;
+}
+
+/* "-s/--subbuf-size", or "--rotate-size" for a long-only option. */
+static const char *opt_name(int opt, const struct option *longopts)
+{
+	static char name[64];
+
+	for (; longopts->name; longopts++) {
+		if (longopts->val != opt)
+			continue;
+		if (opt < 256)
+			snprintf(name, sizeof(name), "-%c/--%s", opt,
+				 longopts->name);
+		else
+			snprintf(name, sizeof(name), "--%s", longopts->name);
+		return name;
+	}
+	return "an option";
+}
 
 int main(int argc, char **argv)
 {
@@ -535,12 +568,19 @@ int main(int argc, char **argv)
 	const char *dir_opt = NULL, *mode_opt = NULL;
 	unsigned long v;
 	struct relay_run *run;
-	char tool[64];
+	char tool[64], seen[OPT_LIST + 1] = { 0 };
 	FILE *out;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":o:d:cs:n:wOt:z::qpr:Vh",
 				  longopts, NULL)) != -1) {
+		/* Given twice is refused, not settled by the last one. */
+		if (opt > 0 && opt < (int)sizeof(seen) && once_only(opt)) {
+			if (seen[opt])
+				return bad_usage("%s given twice",
+						 opt_name(opt, longopts));
+			seen[opt] = 1;
+		}
 		switch (opt) {
 		case 'o':
 		case 'd':

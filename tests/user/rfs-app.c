@@ -318,6 +318,14 @@ static int test_usage_errors_exit_2(void)
 		  NULL },
 		{ "relay-collect", "--compress=lz4", "sample", NULL },
 		{ "relay-collect", "-q", "--json", "sample", NULL },
+		/* given twice: refused, not the last one taken */
+		{ "relay-collect", "-s", "4k", "-s", "8k", "sample", NULL },
+		{ "relay-collect", "-n", "2", "-n", "4", "sample", NULL },
+		{ "relay-collect", "-t", "1", "-t", "2", "sample", NULL },
+		{ "relay-collect", "-z", "-zzstd:5", "sample", NULL },
+		{ "relay-collect", "-w", "-w", "sample", NULL },
+		{ "relay-collect", "--rotate-size", "1M", "--rotate-size",
+		  "2M", "sample", NULL },
 	};
 	char *help[] = { "relay-collect", "--help", NULL };
 	char *version[] = { "relay-collect", "--version", NULL };
@@ -330,7 +338,11 @@ static int test_usage_errors_exit_2(void)
 		CHECK(file_has("/tmp/usage.err", "Try 'relay-collect --help'"));
 		CHECK(!file_has("/tmp/usage.err", "usage:"));
 	}
+	CHECK_EQ(collect(bad[sizeof(bad) / sizeof(bad[0]) - 3], "/tmp/usage"),
+		 2);
+	CHECK(file_has("/tmp/usage.err", "-z/--compress given twice"));
 	CHECK_EQ(collect(help, "/tmp/usage"), 0);
+	CHECK(file_has("/tmp/usage.out", "-zzstd:5"));
 	CHECK(file_has("/tmp/usage.out", "--subbuf-size"));
 	CHECK(file_has("/tmp/usage.out", "--rotate-size"));
 	CHECK_EQ(collect(version, "/tmp/usage"), 0);
@@ -644,6 +656,10 @@ static int test_sighup_ends_cleanly(void)
 static int test_list_mount_json(void)
 {
 	char *list[] = { "relay-collect", "--list", NULL };
+	char *notmounted[] = { "relay-collect", "-r", "/tmp/notrelayfs", "-t",
+			       "1", "sample", NULL };
+	char *notmounted_list[] = { "relay-collect", "-r", "/tmp/notrelayfs",
+				    "--list", NULL };
 	char *lossy[] = { "relay-collect", "-s", "4k", "-n", "2", "-o",
 			  "/tmp/fl", "--fail-on-loss", "sample", NULL };
 	pid_t pid;
@@ -655,6 +671,14 @@ static int test_list_mount_json(void)
 	CHECK(file_has("/tmp/list.out", "idle"));
 	/* It mounted relayfs to list them. */
 	CHECK(access(RELAYFS "/sample/control", F_OK) == 0);
+	/* Never over another directory given with -r. */
+	CHECK_EQ(system("mkdir -p /tmp/notrelayfs"), 0);
+	CHECK_EQ(collect(notmounted, "/tmp/nm"), 1);
+	CHECK(file_has("/tmp/nm.err", "relayfs is not mounted at "
+		       "/tmp/notrelayfs"));
+	CHECK(access("/tmp/notrelayfs/sample", F_OK) != 0);
+	CHECK_EQ(collect(notmounted_list, "/tmp/nm"), 1);
+	CHECK(access("/tmp/notrelayfs/sample", F_OK) != 0);
 	/* A run that loses records: exit 3 with --fail-on-loss. */
 	CHECK(sample_producer(1000, 64, "task") == 0);
 	pid = collect_writing(lossy, "/tmp/fl");
