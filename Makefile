@@ -101,8 +101,13 @@ $(BUILD)/lib/pic/%.o: lib/%.c $(wildcard lib/*.h) VERSION $(USER_HDRS)
 $(BUILD)/lib/librelay.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/lib/librelay.so: $(LIB_PIC_OBJS)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) -o $@.$(LIBRELAY_SOVER) $^ $(LIB_LIBS)
+# Only the public API is exported, versioned LIBRELAY_1 (lib/librelay.map;
+# debian/librelay1.symbols lists the same; tests/unit/librelay-exports.sh
+# checks the three agree).
+$(BUILD)/lib/librelay.so: $(LIB_PIC_OBJS) lib/librelay.map
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,librelay.so.$(LIBRELAY_SOVER) \
+		-Wl,--version-script=lib/librelay.map -o $@.$(LIBRELAY_SOVER) \
+		$(LIB_PIC_OBJS) $(LIB_LIBS)
 	ln -sf librelay.so.$(LIBRELAY_SOVER) $@
 
 # The .pc make install would lay (install-user writes its own, with the
