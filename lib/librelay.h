@@ -338,6 +338,7 @@ struct relay_app_opts {
 	 * a second to take each write, then what it did not take is lost).
 	 * Read atomically, by the collector's threads too: set them with
 	 * __atomic_store_n() (a signal handler may), or use relay_run_stop().
+	 * A handler without SA_RESTART lets a blocked write see the abort.
 	 */
 	const volatile sig_atomic_t *stop;
 	const volatile sig_atomic_t *abort;
