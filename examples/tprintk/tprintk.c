@@ -32,8 +32,9 @@
  * channel cannot be touched safely) are missed: counted in this CPU's
  * counters (this_cpu ops: only the CPU itself updates them), folded into
  * the channel's drops at the CPU's next message and when the run stops,
- * and shown in status.  The va_list is copied, never consumed: the traced
- * function still has to format it.
+ * and shown in status.  Once the run is stopping nothing is captured or
+ * counted: what follows is outside the run.  The va_list is copied,
+ * never consumed: the traced function still has to format it.
  */
 #include <linux/module.h>
 #include <linux/ftrace.h>
@@ -74,6 +75,8 @@ struct tprintk_cpu {
 
 /* Allocated: 4 KiB a CPU is too much for a module's static per-CPU area. */
 static struct tprintk_cpu __percpu *tprintk_cpus;
+/* The run is stopping: no capture, no miss counted, after this. */
+static bool tprintk_closing;
 
 static struct relayfs_app tprintk_app = {
 	.name = "tprintk",
@@ -128,9 +131,15 @@ static void tprintk_fold_ipi(void *unused)
 	tprintk_fold();
 }
 
-/* Misses after a CPU's last message would have no later one to count them. */
+/*
+ * Misses after a CPU's last message would have no later one to count
+ * them: fold every CPU's, once no callback can add one (the callbacks run
+ * with preemption off, RCU read-side sections).
+ */
 static void tprintk_stopping(struct relayfs_app *app)
 {
+	WRITE_ONCE(tprintk_closing, true);
+	synchronize_rcu();
 	on_each_cpu(tprintk_fold_ipi, NULL, 1);
 }
 
@@ -143,6 +152,7 @@ static void tprintk_clear_ipi(void *unused)
 static int tprintk_start(struct relayfs_app *app)
 {
 	on_each_cpu(tprintk_clear_ipi, NULL, 1);
+	WRITE_ONCE(tprintk_closing, false);
 	return 0;
 }
 
@@ -194,18 +204,23 @@ static notrace void tprintk_call(unsigned long ip, unsigned long parent_ip,
 	/* Stay on this CPU: its buffers, its counters. */
 	preempt_disable_notrace();
 	lvl = tprintk_level();
+	if (READ_ONCE(tprintk_closing))
+		goto out;
 	/*
 	 * The channel lives under RCU (relayfs_app_write): where RCU is not
-	 * watching (idle), only count.  A busy buffer is recursion.
+	 * watching (idle), only count (such a miss while the run stops can
+	 * come after the last fold: stopping cannot wait for it).  A busy
+	 * buffer is recursion.
 	 */
-	if (!regs || !rcu_is_watching() ||
-	    this_cpu_xchg(tprintk_cpus->busy[lvl], 1)) {
-		tprintk_miss();
-		goto out;
-	}
+	if (!rcu_is_watching() || !regs ||
+	    this_cpu_xchg(tprintk_cpus->busy[lvl], 1))
+		goto miss;
 	tprintk_fold();
 	tprintk_one(this_cpu_ptr(tprintk_cpus)->buf[lvl], regs);
 	this_cpu_write(tprintk_cpus->busy[lvl], 0);
+	goto out;
+miss:
+	tprintk_miss();
 out:
 	preempt_enable_notrace();
 }
