@@ -17,15 +17,27 @@
  * held (-EBUSY).  The channels' files pin relayfs, not the client module,
  * so the client can unregister and unload while a collector still reads.
  *
+ * Who may collect.  The control file is root's, 0600, and the channel's
+ * files 0400, unless the mount option collect_gid= names a group: then
+ * the control file is 0660 and the channel's files (each CPU's and
+ * .stats) 0440, in that group.  Opening the control file for writing is
+ * the permission to start and stop a run: the VFS checks it at open, with
+ * the opener's credentials, against what ls -l shows, as for sysfs and
+ * tracefs files; write() checks nothing more.  Only these files get the
+ * group: the app's other files, channels of the channel API and module
+ * parameters keep their modes.  The option applies to existing apps and
+ * to a running channel's files when it is set (mount, remount), and to
+ * every app registered and channel started afterwards.
+ *
  * Locking: state->lock serialises start, stop, unregister and the
- * collector slot; it is taken in process context only.  Publishing the
+ * collector slot; it is taken in process context only.  The list of apps
+ * and the group are under relayfs_apps_lock (internal.h).  Publishing the
  * channel is a release store; relayfs_app_write() reads it once with
  * preemption off, and relayfs_close()'s grace period (after the
  * channel was unpublished) waits for any writer still using it.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/capability.h>
 #include <linux/uaccess.h>
 #include <linux/string.h>
 #include <linux/ctype.h>
@@ -44,7 +56,54 @@ struct relayfs_app_state {
 	size_t subbuf_size, n_subbufs;	/* this run's, as rounded */
 	bool overwrite;
 	u64 runs;
+	struct list_head node;		/* in rfs_apps */
 };
+
+/* Every registered app, and the collect_gid= group (GLOBAL_ROOT_GID: none). */
+static DEFINE_MUTEX(relayfs_apps_lock);
+static LIST_HEAD(rfs_apps);
+static kgid_t rfs_collect_gid;
+
+kgid_t relayfs_app_collect_gid(void)
+{
+	return KGIDT_INIT(READ_ONCE(rfs_collect_gid.val));
+}
+
+/* The app's control file and running channel, as collect_gid= says. */
+static void rfs_app_apply_owner(struct relayfs_app_state *st)
+{
+	kgid_t gid = relayfs_app_collect_gid();
+	bool group = !gid_eq(gid, GLOBAL_ROOT_GID);
+
+	lockdep_assert_held(&st->lock);
+	if (!st->app)
+		return;		/* unregistering: the files are going */
+	relayfs_set_owner(st->control, gid, group ? 0660 : 0600);
+	if (st->app->chan)
+		relayfs_chan_set_owner(st->app->chan, gid,
+				       group ? 0440 : 0400);
+}
+
+/**
+ * relayfs_app_set_collect_gid - the collect_gid= mount option (inode.c)
+ * @gid: the group that may collect every relay-app; GLOBAL_ROOT_GID: none
+ *
+ * Process context.  Applied at once to every app's control file and to
+ * the files of the channels running now.
+ */
+void relayfs_app_set_collect_gid(kgid_t gid)
+{
+	struct relayfs_app_state *st;
+
+	mutex_lock(&relayfs_apps_lock);
+	WRITE_ONCE(rfs_collect_gid.val, __kgid_val(gid));
+	list_for_each_entry(st, &rfs_apps, node) {
+		mutex_lock(&st->lock);
+		rfs_app_apply_owner(st);
+		mutex_unlock(&st->lock);
+	}
+	mutex_unlock(&relayfs_apps_lock);
+}
 
 static void rfs_app_state_free(struct kref *kref)
 {
@@ -85,8 +144,10 @@ static int rfs_app_start(struct relayfs_app_state *st, size_t subbuf_size,
 	int err;
 
 	lockdep_assert_held(&st->lock);
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
+	/*
+	 * No capability check: whoever opened control for writing may start
+	 * (see the top).  The memory cap applies as to every channel.
+	 */
 	/* Running, or the last run's files are still held. */
 	if (app->chan || atomic_read(&st->bufs_alive))
 		return -EBUSY;
@@ -106,6 +167,8 @@ static int rfs_app_start(struct relayfs_app_state *st, size_t subbuf_size,
 	st->runs++;
 	/* Release: the channel is complete before writers can see it. */
 	smp_store_release(&app->chan, chan);
+	/* Its files to the collecting group, before the collector opens. */
+	rfs_app_apply_owner(st);
 	return 0;
 }
 
@@ -331,6 +394,7 @@ int relayfs_app_register(struct relayfs_app *app)
 		return -ENOMEM;
 	kref_init(&st->kref);
 	mutex_init(&st->lock);
+	INIT_LIST_HEAD(&st->node);
 	st->app = app;
 	app->chan = NULL;
 	app->dir = relayfs_create_dir(app->name, NULL);
@@ -345,6 +409,13 @@ int relayfs_app_register(struct relayfs_app *app)
 		goto err_control;
 	}
 	app->state = st;
+	/* Listed and given its group at once: a set walks it or precedes. */
+	mutex_lock(&relayfs_apps_lock);
+	list_add_tail(&st->node, &rfs_apps);
+	mutex_lock(&st->lock);
+	rfs_app_apply_owner(st);
+	mutex_unlock(&st->lock);
+	mutex_unlock(&relayfs_apps_lock);
 	return 0;
 
 err_control:
@@ -370,6 +441,9 @@ void relayfs_app_unregister(struct relayfs_app *app)
 	struct relayfs_app_state *st = app->state;
 
 	might_sleep();
+	mutex_lock(&relayfs_apps_lock);
+	list_del_init(&st->node);
+	mutex_unlock(&relayfs_apps_lock);
 	mutex_lock(&st->lock);
 	rfs_app_stop(st);
 	st->app = NULL;

@@ -328,6 +328,26 @@ static void rfs_unpublish(struct dentry **dp, struct relayfs_buf *buf)
 	relayfs_drop_entry(dentry);
 }
 
+/*
+ * A relay-app's channel files, each CPU's and .stats, to group @gid with
+ * @mode (app.c, collect_gid=).  Under the app's lock, which keeps the
+ * channel and its files from going away.
+ */
+void relayfs_chan_set_owner(struct relayfs_chan *chan, kgid_t gid,
+			    umode_t mode)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
+
+		if (buf && buf->dentry)
+			relayfs_set_owner(buf->dentry, gid, mode);
+	}
+	if (chan->stats_dentry)
+		relayfs_set_owner(chan->stats_dentry, gid, mode);
+}
+
 /* Remove the files; the buffers stop pointing at the channel. */
 static void rfs_chan_unpublish(struct relayfs_chan *chan)
 {

@@ -10,6 +10,8 @@
  * gid= and mode= set the owner and mode of the root directory, as tracefs
  * does, on the first mount, on remount and whenever the shared superblock is
  * mounted again; unknown options are ignored, malformed ones are -EINVAL.
+ * collect_gid= gives every relay-app's control and channel files to a
+ * group (app.c), at the same moments, existing apps included.
  *
  * Directories have only ->lookup, so user space cannot create, link, rename
  * or unlink anything here (the VFS answers -EPERM).
@@ -34,15 +36,17 @@ struct relayfs_fs_opts {
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
+	kgid_t collect_gid;	/* GLOBAL_ROOT_GID: none */
 	unsigned int given;	/* BIT(Opt_*) of the options given */
 };
 
-enum { Opt_uid, Opt_gid, Opt_mode };
+enum { Opt_uid, Opt_gid, Opt_mode, Opt_collect_gid };
 
 static const struct fs_parameter_spec relayfs_param_specs[] = {
 	fsparam_u32("uid", Opt_uid),
 	fsparam_u32("gid", Opt_gid),
 	fsparam_u32oct("mode", Opt_mode),
+	fsparam_u32("collect_gid", Opt_collect_gid),
 	{}
 };
 
@@ -75,6 +79,13 @@ static int relayfs_parse_param(struct fs_context *fc,
 			return invalfc(fc, "invalid mode");
 		opts->mode = result.uint_32;
 		break;
+	case Opt_collect_gid:
+		/* 0, root's group, is "none": the files stay root's alone. */
+		opts->collect_gid = make_kgid(current_user_ns(),
+					      result.uint_32);
+		if (!gid_valid(opts->collect_gid))
+			return invalfc(fc, "invalid collect_gid");
+		break;
 	}
 	opts->given |= BIT(opt);
 	return 0;
@@ -98,11 +109,15 @@ static void relayfs_apply_options(struct super_block *sb,
 	if (all || opts->given & BIT(Opt_gid))
 		root->i_gid = opts->gid;
 	inode_unlock(root);
+	/* Not under the root's lock: this one walks every app. */
+	if (all || opts->given & BIT(Opt_collect_gid))
+		relayfs_app_set_collect_gid(opts->collect_gid);
 }
 
 static int relayfs_show_options(struct seq_file *m, struct dentry *root)
 {
 	struct inode *inode = d_inode(root);
+	kgid_t gid;
 
 	if (!uid_eq(inode->i_uid, GLOBAL_ROOT_UID))
 		seq_printf(m, ",uid=%u",
@@ -112,6 +127,10 @@ static int relayfs_show_options(struct seq_file *m, struct dentry *root)
 			   from_kgid_munged(&init_user_ns, inode->i_gid));
 	if ((inode->i_mode & S_IALLUGO) != RELAYFS_DEFAULT_MODE)
 		seq_printf(m, ",mode=%o", inode->i_mode & S_IALLUGO);
+	gid = relayfs_app_collect_gid();
+	if (!gid_eq(gid, GLOBAL_ROOT_GID))
+		seq_printf(m, ",collect_gid=%u",
+			   from_kgid_munged(&init_user_ns, gid));
 	return 0;
 }
 
@@ -175,6 +194,7 @@ static int relayfs_init_fs_context(struct fs_context *fc)
 	opts->uid = GLOBAL_ROOT_UID;
 	opts->gid = GLOBAL_ROOT_GID;
 	opts->mode = RELAYFS_DEFAULT_MODE;
+	opts->collect_gid = GLOBAL_ROOT_GID;
 	fc->s_fs_info = opts;
 	fc->ops = &relayfs_context_ops;
 	return 0;
@@ -282,6 +302,25 @@ unlock:
 unpin:
 	simple_release_fs(&relayfs_mount, &relayfs_mount_count);
 	return dentry;
+}
+
+/**
+ * relayfs_set_owner - give an entry to a group, with a new mode
+ * @dentry: from relayfs_create_entry()
+ * @gid: its group
+ * @mode: its permission bits
+ *
+ * Process context; takes the entry's inode lock.  Opens already done keep
+ * the access they were given, as after a chmod.
+ */
+void relayfs_set_owner(struct dentry *dentry, kgid_t gid, umode_t mode)
+{
+	struct inode *inode = d_inode(dentry);
+
+	inode_lock(inode);
+	inode->i_gid = gid;
+	inode->i_mode = (inode->i_mode & ~S_IALLUGO) | (mode & S_IALLUGO);
+	inode_unlock(inode);
 }
 
 /**

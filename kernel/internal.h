@@ -196,6 +196,7 @@ struct dentry *relayfs_create_entry(const char *name, umode_t mode,
 				    const struct file_operations *fops);
 int relayfs_hold_entry(struct dentry *dentry);
 void relayfs_drop_entry(struct dentry *dentry);
+void relayfs_set_owner(struct dentry *dentry, kgid_t gid, umode_t mode);
 
 /* buffer.c: buffer memory and lifetime */
 struct relayfs_buf *relayfs_buf_alloc(struct relayfs_chan *chan,
@@ -237,6 +238,21 @@ struct relayfs_chan *relayfs_open_app(const char *base, struct dentry *parent,
 				      struct relayfs_app_state *app);
 void relayfs_app_buf_hold(struct relayfs_app_state *app);
 void relayfs_app_buf_drop(struct relayfs_app_state *app);
+void relayfs_chan_set_owner(struct relayfs_chan *chan, kgid_t gid,
+			    umode_t mode);
+
+/*
+ * app.c: the collect_gid= mount option.  The group and the list of apps
+ * are under relayfs_apps_lock; setting it walks every app.  Lock order:
+ *
+ *   relayfs_apps_lock -> app state->lock -> inode lock of an app's file
+ *
+ * (state->lock already nests the inode locks of relayfs_close()'s
+ * removals.)  A start, under state->lock, reads the group with
+ * READ_ONCE: a set either precedes it or walks the app after it.
+ */
+void relayfs_app_set_collect_gid(kgid_t gid);
+kgid_t relayfs_app_collect_gid(void);
 
 /* hotplug.c: one multi-instance CPU hotplug state for all channels */
 int relayfs_hotplug_init(void);

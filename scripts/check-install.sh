@@ -8,7 +8,8 @@
 #     chroot, keyed by its inputs, with dkms, pkgconf, openssl and the
 #     headers of the Debian kernels given) gets a DKMS signing key
 #     (/var/lib/dkms/mok.key) and the packages: systemd-analyze verifies
-#     the units; DKMS must build and sign
+#     the units (and the collector's non-root drop-in of docs/install.md);
+#     DKMS must build and sign
 #     relayfs.ko and the example modules for every kernel; a client
 #     module (examples/sample) is built there out of tree against the
 #     installed headers and Module.symvers only (examples/out-of-tree);
@@ -233,6 +234,17 @@ in_root systemd-analyze verify --man=no sys-kernel-relayfs.mount \
 	[ -L "$root/etc/systemd/system/sysinit.target.wants/sys-kernel-relayfs.mount" ]
 result $? "systemd-analyze verify: the units, the mount enabled" ||
 	cat "$out/units.log"
+# The collector as a member of the relayfs group, the drop-in of
+# docs/install.md as `systemctl edit` writes it (removed again).
+d=$root/etc/systemd/system/relay-collect@.service.d
+mkdir -p "$d"
+printf '[Service]\nUser=alice\nGroup=relayfs\n' >"$d/override.conf"
+in_root systemd-analyze verify --man=no relay-collect@klog.service \
+	>"$out/units-member.log" 2>&1 && ! grep -q . "$out/units-member.log"
+st=$?
+rm -rf "$d"
+result $st "systemd-analyze verify: relay-collect@ with User=, Group=relayfs" ||
+	cat "$out/units-member.log"
 
 symvers=$(in_root pkg-config --variable=symversdir relayfs-kmod)
 for k in $kernels; do

@@ -740,7 +740,10 @@ int main(int argc, char **argv)
 			err == -EBUSY ? " (another collector is running, or "
 			"the last run's files are still open)" :
 			err == -ENOENT ? " (no such relay-app; relay-collect "
-			"--list shows them)" : "");
+			"--list shows them)" :
+			err == -EACCES ? " (as root, or as a member of the group "
+			"relayfs is mounted with collect_gid= for: relayfs(7))" :
+			"");
 		relay_run_free(run);
 		free((char *)o.cmdline);
 		return 1;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -223,6 +224,11 @@ static int bad_command(int fd, const char *cmd, long runs)
 	return 0;
 }
 
+/*
+ * Opening control for writing is the permission to start (kernel/app.c):
+ * no capability is checked on top, so root's uid without CAP_SYS_ADMIN,
+ * owner of the file, starts and stops a run.
+ */
 static int start_without_cap_sys_admin(void)
 {
 	struct __user_cap_header_struct h = {
@@ -240,9 +246,12 @@ static int start_without_cap_sys_admin(void)
 	fd = open(APP "/control", O_WRONLY);
 	if (fd < 0)
 		return 12;
-	errno = 0;
-	if (write(fd, cmd, strlen(cmd)) != -1 || errno != EPERM)
+	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
 		return 13;
+	if (!app_running("sample"))
+		return 14;
+	if (write(fd, "stop", 4) != 4)
+		return 15;
 	return 0;
 }
 
@@ -288,13 +297,260 @@ static int test_control_protocol_errors(void)
 	CHECK(write(fd, "stop", 4) == 4);
 	CHECK(!app_running("sample"));
 	close(fd);
-	/* Without CAP_SYS_ADMIN, start is refused. */
+	/* Without CAP_SYS_ADMIN, the file's owner starts a run. */
 	pid = fork();
 	if (pid == 0)
 		_exit(start_without_cap_sys_admin());
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
 	CHECK_EQ(WEXITSTATUS(st), 0);
 	CHECK(!app_running("sample"));
+	return 0;
+}
+
+/*
+ * Collecting without root (kernel/app.c, relayfs(7)): the mount option
+ * collect_gid= gives every relay-app's control file (0660) and its
+ * channel's files (0440) to a group.  USER is an unprivileged uid, GROUP
+ * the collecting group.
+ */
+#define USER	4000
+#define GROUP	4242
+#define RAW	RELAYFS "/rfstest"
+
+static const gid_t member_groups[] = { GROUP };
+static const struct identity member = {
+	.uid = USER, .gid = USER, .groups = member_groups, .n_groups = 1,
+};
+static const struct identity outsider = { .uid = USER, .gid = USER };
+
+static int remount(const char *opts)
+{
+	CHECK(mount("relayfs", RELAYFS, "relayfs", MS_REMOUNT, opts) == 0);
+	return 0;
+}
+
+/* @path is mode @mode, root's, of group @gid. */
+static int owned(const char *path, mode_t mode, gid_t gid)
+{
+	struct stat st;
+
+	CHECK(stat(path, &st) == 0);
+	if ((st.st_mode & 07777) != mode || st.st_uid || st.st_gid != gid)
+		printf("# %s: %o %u:%u\n", path, st.st_mode & 07777,
+		       st.st_uid, st.st_gid);
+	CHECK_EQ(st.st_mode & 07777, mode);
+	CHECK_EQ(st.st_uid, 0);
+	CHECK_EQ(st.st_gid, gid);
+	return 0;
+}
+
+/* The sample's channel files of this run, each CPU's and .stats. */
+static int channel_owned(mode_t mode, gid_t gid)
+{
+	char path[128];
+	int cpu;
+
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		snprintf(path, sizeof(path), APP "/sample%d", cpu);
+		CHECK(owned(path, mode, gid) == 0);
+	}
+	CHECK(owned(APP "/sample.stats", mode, gid) == 0);
+	return 0;
+}
+
+/* Run @fn in a child as @id; its result. */
+static int as(const struct identity *id, int (*fn)(void))
+{
+	pid_t pid = fork();
+	int st, err;
+
+	if (pid == 0) {
+		err = become(id->uid, id->gid, id->groups, id->n_groups);
+		if (err) {
+			printf("# become: %s\n", strerror(-err));
+			fflush(stdout);
+			_exit(126);
+		}
+		_exit(fn() ? 1 : 0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* A raw channel of the channel API: the test producer's. */
+static int raw_channel(bool open)
+{
+	if (!open) {
+		CHECK_EQ(ctl("close"), 0);
+		CHECK_EQ(unload_module("relayfs_testprod"), 0);
+		return 0;
+	}
+	CHECK_EQ(load_module("relayfs_testprod", ""), 0);
+	CHECK_EQ(ctl("open subbuf=4096 n=4"), 0);
+	return 0;
+}
+
+static int test_collect_gid_gives_app_files(void)
+{
+	char line[512];
+	bool shown = false;
+	FILE *f;
+	int fd;
+
+	CHECK(owned(APP "/control", 0600, 0) == 0);
+	CHECK(remount("mode=0755,collect_gid=4242") == 0);
+	/* An app registered before the option gets it at once. */
+	CHECK(owned(APP "/control", 0660, GROUP) == 0);
+	f = fopen("/proc/mounts", "r");
+	CHECK(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, " " RELAYFS " relayfs ") &&
+		    strstr(line, ",collect_gid=4242"))
+			shown = true;
+	fclose(f);
+	CHECK(shown);
+	/* A run's files are the group's from its start. */
+	fd = open(APP "/control", O_RDWR);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4", 34) == 34);
+	CHECK(channel_owned(0440, GROUP) == 0);
+	/* The app's other files, a raw channel: not the group's. */
+	CHECK(owned(APP "/producer", 0400, 0) == 0);
+	CHECK(raw_channel(true) == 0);
+	CHECK(owned(RAW "/rfs0", 0400, 0) == 0);
+	CHECK(owned(RAW "/rfs.stats", 0400, 0) == 0);
+	CHECK(owned(RAW "/ctl", 0600, 0) == 0);
+	CHECK(raw_channel(false) == 0);
+	/* A remount changes the running channel too, both ways. */
+	CHECK(remount("collect_gid=0") == 0);
+	CHECK(owned(APP "/control", 0600, 0) == 0);
+	CHECK(channel_owned(0400, 0) == 0);
+	CHECK(remount("collect_gid=4242") == 0);
+	CHECK(channel_owned(0440, GROUP) == 0);
+	CHECK(write(fd, "stop", 4) == 4);
+	close(fd);
+	/* Malformed: refused, nothing changed. */
+	CHECK_ERRNO(mount("relayfs", RELAYFS, "relayfs", MS_REMOUNT,
+			  "collect_gid=staff"), EINVAL);
+	CHECK(owned(APP "/control", 0660, GROUP) == 0);
+	CHECK(remount("mode=0700,collect_gid=0") == 0);
+	return 0;
+}
+
+static int test_member_collects(void)
+{
+	char *argv[] = { "relay-collect", "-q", "-o", "/tmp/member", "-t",
+			 "3", "sample", NULL };
+	struct stat st;
+
+	CHECK(remount("mode=0755,collect_gid=4242") == 0);
+	CHECK(sample_producer(1000, 64, "task,hardirq") == 0);
+	CHECK_EQ(collect_as(&member, argv, "/tmp/member"), 0);
+	show("/tmp/member.err");
+	/* It ran as USER: its output is USER's. */
+	CHECK(stat("/tmp/member", &st) == 0);
+	CHECK_EQ(st.st_uid, USER);
+	CHECK(sample_check_run("/tmp/member", 64, false, true) == 0);
+	/* By read() too. */
+	argv[3] = "/tmp/member-rd";
+	argv[1] = "--no-mmap";
+	CHECK_EQ(collect_as(&member, argv, "/tmp/member-rd"), 0);
+	CHECK(sample_check_run("/tmp/member-rd", 64, false, true) == 0);
+	CHECK(remount("mode=0700,collect_gid=0") == 0);
+	return 0;
+}
+
+/* What a member must not do, while its own run is on. */
+static int member_refused(void)
+{
+	const char *big = "start subbuf_size=268435456 n_subbufs=4";
+	int fd, rd;
+
+	fd = open(APP "/control", O_RDWR);
+	CHECK(fd >= 0);
+	/* The memory cap holds for a member as for root. */
+	CHECK_ERRNO(write(fd, big, strlen(big)), ENOMEM);
+	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4", 34) == 34);
+	/* Its channel: read, never written, modes not the member's. */
+	rd = open(APP "/sample0", O_RDONLY);
+	CHECK(rd >= 0);
+	close(rd);
+	CHECK_ERRNO(open(APP "/sample0", O_WRONLY), EACCES);
+	CHECK_ERRNO(open(APP "/sample0", O_RDWR), EACCES);
+	CHECK_ERRNO(open(APP "/sample.stats", O_WRONLY), EACCES);
+	CHECK_ERRNO(chmod(APP "/sample0", 0444), EPERM);
+	CHECK_ERRNO(chmod(APP "/control", 0666), EPERM);
+	CHECK_ERRNO(chown(APP "/control", USER, -1), EPERM);
+	/* The app's other files, another module's raw channel. */
+	CHECK_ERRNO(open(APP "/producer", O_RDONLY), EACCES);
+	CHECK_ERRNO(open(RAW "/rfs0", O_RDONLY), EACCES);
+	CHECK_ERRNO(open(RAW "/rfs.stats", O_RDONLY), EACCES);
+	CHECK_ERRNO(open(RAW "/ctl", O_RDWR), EACCES);
+	/* Module parameters: the cap, the producer's. */
+	CHECK_ERRNO(open("/sys/module/relayfs/parameters/mem_limit",
+			 O_WRONLY), EACCES);
+	CHECK_ERRNO(open(PARAMS "/rate", O_WRONLY), EACCES);
+	/* The tree and its options. */
+	CHECK_ERRNO(mkdir(RELAYFS "/x", 0755), EACCES);
+	CHECK_ERRNO(mount("relayfs", RELAYFS, "relayfs", MS_REMOUNT,
+			  "collect_gid=4000"), EPERM);
+	CHECK_ERRNO(umount(RELAYFS), EPERM);
+	CHECK(write(fd, "stop", 4) == 4);
+	close(fd);
+	return 0;
+}
+
+/* What someone outside the group gets: EACCES on every app file. */
+static int outsider_refused(void)
+{
+	CHECK_ERRNO(open(APP "/control", O_RDWR), EACCES);
+	CHECK_ERRNO(open(APP "/control", O_WRONLY), EACCES);
+	CHECK_ERRNO(open(APP "/control", O_RDONLY), EACCES);
+	CHECK_ERRNO(open(APP "/sample0", O_RDONLY), EACCES);
+	CHECK_ERRNO(open(APP "/sample.stats", O_RDONLY), EACCES);
+	return 0;
+}
+
+static int test_member_refused_the_rest(void)
+{
+	CHECK(remount("mode=0755,collect_gid=4242") == 0);
+	CHECK(raw_channel(true) == 0);
+	CHECK_EQ(as(&member, member_refused), 0);
+	CHECK(!app_running("sample"));
+	CHECK(raw_channel(false) == 0);
+	CHECK(remount("mode=0700,collect_gid=0") == 0);
+	return 0;
+}
+
+/* @id is refused every file of a run that root started. */
+static int refused_during_run(const struct identity *id)
+{
+	int fd = open(APP "/control", O_RDWR);
+
+	CHECK(fd >= 0);
+	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4", 34) == 34);
+	CHECK_EQ(as(id, outsider_refused), 0);
+	CHECK(write(fd, "stop", 4) == 4);
+	close(fd);
+	return 0;
+}
+
+static int test_outsider_refused(void)
+{
+	char *argv[] = { "relay-collect", "-q", "-o", "/tmp/outsider", "-t",
+			 "1", "sample", NULL };
+
+	CHECK(remount("mode=0755,collect_gid=4242") == 0);
+	CHECK(refused_during_run(&outsider) == 0);
+	CHECK_EQ(collect_as(&outsider, argv, "/tmp/outsider"), 1);
+	show("/tmp/outsider.err");
+	CHECK(file_has("/tmp/outsider.err", "Permission denied"));
+	CHECK(file_has("/tmp/outsider.err", "collect_gid"));
+	/* Without the option the group gives nothing either. */
+	CHECK(remount("collect_gid=0") == 0);
+	CHECK(refused_during_run(&member) == 0);
+	CHECK(remount("mode=0700") == 0);
 	return 0;
 }
 
@@ -702,6 +958,10 @@ static const struct ktap_case cases[] = {
 	{ "sigkill_tears_down", test_sigkill_tears_down },
 	{ "second_collector_is_busy", test_second_collector_is_busy },
 	{ "control_protocol_errors", test_control_protocol_errors },
+	{ "collect_gid_gives_app_files", test_collect_gid_gives_app_files },
+	{ "member_collects", test_member_collects },
+	{ "member_refused_the_rest", test_member_refused_the_rest },
+	{ "outsider_refused", test_outsider_refused },
 	{ "usage_errors_exit_2", test_usage_errors_exit_2 },
 	{ "no_such_app_exit_1", test_no_such_app_exit_1 },
 	{ "rotated_compressed_exact", test_rotated_compressed_exact },

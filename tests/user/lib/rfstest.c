@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include "ktap.h"
 #include "rfstest.h"
 
@@ -302,7 +303,30 @@ int write_file(const char *path, const char *s)
 	return ret;
 }
 
-pid_t collect_start(char *const argv[], const char *log)
+int become(uid_t uid, gid_t gid, const gid_t *groups, size_t n)
+{
+	char line[256];
+	bool none = false;
+	FILE *f;
+
+	if (setgroups(n, groups) || setgid(gid) || setuid(uid))
+		return -errno;
+	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
+	    getegid() != gid)
+		return -EPERM;
+	/* setuid() from root to another uid cleared every capability. */
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strcmp(line, "CapEff:\t0000000000000000\n"))
+			none = true;
+	fclose(f);
+	return none ? 0 : -EPERM;
+}
+
+static pid_t collect_start_id(const struct identity *id, char *const argv[],
+			      const char *log)
 {
 	pid_t pid = fork();
 	char path[128];
@@ -316,8 +340,25 @@ pid_t collect_start(char *const argv[], const char *log)
 	snprintf(path, sizeof(path), "%s.err", log);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	dup2(fd, 2);
+	fd = id ? become(id->uid, id->gid, id->groups, id->n_groups) : 0;
+	if (fd) {
+		fprintf(stderr, "become %u: %s\n", (unsigned int)id->uid,
+			strerror(-fd));
+		_exit(126);
+	}
 	execvp("relay-collect", argv);
 	_exit(127);
+}
+
+pid_t collect_start(char *const argv[], const char *log)
+{
+	return collect_start_id(NULL, argv, log);
+}
+
+int collect_as(const struct identity *id, char *const argv[],
+	       const char *log)
+{
+	return collect_wait(collect_start_id(id, argv, log));
 }
 
 int collect_wait(pid_t pid)

@@ -93,6 +93,21 @@ int collect_wait(pid_t pid);
 /* The same, or -1 after @secs seconds (blocked tasks dumped, killed). */
 int collect_wait_timeout(pid_t pid, unsigned int secs);
 int collect(char *const argv[], const char *log);
+/*
+ * Collecting without root: @uid with primary group @gid and supplementary
+ * @groups, as setgroups(), setgid(), setuid() leave a root process, with
+ * no capability (checked: CapEff 0).  become() is the switch, 0 or -errno;
+ * collect_as() is collect() run as @id.
+ */
+struct identity {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t n_groups;
+};
+int become(uid_t uid, gid_t gid, const gid_t *groups, size_t n);
+int collect_as(const struct identity *id, char *const argv[],
+	       const char *log);
 bool file_has(const char *path, const char *needle);
 /* Print @path as KTAP comment lines. */
 void show(const char *path);
