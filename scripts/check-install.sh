@@ -1,8 +1,9 @@
 #!/bin/sh
 # The install proof (docs/install.md, issue 15), run by scripts/check.sh:
 #
-#  1. make install DESTDIR=... lays exactly the tree docs/install.md lists,
-#     and make uninstall removes it all;
+#  1. make install DESTDIR=... lays exactly the tree docs/install.md lists
+#     over a /usr/local-like layout, keeps an edited /etc/default/relayfs,
+#     and make uninstall removes the rest, and only it;
 #  2. make deb builds the packages, lintian finds no error;
 #  3. a clean Debian 12 root (debootstrap; cached under ~/.cache/relayfs/
 #     chroot, keyed by its inputs, with dkms, pkgconf, openssl and the
@@ -103,19 +104,41 @@ expected_tree() {
 }
 dest=$out/destdir
 kdirs=$(for k in $kernels; do printf '/lib/modules/%s/build ' "$k"; done)
+# DESTDIR starts as a Debian system's /usr/local and /etc: uninstall must
+# leave these as they were (and take only relayfs's own directories).
+layout="./etc ./etc/default ./usr ./usr/local ./usr/local/bin
+./usr/local/include ./usr/local/lib ./usr/local/man ./usr/local/share
+./usr/local/share/man"
+mkdir -p "$dest/etc/default" "$dest/usr/local/bin" "$dest/usr/local/include" \
+	"$dest/usr/local/lib" "$dest/usr/local/share/man"
+ln -s share/man "$dest/usr/local/man"
 make -s install DESTDIR="$dest" KDIRS="$kdirs" >"$out/make-install.log" 2>&1
 result $? "make install DESTDIR=... (log build/install/make-install.log)"
-(cd "$dest" && find . -type f -o -type l) | sed 's|^\.||' | sort \
-	>"$out/tree.installed"
+(cd "$dest" && find . -type f -o -type l) | grep -vx ./usr/local/man |
+	sed 's|^\.||' | sort >"$out/tree.installed"
 expected_tree >"$out/tree.documented"
 diff -u "$out/tree.documented" "$out/tree.installed" >"$out/tree.diff"
 result $? "make install lays the tree docs/install.md lists" ||
 	cat "$out/tree.diff"
+# An edited /etc/default/relayfs is the admin's: a second install keeps
+# it, uninstall leaves it.
+conf=$dest/etc/default/relayfs
+echo 'RELAY_COLLECT_OPTS="-q -s 1M"' >>"$conf"
+make -s install DESTDIR="$dest" KDIRS="$kdirs" >>"$out/make-install.log" 2>&1
+grep -q '^RELAY_COLLECT_OPTS="-q -s 1M"$' "$conf"
+result $? "make install again keeps an edited /etc/default/relayfs"
 make -s uninstall DESTDIR="$dest" KDIRS="$kdirs" >>"$out/make-install.log" 2>&1
-# (uninstall's rmdir -p may take $dest itself: nothing left either.)
-left=$(find "$dest" -mindepth 1 2>/dev/null | sed "s|^$dest||")
-[ -z "$left" ]
-result $? "make uninstall removes it all${left:+: left:$(echo $left)}"
+grep -q '^RELAY_COLLECT_OPTS="-q -s 1M"$' "$conf" && rm "$conf"
+result $? "make uninstall leaves the edited /etc/default/relayfs"
+# Left: the layout it started from, and of relayfs's only the shared
+# directories install made (lib/pkgconfig, share/man/man1, ...), empty.
+left=$( (cd "$dest" && find . ! -type d; cd "$dest" && find . -type d |
+	grep -iE 'relay') | grep -vx ./usr/local/man)
+missing=$(for d in $layout; do
+	[ -d "$dest/$d" ] || echo "$d"
+done; [ "$(readlink "$dest/usr/local/man")" = share/man ] || echo ./usr/local/man)
+[ -z "$left$missing" ]
+result $? "make uninstall removes it all and only it${left:+: left:$(echo $left)}${missing:+: removed:$(echo $missing)}"
 
 # ---- 2. the packages ----
 make -s deb >"$out/deb.log" 2>&1
