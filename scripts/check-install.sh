@@ -6,8 +6,8 @@
 #     and make uninstall removes the rest, and only it;
 #  2. make deb builds the packages, lintian finds no error;
 #  3. a clean Debian 12 root (debootstrap; cached under ~/.cache/relayfs/
-#     chroot, keyed by its inputs, with dkms, pkgconf, openssl and the
-#     headers of the Debian kernels given) gets a DKMS signing key
+#     chroot, keyed by its inputs, with systemd and the headers of the
+#     Debian kernels given, nothing else) gets a DKMS signing key
 #     (/var/lib/dkms/mok.key) and the packages: systemd-analyze verifies
 #     the units; DKMS must build and sign
 #     relayfs.ko and the example modules for every kernel; a client
@@ -160,7 +160,10 @@ for k in $kernels; do
 	p=$(dpkg -S "/lib/modules/$k/build" | cut -d: -f1)
 	hdrs="$hdrs $p=$(dpkg-query -W -f='${Version}' "$p")"
 done
-DEPS="dkms pkgconf openssl kmod systemd$hdrs"
+# What a Debian 12 user has before installing relayfs: systemd (the
+# init a minbase root lacks) and the headers of the running kernels.
+# dkms, pkgconf, kmod and the compiler come from the packages' Depends.
+DEPS="systemd$hdrs"
 srcfiles=""
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
 	 /etc/apt/sources.list.d/*.sources; do
@@ -176,8 +179,9 @@ mirror=$(cat $srcfiles | grep -oE 'https?://[^ ]+/debian/?( |$)' |
 [ -n "$mirror" ] || { result 1 "a Debian mirror in /etc/apt/sources*"; finish; }
 base_key=$(printf '%s\n' "bookworm minbase $mirror" \
 	"$(dpkg-query -W -f='${Version}' debootstrap)" | sha256sum | cut -c1-16)
-deps_key=$(printf '%s\n' "$base_key" "$DEPS" "$(cat $srcfiles)" |
-	sha256sum | cut -c1-16)
+# make_root's own steps are part of the key: its text, from this file.
+deps_key=$(printf '%s\n' "$base_key" "$DEPS" "$(cat $srcfiles)" \
+	"$(sed -n '/^make_root() {$/,/^}$/p' "$0")" | sha256sum | cut -c1-16)
 base_tar=$cache/base-$base_key.tar
 deps_tar=$cache/deps-$deps_key.tar
 
@@ -191,8 +195,9 @@ make_root() {
 		rm -f "$cache"/base-*.tar
 		debootstrap --variant=minbase bookworm "$root" "$mirror" ||
 			return 1
-		tar -cf "$base_tar.tmp" -C "$root" . &&
-			mv "$base_tar.tmp" "$base_tar" || return 1
+		tmp=$(mktemp "$cache/base.XXXXXX") &&
+		tar -cf "$tmp" -C "$root" . && mv "$tmp" "$base_tar" ||
+			return 1
 	else
 		mkdir -p "$root" && tar -xf "$base_tar" -C "$root" || return 1
 	fi
@@ -208,10 +213,13 @@ make_root() {
 	in_root apt-get clean || return 1
 	umount_root
 	rm -f "$cache"/deps-*.tar
-	tar -cf "$deps_tar.tmp" -C "$root" . && mv "$deps_tar.tmp" "$deps_tar"
+	tmp=$(mktemp "$cache/deps.XXXXXX") &&
+	tar -cf "$tmp" -C "$root" . && mv "$tmp" "$deps_tar"
 }
 t0=$(date +%s)
-make_root >"$out/root.log" 2>&1
+# One run at a time makes or replaces the cached tarballs (another
+# worktree's check may share the cache).
+(flock 9 && make_root) 9>"$cache/.lock" >"$out/root.log" 2>&1
 result $? "a clean Debian 12 root with dkms and the headers of$kernels ($(($(date +%s) - t0)) s; build/install/root.log)" || {
 	tail -n 30 "$out/root.log"
 	finish
@@ -230,11 +238,12 @@ snapshot() {
 		grep -vE '^\./usr/lib/modules/[^/]+/modules\.[a-z.]+$' | sort
 }
 
-# The signing key Debian's dkms signs with (docs/install.md: Secure Boot).
-in_root sh -c 'mkdir -p /var/lib/dkms && openssl req -new -x509 -nodes \
+# The signing key Debian's dkms signs with (docs/install.md: Secure Boot),
+# made by the host's openssl: the root has only what the packages bring.
+mkdir -p "$root/var/lib/dkms" && openssl req -new -x509 -nodes \
 	-days 36500 -subj "/CN=relayfs test MOK/" -newkey rsa:2048 \
-	-keyout /var/lib/dkms/mok.key -outform DER \
-	-out /var/lib/dkms/mok.pub' >"$out/mok.log" 2>&1
+	-keyout "$root/var/lib/dkms/mok.key" -outform DER \
+	-out "$root/var/lib/dkms/mok.pub" >"$out/mok.log" 2>&1
 result $? "a MOK signing key in /var/lib/dkms"
 snapshot >"$out/files.before"
 
@@ -243,7 +252,10 @@ for p in $PKGS; do
 	cp build/deb/"${p}"_*.deb "$root/tmp/debs/"
 done
 t0=$(date +%s)
-in_root sh -c 'apt-get install -y --no-install-recommends /tmp/debs/*.deb' \
+# The cached root's package lists may be older than the archive (404s):
+# updated first, as a user's apt-get update would.
+in_root sh -c 'apt-get update -qq &&
+	apt-get install -y --no-install-recommends /tmp/debs/*.deb' \
 	>"$out/apt-install.log" 2>&1
 result $? "apt-get install the packages ($(($(date +%s) - t0)) s; build/install/apt-install.log)" ||
 	tail -n 40 "$out/apt-install.log"
