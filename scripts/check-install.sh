@@ -220,7 +220,7 @@ t0=$(date +%s)
 # One run at a time makes or replaces the cached tarballs (another
 # worktree's check may share the cache).
 (flock 9 && make_root) 9>"$cache/.lock" >"$out/root.log" 2>&1
-result $? "a clean Debian 12 root with dkms and the headers of$kernels ($(($(date +%s) - t0)) s; build/install/root.log)" || {
+result $? "a clean Debian 12 root with systemd and the headers of$kernels ($(($(date +%s) - t0)) s; build/install/root.log)" || {
 	tail -n 30 "$out/root.log"
 	finish
 }
@@ -246,6 +246,9 @@ mkdir -p "$root/var/lib/dkms" && openssl req -new -x509 -nodes \
 	-out "$root/var/lib/dkms/mok.pub" >"$out/mok.log" 2>&1
 result $? "a MOK signing key in /var/lib/dkms"
 snapshot >"$out/files.before"
+pkglist() { in_root dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' |
+	awk '$1 == "ii" { print $2 }' | sort; }
+pkglist >"$out/pkgs.before"
 
 mkdir -p "$root/tmp/debs"
 for p in $PKGS; do
@@ -341,6 +344,13 @@ done
 # shellcheck disable=SC2086
 in_root apt-get purge -y --autoremove $PKGS >"$out/apt-purge.log" 2>&1
 result $? "apt-get purge the packages" || tail -n 20 "$out/apt-purge.log"
+# What their Depends brought that autoremove keeps (apt keeps what another
+# package suggests: dpkg-dev, make, perl) goes too, for the file list.
+brought=$(pkglist | comm -13 "$out/pkgs.before" -)
+echo "# brought by the packages' dependencies, kept by autoremove:" $brought
+# shellcheck disable=SC2086
+[ -z "$brought" ] || in_root apt-get purge -y $brought \
+	>>"$out/apt-purge.log" 2>&1
 st=0
 for p in $PKGS; do
 	if in_root dpkg -L "$p" >/dev/null 2>&1; then
