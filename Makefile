@@ -260,8 +260,12 @@ install-user: lib tools
 	done
 	install -m 0644 packaging/modules-load.d/relayfs.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/
-	install -m 0644 packaging/default/relayfs \
-		$(DESTDIR)$(SYSCONFDIR)/default/relayfs
+	# A configuration file is the admin's: installed only if absent (as
+	# dpkg keeps an edited conffile).
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/relayfs ] || \
+		install -m 0644 packaging/default/relayfs \
+			$(DESTDIR)$(SYSCONFDIR)/default/relayfs
+	[ -n "$(DESTDIR)" ] || ldconfig
 
 install-modules:
 	@[ -n "$(KDIRS)" ] || { echo "no kernel headers: make deps" >&2; exit 1; }
@@ -281,8 +285,10 @@ install-modules:
 		[ -n "$(DESTDIR)" ] || depmod -a $$rel; \
 	done
 
-# Removes exactly what install lays (for every kernel of KDIRS), and the
-# directories it made that are left empty.
+# Removes exactly what install lays (for every kernel of KDIRS) but an
+# edited /etc/default/relayfs, and the directories that are relayfs's own
+# once empty; the shared ones (bin, lib/pkgconfig, share/man/man1, ...)
+# stay, whatever is left in them.
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(SHARED_TOOLS))) \
 	      $(DESTDIR)$(LIBDIR)/librelay.so.$(LIBRELAY_SOVER) \
@@ -293,8 +299,11 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/librelay/linux/relayfs.h \
 	      $(addprefix $(DESTDIR)$(KMOD_INCLUDEDIR)/relayfs/,$(notdir $(KMOD_HDRS))) \
 	      $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(basename $(notdir $(wildcard packaging/systemd/*.in)))) \
-	      $(DESTDIR)$(MODULESLOADDIR)/relayfs.conf \
-	      $(DESTDIR)$(SYSCONFDIR)/default/relayfs
+	      $(DESTDIR)$(MODULESLOADDIR)/relayfs.conf
+	# The configuration goes only as it was installed.
+	! cmp -s packaging/default/relayfs \
+		$(DESTDIR)$(SYSCONFDIR)/default/relayfs || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/default/relayfs
 	set -e; for m in $(MANPAGES); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$(basename $$m); \
 	done
@@ -305,19 +314,18 @@ uninstall:
 			rm -f $(DESTDIR)/lib/modules/$$rel/updates/$$m.ko; \
 		done; \
 		rm -f $(DESTDIR)$(SYMVERSDIR)/$$rel/$$(uname -m)/Module.symvers; \
-		rmdir -p --ignore-fail-on-non-empty \
-			$(DESTDIR)$(SYMVERSDIR)/$$rel/$$(uname -m) \
-			$(DESTDIR)/lib/modules/$$rel/updates 2>/dev/null || :; \
+		rmdir $(DESTDIR)$(SYMVERSDIR)/$$rel/$$(uname -m) \
+			$(DESTDIR)$(SYMVERSDIR)/$$rel 2>/dev/null || :; \
 		[ -n "$(DESTDIR)" ] || depmod -a $$rel; \
 	done
-	rmdir -p --ignore-fail-on-non-empty \
+	for d in $(DESTDIR)$(SYMVERSDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/librelay/linux \
+		$(DESTDIR)$(INCLUDEDIR)/librelay \
 		$(DESTDIR)$(KMOD_INCLUDEDIR)/relayfs \
-		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(MODULESLOADDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/default \
-		$(addprefix $(DESTDIR)$(MANDIR)/man,$(sort $(subst .,,$(suffix $(MANPAGES))))) \
-		2>/dev/null || :
+		$(DESTDIR)$(KMOD_INCLUDEDIR); do \
+		rmdir $$d 2>/dev/null || :; \
+	done
+	[ -n "$(DESTDIR)" ] || ldconfig
 
 # The DKMS source tree, /usr/src/relayfs-<version>: relayfs.ko and the
 # example modules, built by packaging/dkms/ (dkms.conf, Makefile, Kbuild).

@@ -1,12 +1,13 @@
 #!/bin/sh
 # The install proof (docs/install.md, issue 15), run by scripts/check.sh:
 #
-#  1. make install DESTDIR=... lays exactly the tree docs/install.md lists,
-#     and make uninstall removes it all;
+#  1. make install DESTDIR=... lays exactly the tree docs/install.md lists
+#     over a /usr/local-like layout, keeps an edited /etc/default/relayfs,
+#     and make uninstall removes the rest, and only it;
 #  2. make deb builds the packages, lintian finds no error;
 #  3. a clean Debian 12 root (debootstrap; cached under ~/.cache/relayfs/
-#     chroot, keyed by its inputs, with dkms, pkgconf, openssl and the
-#     headers of the Debian kernels given) gets a DKMS signing key
+#     chroot, keyed by its inputs, with systemd and the headers of the
+#     Debian kernels given, nothing else) gets a DKMS signing key
 #     (/var/lib/dkms/mok.key) and the packages: systemd-analyze verifies
 #     the units (and the collector's non-root drop-in of docs/install.md);
 #     DKMS must build and sign
@@ -104,19 +105,41 @@ expected_tree() {
 }
 dest=$out/destdir
 kdirs=$(for k in $kernels; do printf '/lib/modules/%s/build ' "$k"; done)
+# DESTDIR starts as a Debian system's /usr/local and /etc: uninstall must
+# leave these as they were (and take only relayfs's own directories).
+layout="./etc ./etc/default ./usr ./usr/local ./usr/local/bin
+./usr/local/include ./usr/local/lib ./usr/local/man ./usr/local/share
+./usr/local/share/man"
+mkdir -p "$dest/etc/default" "$dest/usr/local/bin" "$dest/usr/local/include" \
+	"$dest/usr/local/lib" "$dest/usr/local/share/man"
+ln -s share/man "$dest/usr/local/man"
 make -s install DESTDIR="$dest" KDIRS="$kdirs" >"$out/make-install.log" 2>&1
 result $? "make install DESTDIR=... (log build/install/make-install.log)"
-(cd "$dest" && find . -type f -o -type l) | sed 's|^\.||' | sort \
-	>"$out/tree.installed"
+(cd "$dest" && find . -type f -o -type l) | grep -vx ./usr/local/man |
+	sed 's|^\.||' | sort >"$out/tree.installed"
 expected_tree >"$out/tree.documented"
 diff -u "$out/tree.documented" "$out/tree.installed" >"$out/tree.diff"
 result $? "make install lays the tree docs/install.md lists" ||
 	cat "$out/tree.diff"
+# An edited /etc/default/relayfs is the admin's: a second install keeps
+# it, uninstall leaves it.
+conf=$dest/etc/default/relayfs
+echo 'RELAY_COLLECT_OPTS="-q -s 1M"' >>"$conf"
+make -s install DESTDIR="$dest" KDIRS="$kdirs" >>"$out/make-install.log" 2>&1
+grep -q '^RELAY_COLLECT_OPTS="-q -s 1M"$' "$conf"
+result $? "make install again keeps an edited /etc/default/relayfs"
 make -s uninstall DESTDIR="$dest" KDIRS="$kdirs" >>"$out/make-install.log" 2>&1
-# (uninstall's rmdir -p may take $dest itself: nothing left either.)
-left=$(find "$dest" -mindepth 1 2>/dev/null | sed "s|^$dest||")
-[ -z "$left" ]
-result $? "make uninstall removes it all${left:+: left:$(echo $left)}"
+grep -q '^RELAY_COLLECT_OPTS="-q -s 1M"$' "$conf" && rm "$conf"
+result $? "make uninstall leaves the edited /etc/default/relayfs"
+# Left: the layout it started from, and of relayfs's only the shared
+# directories install made (lib/pkgconfig, share/man/man1, ...), empty.
+left=$( (cd "$dest" && find . ! -type d; cd "$dest" && find . -type d |
+	grep -iE 'relay') | grep -vx ./usr/local/man)
+missing=$(for d in $layout; do
+	[ -d "$dest/$d" ] || echo "$d"
+done; [ "$(readlink "$dest/usr/local/man")" = share/man ] || echo ./usr/local/man)
+[ -z "$left$missing" ]
+result $? "make uninstall removes it all and only it${left:+: left:$(echo $left)}${missing:+: removed:$(echo $missing)}"
 
 # ---- 2. the packages ----
 make -s deb >"$out/deb.log" 2>&1
@@ -138,7 +161,10 @@ for k in $kernels; do
 	p=$(dpkg -S "/lib/modules/$k/build" | cut -d: -f1)
 	hdrs="$hdrs $p=$(dpkg-query -W -f='${Version}' "$p")"
 done
-DEPS="dkms pkgconf openssl kmod systemd$hdrs"
+# What a Debian 12 user has before installing relayfs: systemd (the
+# init a minbase root lacks) and the headers of the running kernels.
+# dkms, pkgconf, kmod and the compiler come from the packages' Depends.
+DEPS="systemd$hdrs"
 srcfiles=""
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
 	 /etc/apt/sources.list.d/*.sources; do
@@ -154,8 +180,9 @@ mirror=$(cat $srcfiles | grep -oE 'https?://[^ ]+/debian/?( |$)' |
 [ -n "$mirror" ] || { result 1 "a Debian mirror in /etc/apt/sources*"; finish; }
 base_key=$(printf '%s\n' "bookworm minbase $mirror" \
 	"$(dpkg-query -W -f='${Version}' debootstrap)" | sha256sum | cut -c1-16)
-deps_key=$(printf '%s\n' "$base_key" "$DEPS" "$(cat $srcfiles)" |
-	sha256sum | cut -c1-16)
+# make_root's own steps are part of the key: its text, from this file.
+deps_key=$(printf '%s\n' "$base_key" "$DEPS" "$(cat $srcfiles)" \
+	"$(sed -n '/^make_root() {$/,/^}$/p' "$0")" | sha256sum | cut -c1-16)
 base_tar=$cache/base-$base_key.tar
 deps_tar=$cache/deps-$deps_key.tar
 
@@ -169,8 +196,9 @@ make_root() {
 		rm -f "$cache"/base-*.tar
 		debootstrap --variant=minbase bookworm "$root" "$mirror" ||
 			return 1
-		tar -cf "$base_tar.tmp" -C "$root" . &&
-			mv "$base_tar.tmp" "$base_tar" || return 1
+		tmp=$(mktemp "$cache/base.XXXXXX") &&
+		tar -cf "$tmp" -C "$root" . && mv "$tmp" "$base_tar" ||
+			return 1
 	else
 		mkdir -p "$root" && tar -xf "$base_tar" -C "$root" || return 1
 	fi
@@ -186,11 +214,14 @@ make_root() {
 	in_root apt-get clean || return 1
 	umount_root
 	rm -f "$cache"/deps-*.tar
-	tar -cf "$deps_tar.tmp" -C "$root" . && mv "$deps_tar.tmp" "$deps_tar"
+	tmp=$(mktemp "$cache/deps.XXXXXX") &&
+	tar -cf "$tmp" -C "$root" . && mv "$tmp" "$deps_tar"
 }
 t0=$(date +%s)
-make_root >"$out/root.log" 2>&1
-result $? "a clean Debian 12 root with dkms and the headers of$kernels ($(($(date +%s) - t0)) s; build/install/root.log)" || {
+# One run at a time makes or replaces the cached tarballs (another
+# worktree's check may share the cache).
+(flock 9 && make_root) 9>"$cache/.lock" >"$out/root.log" 2>&1
+result $? "a clean Debian 12 root with systemd and the headers of$kernels ($(($(date +%s) - t0)) s; build/install/root.log)" || {
 	tail -n 30 "$out/root.log"
 	finish
 }
@@ -208,20 +239,27 @@ snapshot() {
 		grep -vE '^\./usr/lib/modules/[^/]+/modules\.[a-z.]+$' | sort
 }
 
-# The signing key Debian's dkms signs with (docs/install.md: Secure Boot).
-in_root sh -c 'mkdir -p /var/lib/dkms && openssl req -new -x509 -nodes \
+# The signing key Debian's dkms signs with (docs/install.md: Secure Boot),
+# made by the host's openssl: the root has only what the packages bring.
+mkdir -p "$root/var/lib/dkms" && openssl req -new -x509 -nodes \
 	-days 36500 -subj "/CN=relayfs test MOK/" -newkey rsa:2048 \
-	-keyout /var/lib/dkms/mok.key -outform DER \
-	-out /var/lib/dkms/mok.pub' >"$out/mok.log" 2>&1
+	-keyout "$root/var/lib/dkms/mok.key" -outform DER \
+	-out "$root/var/lib/dkms/mok.pub" >"$out/mok.log" 2>&1
 result $? "a MOK signing key in /var/lib/dkms"
 snapshot >"$out/files.before"
+pkglist() { in_root dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' |
+	awk '$1 == "ii" { print $2 }' | sort; }
+pkglist >"$out/pkgs.before"
 
 mkdir -p "$root/tmp/debs"
 for p in $PKGS; do
 	cp build/deb/"${p}"_*.deb "$root/tmp/debs/"
 done
 t0=$(date +%s)
-in_root sh -c 'apt-get install -y --no-install-recommends /tmp/debs/*.deb' \
+# The cached root's package lists may be older than the archive (404s):
+# updated first, as a user's apt-get update would.
+in_root sh -c 'apt-get update -qq &&
+	apt-get install -y --no-install-recommends /tmp/debs/*.deb' \
 	>"$out/apt-install.log" 2>&1
 result $? "apt-get install the packages ($(($(date +%s) - t0)) s; build/install/apt-install.log)" ||
 	tail -n 40 "$out/apt-install.log"
@@ -318,6 +356,13 @@ done
 # shellcheck disable=SC2086
 in_root apt-get purge -y --autoremove $PKGS >"$out/apt-purge.log" 2>&1
 result $? "apt-get purge the packages" || tail -n 20 "$out/apt-purge.log"
+# What their Depends brought that autoremove keeps (apt keeps what another
+# package suggests: dpkg-dev, make, perl) goes too, for the file list.
+brought=$(pkglist | comm -13 "$out/pkgs.before" -)
+echo "# brought by the packages' dependencies, kept by autoremove:" $brought
+# shellcheck disable=SC2086
+[ -z "$brought" ] || in_root apt-get purge -y $brought \
+	>>"$out/apt-purge.log" 2>&1
 st=0
 for p in $PKGS; do
 	if in_root dpkg -L "$p" >/dev/null 2>&1; then

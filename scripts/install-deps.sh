@@ -24,6 +24,7 @@
 #   debootstrap              the clean Debian root the packages are
 #                            installed into (scripts/check-install.sh)
 #   pkgconf                  pkg-config, for the installed .pc files
+#   openssl                  the install proof's DKMS signing key
 set -eu
 
 PKGS="qemu-system-x86 busybox-static cpio
@@ -32,7 +33,7 @@ linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils valgrind libc6-dbg
 libzstd-dev zstd
 bc bison flex libelf-dev libssl-dev
-debhelper dh-dkms dkms fakeroot lintian debootstrap pkgconf"
+debhelper dh-dkms dkms fakeroot lintian debootstrap pkgconf openssl"
 
 missing=""
 for p in $PKGS; do
