@@ -20,10 +20,10 @@
  * Who may collect.  The control file is root's, 0600, and the channel's
  * files 0400, unless the mount option collect_gid= names a group: then
  * the control file is 0660 and the channel's files (each CPU's and
- * .stats) 0440, in that group.  Opening the control file for writing is
- * the permission to start and stop a run: the VFS checks it at open, with
- * the opener's credentials, against what ls -l shows, as for sysfs and
- * tracefs files; write() checks nothing more.  Only these files get the
+ * .stats) 0440, in that group.  Starting a run takes the control file
+ * opened for writing (the VFS checks the mode at open) by someone with
+ * CAP_SYS_ADMIN or in that group (rfs_may_start(), with the opener's
+ * credentials, at every start); stop takes only the open file.  Only these files get the
  * group: the app's other files, channels of the channel API and module
  * parameters keep their modes.  The option applies to existing apps and
  * to a running channel's files when it is set (mount, remount), and to
@@ -37,6 +37,8 @@
  * channel was unpublished) waits for any writer still using it.
  */
 #include <linux/module.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/string.h>
@@ -128,6 +130,31 @@ void relayfs_app_buf_drop(struct relayfs_app_state *st)
 	rfs_app_state_put(st);
 }
 
+/*
+ * Who may start a run: the collector as it opened control (f_cred, never
+ * the writer's: a descriptor handed on carries its opener's right), with
+ * CAP_SYS_ADMIN, or a member of the collect_gid= group as the option
+ * stands now.  The file's mode alone would let a uid 0 process without
+ * the capability start runs (tprintk is the whole kernel log); checked
+ * at every start, so a remount that takes the group away ends a member's
+ * right at its next start, not at its next open.
+ */
+static bool rfs_may_start(struct file *collector)
+{
+	kgid_t gid = relayfs_app_collect_gid();
+	const struct cred *old;
+	bool member;
+
+	if (file_ns_capable(collector, &init_user_ns, CAP_SYS_ADMIN))
+		return true;
+	if (gid_eq(gid, GLOBAL_ROOT_GID))
+		return false;
+	old = override_creds(collector->f_cred);
+	member = in_group_p(gid);
+	revert_creds(old);
+	return member;
+}
+
 static int rfs_app_start(struct relayfs_app_state *st, size_t subbuf_size,
 			 size_t n_subbufs, bool overwrite)
 {
@@ -144,10 +171,8 @@ static int rfs_app_start(struct relayfs_app_state *st, size_t subbuf_size,
 	int err;
 
 	lockdep_assert_held(&st->lock);
-	/*
-	 * No capability check: whoever opened control for writing may start
-	 * (see the top).  The memory cap applies as to every channel.
-	 */
+	if (!rfs_may_start(st->collector))
+		return -EPERM;
 	/* Running, or the last run's files are still held. */
 	if (app->chan || atomic_read(&st->bufs_alive))
 		return -EBUSY;

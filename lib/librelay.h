@@ -363,7 +363,9 @@ struct relay_app_opts {
  * (or relayfs not mounted at root); -ENODEV: the app has no buffer to
  * collect; -EBUSY: another collector runs, or the last run's files are
  * still open; -EINVAL: bad sizes, or @opts->size 0; -EACCES: neither
- * root nor in relayfs' collect_gid= group; output errors as -errno.  relay_run_create() and
+ * root nor in relayfs' collect_gid= group; -EPERM: root's uid without
+ * CAP_SYS_ADMIN, outside that group; output errors as -errno.
+ * relay_run_create() and
  * relay_run_collect() do the same in two steps, so that another thread
  * can relay_run_stop() it.
  */
@@ -392,7 +394,8 @@ void relay_run_free(struct relay_run *run);
  * default) with these sizes and mode (0, RELAY_MODE_DEFAULT: the app's);
  * returns the control file's descriptor, which must stay open for the
  * run (closing it stops the run).  -ENOENT no such app, -EBUSY another
- * collector or a run's files still open, -EINVAL bad sizes, -EACCES.
+ * collector or a run's files still open, -EINVAL bad sizes, -EACCES,
+ * -EPERM (as relay_app_run()).
  * relay_app_stop() stops it (the per-CPU files then reach their end);
  * close the descriptor after.
  */
