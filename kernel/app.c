@@ -23,11 +23,12 @@
  * .stats) 0440, in that group.  Starting a run takes the control file
  * opened for writing (the VFS checks the mode at open) by someone with
  * CAP_SYS_ADMIN or in that group (rfs_may_start(), with the opener's
- * credentials, at every start); stop takes only the open file.  Only these files get the
- * group: the app's other files, channels of the channel API and module
- * parameters keep their modes.  The option applies to existing apps and
- * to a running channel's files when it is set (mount, remount), and to
- * every app registered and channel started afterwards.
+ * credentials, at every start); stop takes only the open file.  Only
+ * these files get the group: the app's other files, channels of the
+ * channel API and module parameters keep their modes.  The option
+ * applies to existing apps and to a running channel's files when it is
+ * set (mount, remount), and to every app registered and channel started
+ * afterwards.
  *
  * Locking: state->lock serialises start, stop, unregister and the
  * collector slot; it is taken in process context only.  The list of apps

@@ -110,13 +110,13 @@ static void rfs_reset_one(void *buf)
 	relayfs_buf_init_state(buf);
 }
 
-/* Give back the reader slots taken by rfs_hold_readers(), up to @upto. */
-static void rfs_release_readers(struct relayfs_chan *chan, unsigned int upto)
+/* Give back the reader slots taken by rfs_hold_readers(), up to @end. */
+static void rfs_release_readers(struct relayfs_chan *chan, unsigned int end)
 {
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
-		if (cpu == upto)
+		if (cpu == end)
 			break;
 		atomic_set(&relayfs_chan_buf(chan, cpu)->readers, 0);
 	}

@@ -20,8 +20,9 @@
  * A writer on a CPU that is no longer online (only NMIs run there, until
  * the end) writes its record but queues no irq_work: the dying CPU ran
  * its last ones in smpcfd_dying_cpu() and would never run another (see
- * rfs_queue_work()).  The dead callback runs the buffer's work instead.  The reader of an offline CPU's buffer drains it
- * and then blocks (no EOF), as for any quiet buffer.
+ * rfs_queue_work()).  The dead callback runs the buffer's work instead.
+ * The reader of an offline CPU's buffer drains it and then blocks (no
+ * EOF), as for any quiet buffer.
  */
 #include <linux/cpuhotplug.h>
 #include <linux/cpu.h>

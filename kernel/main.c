@@ -31,5 +31,5 @@ static void __exit relayfs_exit(void)
 module_init(relayfs_init);
 module_exit(relayfs_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("relayfs: move large amounts of data from the kernel to user space");
+MODULE_DESCRIPTION("relayfs: large amounts of data from kernel to user space");
 MODULE_AUTHOR("The relayfs authors");

@@ -5,11 +5,12 @@
  *
  * Writer counters are local_t on the buffer's CPU; reader counters are
  * read under the buffer's stats_lock, never its read_mutex: a reader may
- * hold that while it waits in a page fault (lock order: internal.h).  "unread" is not derived from the others:
- * it is summed from the commit counts of the sub-buffers between the
- * reader's position and the write head, so the two equations of
- * include/uapi/linux/relayfs.h are real checks.  A snapshot taken while
- * writers run is approximate; at rest it is exact.
+ * hold that while it waits in a page fault (lock order: internal.h).
+ * "unread" is not derived from the others: it is summed from the commit
+ * counts of the sub-buffers between the reader's position and the write
+ * head, so the two equations of include/uapi/linux/relayfs.h are real
+ * checks.  A snapshot taken while writers run is approximate; at rest it
+ * is exact.
  */
 #include <linux/slab.h>
 #include <linux/fs.h>

@@ -22,28 +22,15 @@ for f in $frags; do
 	[ -r "$f" ] || { echo "build-kernel: no $f" >&2; exit 2; }
 done
 
-tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
-[ -n "$tarball" ] || { echo "build-kernel: no linux-source" >&2; exit 1; }
-base=$(basename "$tarball" .tar.xz)
-ver=$(dpkg-query -W -f='${Version}' "$base" 2>/dev/null ||
-      stat -c %Y "$tarball")
-cache=${RELAYFS_CACHE:-${HOME:-/root}/.cache/relayfs}/kernels
+src=$("$top/scripts/kernel-source.sh")
+ver=${src##*/src-}
+cache=$(dirname "$src")
 # What the kernel is made of: the fragments (and this recipe's revision,
 # bumped by hand when a change below alters the result).
 recipe=1
 key=$( (echo "$recipe"; cat $frags) | sha256sum | cut -c1-12)
-src=$cache/src-$ver
 obj=$cache/$flavor-$ver-$key
 log=$cache/$flavor-$ver-$key.log
-mkdir -p "$cache"
-
-if [ ! -f "$src/.extracted" ]; then
-	echo "build-kernel: extracting $tarball"
-	rm -rf "$src"
-	mkdir -p "$src"
-	tar -xJf "$tarball" -C "$src" --strip-components=1
-	touch "$src/.extracted"
-fi
 
 if [ ! -f "$obj/.built" ]; then
 	echo "build-kernel: building $flavor kernel in $obj (log $log)"

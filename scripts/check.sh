@@ -98,7 +98,8 @@ scripts/checkpatch.sh
 result $? "checkpatch.pl clean"
 
 # Host-side unit tests: each program or script prints KTAP.
-for t in build/user/unit/* tests/unit/*.sh; do
+# And the in-tree series (scripts/check-intree.sh): applies, checkpatch clean.
+for t in build/user/unit/* tests/unit/*.sh scripts/check-intree.sh; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	{

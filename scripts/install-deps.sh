@@ -25,6 +25,8 @@
 #                            installed into (scripts/check-install.sh)
 #   pkgconf                  pkg-config, for the installed .pc files
 #   openssl                  the install proof's DKMS signing key
+#   unifdef, python3-ply     the in-tree series (scripts/intree.sh) and
+#                            checkpatch.pl's SPDX check on it
 set -eu
 
 PKGS="qemu-system-x86 busybox-static cpio
@@ -33,7 +35,8 @@ linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils valgrind libc6-dbg
 libzstd-dev zstd
 bc bison flex libelf-dev libssl-dev
-debhelper dh-dkms dkms fakeroot lintian debootstrap pkgconf openssl"
+debhelper dh-dkms dkms fakeroot lintian debootstrap pkgconf openssl
+unifdef python3-ply"
 
 missing=""
 for p in $PKGS; do

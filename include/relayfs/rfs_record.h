@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Self-checking records, written by the test producer (tests/kmod) and the
- * sample relay-app (examples/sample), checked by the verifiers (tests/user).  A record of len >= sizeof(struct rfs_rec) is a
+ * sample relay-app (examples/sample), checked by the verifiers
+ * (tests/user).  A record of len >= sizeof(struct rfs_rec) is a
  * header plus payload bytes derived from (stream, seq); the checksum covers
  * both.  Shorter records are pure pattern bytes of a length fixed for the
  * run.
