@@ -127,6 +127,18 @@ for o in $objs; do
 done
 into "$top/kernel/internal.h" fs/relayfs/internal.h
 into "$top/kernel/compat.h" fs/relayfs/compat.h
+# Its opening comment is about the out-of-tree build; in tree, say what
+# is left.
+awk 'NR == 1 { print; next }
+     !done && /^ \*\/$/ {
+	print "/*"
+	print " * The out-of-tree relayfs bridges kernel versions here; in tree"
+	print " * each wrapper has the one side of this kernel."
+	print " */"
+	done = 1; next }
+     !done { next }
+     { print }' "$g/fs/relayfs/compat.h" >"$g/compat.h.new"
+mv "$g/compat.h.new" "$g/fs/relayfs/compat.h"
 into "$top/include/relayfs/relayfs_objlog.h" fs/relayfs/objlog.h
 into "$top/include/relayfs/relayfs.h" include/linux/relayfs.h
 into "$top/include/relayfs/relay_app.h" include/linux/relayfs_app.h
