@@ -19,16 +19,17 @@
  *
  * Who may collect.  The control file is root's, 0600, and the channel's
  * files 0400, unless the mount option collect_gid= names a group: then
- * the control file is 0660 and the channel's files (each CPU's and
- * .stats) 0440, in that group.  Starting a run takes the control file
- * opened for writing (the VFS checks the mode at open) by someone with
- * CAP_SYS_ADMIN or in that group (rfs_may_start(), with the opener's
- * credentials, at every start); stop takes only the open file.  Only
- * these files get the group: the app's other files, channels of the
- * channel API and module parameters keep their modes.  The option
- * applies to existing apps and to a running channel's files when it is
- * set (mount, remount), and to every app registered and channel started
- * afterwards.
+ * the control file is 0660 and the channel's files are in that group:
+ * each CPU's 0400, owned by the uid that started the run (another
+ * member must not consume it or hold it), .stats 0440.  Starting a run
+ * takes the control file opened for writing (the VFS checks the mode at
+ * open) by someone with CAP_SYS_ADMIN or in that group (rfs_may_start(),
+ * with the opener's credentials, at every start); stop takes only the
+ * open file.  Only these files get the group: the app's other files,
+ * channels of the channel API and module parameters keep their modes.
+ * The option applies to existing apps and to a running channel's files
+ * when it is set (mount, remount), and to every app registered and
+ * channel started afterwards.
  *
  * Locking: state->lock serialises start, stop, unregister and the
  * collector slot; it is taken in process context only.  The list of apps
@@ -56,6 +57,7 @@ struct relayfs_app_state {
 	struct dentry *control;
 	struct file *collector;		/* holds control for writing */
 	atomic_t bufs_alive;		/* buffers of the app's channels */
+	kuid_t starter;			/* fsuid of the run's collector */
 	size_t subbuf_size, n_subbufs;	/* this run's, as rounded */
 	bool overwrite;
 	u64 runs;
@@ -72,7 +74,13 @@ kgid_t relayfs_app_collect_gid(void)
 	return KGIDT_INIT(READ_ONCE(rfs_collect_gid.val));
 }
 
-/* The app's control file and running channel, as collect_gid= says. */
+/*
+ * The app's control file and running channel, as collect_gid= says.  The
+ * per-CPU files are the run's starter's alone (0400): reading one
+ * consumes, and an open one holds the buffers (the next start gets
+ * EBUSY), so another member must not open them; .stats, which only
+ * shows counters, is the group's (0440).
+ */
 static void rfs_app_apply_owner(struct relayfs_app_state *st)
 {
 	kgid_t gid = relayfs_app_collect_gid();
@@ -81,9 +89,10 @@ static void rfs_app_apply_owner(struct relayfs_app_state *st)
 	lockdep_assert_held(&st->lock);
 	if (!st->app)
 		return;		/* unregistering: the files are going */
-	relayfs_set_owner(st->control, gid, group ? 0660 : 0600);
+	relayfs_set_owner(st->control, GLOBAL_ROOT_UID, gid,
+			  group ? 0660 : 0600);
 	if (st->app->chan)
-		relayfs_chan_set_owner(st->app->chan, gid,
+		relayfs_chan_set_owner(st->app->chan, st->starter, gid, 0400,
 				       group ? 0440 : 0400);
 }
 
@@ -190,6 +199,7 @@ static int rfs_app_start(struct relayfs_app_state *st, size_t subbuf_size,
 	st->subbuf_size = attr.subbuf_size;
 	st->n_subbufs = attr.n_subbufs;
 	st->overwrite = overwrite;
+	st->starter = st->collector->f_cred->fsuid;
 	st->runs++;
 	/* Release: the channel is complete before writers can see it. */
 	smp_store_release(&app->chan, chan);

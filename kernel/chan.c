@@ -329,12 +329,12 @@ static void rfs_unpublish(struct dentry **dp, struct relayfs_buf *buf)
 }
 
 /*
- * A relay-app's channel files, each CPU's and .stats, to group @gid with
- * @mode (app.c, collect_gid=).  Under the app's lock, which keeps the
- * channel and its files from going away.
+ * A relay-app's channel files to @uid and group @gid: each CPU's with
+ * @mode, .stats with @stats_mode (app.c, collect_gid=).  Under the app's
+ * lock, which keeps the channel and its files from going away.
  */
-void relayfs_chan_set_owner(struct relayfs_chan *chan, kgid_t gid,
-			    umode_t mode)
+void relayfs_chan_set_owner(struct relayfs_chan *chan, kuid_t uid,
+			    kgid_t gid, umode_t mode, umode_t stats_mode)
 {
 	unsigned int cpu;
 
@@ -342,10 +342,10 @@ void relayfs_chan_set_owner(struct relayfs_chan *chan, kgid_t gid,
 		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
 
 		if (buf && buf->dentry)
-			relayfs_set_owner(buf->dentry, gid, mode);
+			relayfs_set_owner(buf->dentry, uid, gid, mode);
 	}
 	if (chan->stats_dentry)
-		relayfs_set_owner(chan->stats_dentry, gid, mode);
+		relayfs_set_owner(chan->stats_dentry, uid, gid, stats_mode);
 }
 
 /* Remove the files; the buffers stop pointing at the channel. */

@@ -24,6 +24,16 @@ static inline void relayfs_inode_init_ts(struct inode *inode)
 #endif
 }
 
+/*
+ * 6.3 gave inode operations the mount's idmap instead of its user
+ * namespace; relayfs only hands it on: struct relayfs_idmap is either.
+ */
+#ifdef RELAYFS_HAVE_MNT_IDMAP
+#define relayfs_idmap	mnt_idmap
+#else
+#define relayfs_idmap	user_namespace
+#endif
+
 /* 6.3 made vma->vm_flags read-only behind accessors. */
 static inline void relayfs_vm_flags_mod(struct vm_area_struct *vma,
 					vm_flags_t set, vm_flags_t clear)

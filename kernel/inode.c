@@ -17,6 +17,7 @@
  * or unlink anything here (the VFS answers -EPERM).
  */
 #include <linux/module.h>
+#include <linux/capability.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/namei.h>
@@ -133,6 +134,26 @@ static int relayfs_show_options(struct seq_file *m, struct dentry *root)
 			   from_kgid_munged(&init_user_ns, gid));
 	return 0;
 }
+
+/*
+ * Who owns a file and its mode are relayfs's to say (mount options,
+ * collect_gid=, the starter of a relay-app run: app.c), not the owner's:
+ * the member who started a run owns its per-CPU files and must not
+ * chmod them open to others.  Changing them takes CAP_SYS_ADMIN; the
+ * rest as for any ramfs-like file.
+ */
+static int relayfs_setattr(struct relayfs_idmap *idmap,
+			   struct dentry *dentry, struct iattr *attr)
+{
+	if ((attr->ia_valid & (ATTR_MODE | ATTR_UID | ATTR_GID)) &&
+	    !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return simple_setattr(idmap, dentry, attr);
+}
+
+static const struct inode_operations relayfs_file_inode_ops = {
+	.setattr	= relayfs_setattr,
+};
 
 static const struct super_operations relayfs_super_ops = {
 	.statfs		= simple_statfs,
@@ -283,6 +304,7 @@ struct dentry *relayfs_create_entry(const char *name, umode_t mode,
 		inc_nlink(inode);	/* "." */
 		inc_nlink(dir);		/* ".." */
 	} else {
+		inode->i_op = &relayfs_file_inode_ops;
 		inode->i_fop = fops;
 	}
 	d_instantiate(dentry, inode);
@@ -305,19 +327,22 @@ unpin:
 }
 
 /**
- * relayfs_set_owner - give an entry to a group, with a new mode
+ * relayfs_set_owner - give an entry to an owner and group, with a new mode
  * @dentry: from relayfs_create_entry()
+ * @uid: its owner
  * @gid: its group
  * @mode: its permission bits
  *
  * Process context; takes the entry's inode lock.  Opens already done keep
  * the access they were given, as after a chmod.
  */
-void relayfs_set_owner(struct dentry *dentry, kgid_t gid, umode_t mode)
+void relayfs_set_owner(struct dentry *dentry, kuid_t uid, kgid_t gid,
+		       umode_t mode)
 {
 	struct inode *inode = d_inode(dentry);
 
 	inode_lock(inode);
+	inode->i_uid = uid;
 	inode->i_gid = gid;
 	inode->i_mode = (inode->i_mode & ~S_IALLUGO) | (mode & S_IALLUGO);
 	inode_unlock(inode);

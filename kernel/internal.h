@@ -196,7 +196,8 @@ struct dentry *relayfs_create_entry(const char *name, umode_t mode,
 				    const struct file_operations *fops);
 int relayfs_hold_entry(struct dentry *dentry);
 void relayfs_drop_entry(struct dentry *dentry);
-void relayfs_set_owner(struct dentry *dentry, kgid_t gid, umode_t mode);
+void relayfs_set_owner(struct dentry *dentry, kuid_t uid, kgid_t gid,
+		       umode_t mode);
 
 /* buffer.c: buffer memory and lifetime */
 struct relayfs_buf *relayfs_buf_alloc(struct relayfs_chan *chan,
@@ -238,8 +239,8 @@ struct relayfs_chan *relayfs_open_app(const char *base, struct dentry *parent,
 				      struct relayfs_app_state *app);
 void relayfs_app_buf_hold(struct relayfs_app_state *app);
 void relayfs_app_buf_drop(struct relayfs_app_state *app);
-void relayfs_chan_set_owner(struct relayfs_chan *chan, kgid_t gid,
-			    umode_t mode);
+void relayfs_chan_set_owner(struct relayfs_chan *chan, kuid_t uid,
+			    kgid_t gid, umode_t mode, umode_t stats_mode);
 
 /*
  * app.c: the collect_gid= mount option.  The group and the list of apps

@@ -309,8 +309,9 @@ static int test_control_protocol_errors(void)
 /*
  * Collecting without root (kernel/app.c, relayfs(7)): the mount option
  * collect_gid= gives every relay-app's control file (0660) and its
- * channel's files (0440) to a group.  USER is an unprivileged uid, GROUP
- * the collecting group.
+ * channel's files to a group: each CPU's 0400 of the run's starter,
+ * .stats 0440.  USER and USER2 are unprivileged uids, GROUP the
+ * collecting group.
  */
 #define USER	4000
 #define GROUP	4242
@@ -321,6 +322,10 @@ static const struct identity member = {
 	.uid = USER, .gid = USER, .groups = member_groups, .n_groups = 1,
 };
 static const struct identity outsider = { .uid = USER, .gid = USER };
+#define USER2	4001
+static const struct identity member2 = {
+	.uid = USER2, .gid = USER2, .groups = member_groups, .n_groups = 1,
+};
 
 static int remount(const char *opts)
 {
@@ -328,32 +333,43 @@ static int remount(const char *opts)
 	return 0;
 }
 
-/* @path is mode @mode, root's, of group @gid. */
-static int owned(const char *path, mode_t mode, gid_t gid)
+/* @path is mode @mode, of @uid and group @gid. */
+static int owned_by(const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
 	struct stat st;
 
 	CHECK(stat(path, &st) == 0);
-	if ((st.st_mode & 07777) != mode || st.st_uid || st.st_gid != gid)
+	if ((st.st_mode & 07777) != mode || st.st_uid != uid ||
+	    st.st_gid != gid)
 		printf("# %s: %o %u:%u\n", path, st.st_mode & 07777,
 		       st.st_uid, st.st_gid);
 	CHECK_EQ(st.st_mode & 07777, mode);
-	CHECK_EQ(st.st_uid, 0);
+	CHECK_EQ(st.st_uid, uid);
 	CHECK_EQ(st.st_gid, gid);
 	return 0;
 }
 
-/* The sample's channel files of this run, each CPU's and .stats. */
-static int channel_owned(mode_t mode, gid_t gid)
+/* @path is mode @mode, root's, of group @gid. */
+static int owned(const char *path, mode_t mode, gid_t gid)
+{
+	return owned_by(path, mode, 0, gid);
+}
+
+/*
+ * The sample's channel files of this run started by @uid: each CPU's
+ * @mode, .stats @stats_mode, of group @gid.
+ */
+static int channel_owned(mode_t mode, mode_t stats_mode, uid_t uid,
+			 gid_t gid)
 {
 	char path[128];
 	int cpu;
 
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		snprintf(path, sizeof(path), APP "/sample%d", cpu);
-		CHECK(owned(path, mode, gid) == 0);
+		CHECK(owned_by(path, mode, uid, gid) == 0);
 	}
-	CHECK(owned(APP "/sample.stats", mode, gid) == 0);
+	CHECK(owned_by(APP "/sample.stats", stats_mode, uid, gid) == 0);
 	return 0;
 }
 
@@ -413,7 +429,7 @@ static int test_collect_gid_gives_app_files(void)
 	fd = open(APP "/control", O_RDWR);
 	CHECK(fd >= 0);
 	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4", 34) == 34);
-	CHECK(channel_owned(0440, GROUP) == 0);
+	CHECK(channel_owned(0400, 0440, 0, GROUP) == 0);
 	/* The app's other files, a raw channel: not the group's. */
 	CHECK(owned(APP "/producer", 0400, 0) == 0);
 	CHECK(raw_channel(true) == 0);
@@ -424,9 +440,9 @@ static int test_collect_gid_gives_app_files(void)
 	/* A remount changes the running channel too, both ways. */
 	CHECK(remount("collect_gid=0") == 0);
 	CHECK(owned(APP "/control", 0600, 0) == 0);
-	CHECK(channel_owned(0400, 0) == 0);
+	CHECK(channel_owned(0400, 0400, 0, 0) == 0);
 	CHECK(remount("collect_gid=4242") == 0);
-	CHECK(channel_owned(0440, GROUP) == 0);
+	CHECK(channel_owned(0400, 0440, 0, GROUP) == 0);
 	CHECK(write(fd, "stop", 4) == 4);
 	close(fd);
 	/* Malformed: refused, nothing changed. */
@@ -579,6 +595,78 @@ static int refused_during_run(const struct identity *id)
 	CHECK_EQ(as(id, outsider_refused), 0);
 	CHECK(write(fd, "stop", 4) == 4);
 	close(fd);
+	return 0;
+}
+
+/*
+ * Another member and a run it did not start: the counters, not the data
+ * (reading consumes it; an open file would hold the buffers and refuse
+ * the next start).
+ */
+static int others_run_refused(void)
+{
+	int fd;
+
+	CHECK_ERRNO(open(APP "/sample0", O_RDONLY), EACCES);
+	fd = open(APP "/sample.stats", O_RDONLY);
+	CHECK(fd >= 0);
+	close(fd);
+	return 0;
+}
+
+/* A member's run, on until @stop_it: @started when it is. */
+static int member_runs(int started, int stop_it)
+{
+	const char *cmd = "start subbuf_size=4096 n_subbufs=4";
+	int fd = open(APP "/control", O_WRONLY);
+	char c = 0;
+
+	if (fd < 0 || write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		return 30;
+	if (write(started, &c, 1) != 1 || read(stop_it, &c, 1) != 1)
+		return 31;
+	if (write(fd, "stop", 4) != 4)
+		return 32;
+	return 0;
+}
+
+static int test_run_files_are_the_starters(void)
+{
+	int started[2], stop_it[2], fd, st;
+	pid_t pid;
+	char c = 0;
+
+	CHECK(remount("mode=0755,collect_gid=4242") == 0);
+	/* Root's run. */
+	fd = open(APP "/control", O_RDWR);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4", 34) == 34);
+	CHECK(channel_owned(0400, 0440, 0, GROUP) == 0);
+	CHECK_EQ(as(&member2, others_run_refused), 0);
+	CHECK(write(fd, "stop", 4) == 4);
+	close(fd);
+	/* A member's run: its files are that member's. */
+	CHECK(pipe(started) == 0 && pipe(stop_it) == 0);
+	pid = fork();
+	if (pid == 0) {
+		if (become(member.uid, member.gid, member.groups,
+			   member.n_groups))
+			_exit(126);
+		_exit(member_runs(started[1], stop_it[0]));
+	}
+	CHECK(pid > 0);
+	CHECK(read(started[0], &c, 1) == 1);
+	CHECK(channel_owned(0400, 0440, USER, GROUP) == 0);
+	CHECK_EQ(as(&member2, others_run_refused), 0);
+	CHECK(write(stop_it[1], &c, 1) == 1);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+	CHECK(!app_running("sample"));
+	close(started[0]);
+	close(started[1]);
+	close(stop_it[0]);
+	close(stop_it[1]);
+	CHECK(remount("mode=0700,collect_gid=0") == 0);
 	return 0;
 }
 
@@ -1008,6 +1096,7 @@ static const struct ktap_case cases[] = {
 	{ "member_collects", test_member_collects },
 	{ "member_refused_the_rest", test_member_refused_the_rest },
 	{ "outsider_refused", test_outsider_refused },
+	{ "run_files_are_the_starters", test_run_files_are_the_starters },
 	{ "usage_errors_exit_2", test_usage_errors_exit_2 },
 	{ "no_such_app_exit_1", test_no_such_app_exit_1 },
 	{ "rotated_compressed_exact", test_rotated_compressed_exact },
