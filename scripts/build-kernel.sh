@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build a test kernel from Debian's linux-source tarball, once.
 #
-#   scripts/build-kernel.sh FLAVOR        (debug or race)
+#   scripts/build-kernel.sh FLAVOR [SERIES]   (debug or race; 6.1 or 6.12,
+#                                             default the newest source)
 #
 # The kernel is allnoconfig plus tests/kernels/vm.config plus
 # tests/kernels/FLAVOR.config, built out of tree in a cache outside the
@@ -16,13 +17,18 @@
 # tests/vm/run.sh boots).  Prints the release on the last line.
 set -eu
 flavor=$1
+series=${2:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 frags="$top/tests/kernels/vm.config $top/tests/kernels/$flavor.config"
 for f in $frags; do
 	[ -r "$f" ] || { echo "build-kernel: no $f" >&2; exit 2; }
 done
+# What one kernel series has differently (tests/kernels/FLAVOR-SERIES.config,
+# applied last: its settings win).
+[ -n "$series" ] && [ -r "$top/tests/kernels/$flavor-$series.config" ] &&
+	frags="$frags $top/tests/kernels/$flavor-$series.config"
 
-src=$("$top/scripts/kernel-source.sh")
+src=$("$top/scripts/kernel-source.sh" $series)
 ver=${src##*/src-}
 cache=$(dirname "$src")
 # What the kernel is made of: the fragments (and this recipe's revision,
@@ -34,8 +40,9 @@ log=$cache/$flavor-$ver-$key.log
 
 if [ ! -f "$obj/.built" ]; then
 	echo "build-kernel: building $flavor kernel in $obj (log $log)"
-	# Older builds of this flavor are a few GiB each: keep only this one.
-	rm -rf "$cache/$flavor"-*
+	# Older builds of this flavor are a few GiB each: keep only this
+	# one of its kernel series (debug-6.1.* is not debug-6.12.*).
+	rm -rf "$cache/$flavor-$(echo "$ver" | cut -d. -f1,2)".[0-9]*
 	mkdir -p "$obj"
 	mk() { make -C "$src" O="$obj" ARCH=x86_64 "$@" >>"$log" 2>&1; }
 	: >"$log"
@@ -44,7 +51,12 @@ if [ ! -f "$obj/.built" ]; then
 		"$obj/.config" $frags >>"$log" 2>&1
 	mk olddefconfig
 	# Each requested setting must be in the final configuration.
-	lost=$(cat $frags | grep -E '^CONFIG_' | while IFS= read -r line; do
+	# A later fragment's setting of an option replaces an earlier one's.
+	lost=$(cat $frags | grep -E '^CONFIG_' | awk -F= '
+		!($1 in v) { k[n++] = $1 }
+		{ v[$1] = $0 }
+		END { for (i = 0; i < n; i++) print v[k[i]] }' |
+	while IFS= read -r line; do
 		opt=${line%%=*}
 		case $line in
 		*=n) if grep -q "^$opt=" "$obj/.config"; then

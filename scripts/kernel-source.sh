@@ -4,9 +4,13 @@
 # version; prints the tree's path.  The tree stays pristine: kernels are
 # built out of tree (scripts/build-kernel.sh), the in-tree series is
 # applied to copies (scripts/check-intree.sh).
+#
+#   scripts/kernel-source.sh [SERIES]    (6.1, 6.12; default: the newest)
 set -eu
-tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
-[ -n "$tarball" ] || { echo "kernel-source: no linux-source" >&2; exit 1; }
+series=${1:-*}
+tarball=$(ls /usr/src/linux-source-$series.tar.xz 2>/dev/null | sort -V |
+	tail -n 1)
+[ -n "$tarball" ] || { echo "kernel-source: no linux-source-$series" >&2; exit 1; }
 base=$(basename "$tarball" .tar.xz)
 ver=$(dpkg-query -W -f='${Version}' "$base" 2>/dev/null ||
       stat -c %Y "$tarball")
