@@ -16,7 +16,8 @@
 # each class it must catch, each of which must fail its suite.
 #
 # Environment: KERNELS="rel1 rel2" to test a subset of Debian's kernels;
-# DEBUG_KERNELS="debug race" (the default; "" for none); SUITES=a,b (default:
+# DEBUG_KERNELS="debug race" (the default; "" for none; FLAVOR@6.1 builds a
+# flavor from linux-source-6.1); SUITES=a,b (default:
 # all in tests/vm/suites); PLANTED=0 to leave out the planted failures;
 # INSTALL=0 to leave out the install proof (scripts/check-install.sh: the
 # Debian packages installed into a clean root, one boot per Debian kernel
@@ -78,10 +79,14 @@ for kdir in /lib/modules/*/build; do
 		[ -r "/boot/vmlinuz-$kver" ] && kernels="$kernels $kver"
 done
 for flavor in ${DEBUG_KERNELS-debug race}; do
-	scripts/build-kernel.sh "$flavor" >"build/kernel-$flavor.out" 2>&1
+	# FLAVOR or FLAVOR@SERIES (debug@6.1): from that linux-source.
+	series=""
+	case $flavor in *@*) series=${flavor#*@} ;; esac
+	scripts/build-kernel.sh "${flavor%@*}" $series \
+		>"build/kernel-$flavor.out" 2>&1
 	rc=$?
 	sed '$d' "build/kernel-$flavor.out"
-	result $rc "build the $flavor kernel (tests/kernels/$flavor.config)" ||
+	result $rc "build the $flavor kernel (tests/kernels/${flavor%@*}.config)" ||
 		continue
 	kver=$(tail -n 1 "build/kernel-$flavor.out")
 	scripts/build-modules.sh "build/$kver/kdir"
