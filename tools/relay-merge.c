@@ -652,6 +652,10 @@ static int follow_input(struct merge *m, const char *path)
 		} else if (ret == 1) {
 			ret = have_run ? add_frame(m, ri, &f) : -EBADMSG;
 		} else if (ret == 0 || ret == -ENODATA) {
+			if (ret)
+				fprintf(stderr, "%s: %s: the run never "
+					"finished (read up to its last whole "
+					"frame)\n", prog, relay_follow_name(fl));
 			end = 1;
 			ret = 0;
 		} else if (ret == -EAGAIN) {
