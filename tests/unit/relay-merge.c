@@ -686,6 +686,29 @@ static FILE *follow_file(const char *name)
 	return new_file(sub);
 }
 
+/*
+ * f/@name with klog's run header, followed by relay-merge --follow
+ * --hold-back=@hold from now on; NULL on failure.
+ */
+static FILE *follow_begin(const char *name, const char *hold, pid_t *pid)
+{
+	FILE *f = follow_file(name);
+	char args[128];
+
+	if (!f)
+		return NULL;
+	put_header(f, &klog);
+	fflush(f);
+	snprintf(args, sizeof(args), "--hold-back=%s f/%s", hold, name);
+	*pid = follow_start(args);
+	if (*pid <= 0) {
+		fclose(f);
+		return NULL;
+	}
+	usleep(100000);
+	return f;
+}
+
 static void put_end_flags(FILE *f, uint32_t flags)
 {
 	struct relay_trailer t = { .frames = 1, .flags = flags };
@@ -712,17 +735,12 @@ static const char grow_c[] = "[    1.350000] cpu0 klog C\n";
  */
 static int test_follow_growing_file(void)
 {
-	FILE *f = follow_file("grow.relay"), *mf;
 	char *frame, want[512];
 	size_t flen;
 	pid_t pid;
+	FILE *f = follow_begin("grow.relay", "10s", &pid), *mf;
 
 	CHECK(f != NULL);
-	put_header(f, &klog);
-	fflush(f);
-	pid = follow_start("--hold-back=10s f/grow.relay");
-	CHECK(pid > 0);
-	usleep(100000);
 	put_frame(f, 0, 0, S(1.0), S(1.1), 0, grow_a);
 	put_frame(f, 1, 0, S(1.0), S(1.2), 0, "[    1.150000] cpu1 klog B\n");
 	fflush(f);
@@ -760,16 +778,11 @@ static int test_follow_growing_file(void)
  */
 static int test_follow_hold_back(void)
 {
-	FILE *f = follow_file("quiet.relay");
 	double t;
 	pid_t pid;
+	FILE *f = follow_begin("quiet.relay", "300ms", &pid);
 
 	CHECK(f != NULL);
-	put_header(f, &klog);
-	fflush(f);
-	pid = follow_start("--hold-back=300ms f/quiet.relay");
-	CHECK(pid > 0);
-	usleep(100000);
 	put_frame(f, 0, 0, S(1.0), S(1.1), 0, grow_a);
 	fflush(f);
 	t = wait_out(grow_a, 5);
