@@ -546,10 +546,19 @@ static double mono_now(void)
 }
 
 /*
+ * A record is stamped before it is reserved: a sub-buffer may close in
+ * between (an interrupt filling it, a flush), and its record then opens
+ * the next one stamped before that close; and where the kernel marks
+ * sched_clock unstable two CPUs' clocks agree to about a tick (4 ms).
+ * A CPU is taken as known past its last close less this.
+ */
+#define KNOWN_MARGIN_NS	10000000
+
+/*
  * --follow: the time every CPU of every run is known to have passed,
  * on the output clock: the earliest of their last sub-buffers' closing
- * times (what a CPU writes later is stamped after its last close).  A
- * CPU not heard from yet knows nothing: INT64_MIN.
+ * times (what a CPU writes later is stamped after its last close), less
+ * KNOWN_MARGIN_NS.  A CPU not heard from yet knows nothing: INT64_MIN.
  */
 static int64_t watermark(const struct merge *m)
 {
@@ -569,7 +578,8 @@ static int64_t watermark(const struct merge *m)
 				w = t;
 		}
 	}
-	return w;
+	return w < INT64_MIN + KNOWN_MARGIN_NS ? INT64_MIN :
+	       w - KNOWN_MARGIN_NS;
 }
 
 /*

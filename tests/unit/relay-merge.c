@@ -88,8 +88,8 @@ static void put_zframe(FILE *f, unsigned int cpu, uint64_t seq,
 		       uint64_t t_open, const char *text)
 {
 	struct relay_frame fr = {
-		.cpu = cpu, .seq = seq, .t_open = t_open, .t_close = t_open,
-		.records = 1, .bytes = strlen(text), .len = strlen(text),
+		.cpu = cpu, .seq = seq, .t_open = t_open,
+		.t_close = t_open + 100000000, .records = 1, .bytes = strlen(text), .len = strlen(text),
 		.flags = RELAY_FRAME_ZSTD,
 	};
 	uint8_t hdr[RELAY_FRAME_HDR_LEN], z[1024];
@@ -825,7 +825,7 @@ static int test_follow_rotation(void)
 		  "[    1.500000] cpu1 klog part 0\n");
 	put_end_flags(f, RELAY_TRAILER_CONTINUED);
 	fclose(f);
-	/* cpu0's zstd frame closed at 1.0: only its line is known. */
+	/* cpu0's zstd frame closed at 1.1: only its line is known. */
 	CHECK(wait_out("[    1.000000] cpu0 klog part 0\n", 5) >= 0);
 	usleep(200000);
 	CHECK_EQ(waitpid(pid, NULL, WNOHANG), 0);

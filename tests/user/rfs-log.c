@@ -709,7 +709,7 @@ static int test_two_apps_wall_clock_timeline(void)
 /* ---- live: relay-collect --latency | relay-merge --follow ---- */
 
 #define LIVE_LATENCY	1.0	/* relay-collect --latency, seconds */
-#define LIVE_HOLD	0.5	/* relay-merge --hold-back */
+#define LIVE_HOLD	1.0	/* relay-merge --hold-back */
 /* TCG: a slow, shared host; the whole bound is asserted, this on top. */
 #define LIVE_SLACK	0.5
 
@@ -736,7 +736,7 @@ struct live {
 
 /*
  * relay-collect -q -c --latency 1s klog | relay-merge --follow
- * --hold-back=500ms --clock=mono -: merged lines stamped on
+ * --hold-back=1s --clock=mono -: merged lines stamped on
  * CLOCK_MONOTONIC, as clock_gettime() reads it here.
  */
 static int live_start(struct live *lv)
@@ -767,7 +767,7 @@ static int live_start(struct live *lv)
 		close(p2[0]);
 		close(p2[1]);
 		execlp("relay-merge", "relay-merge", "--follow",
-		       "--hold-back=500ms", "--clock=mono", "-", (char *)NULL);
+		       "--hold-back=1s", "--clock=mono", "-", (char *)NULL);
 		_exit(127);
 	}
 	close(p1[0]);
@@ -919,7 +919,7 @@ static int live_phase(struct live *lv, const char *tag, int rounds,
 
 /*
  * relay-collect -c --latency 1s klog | relay-merge --follow
- * --hold-back=500ms -: klog lines written by klog_demo reach the merged
+ * --hold-back=1s -: klog lines written by klog_demo reach the merged
  * output within the latency plus the hold-back (plus TCG slack), none
  * missing, in order: on a quiet channel (a line per CPU and context,
  * the flush timer's and RELAYFS_IOC_FLUSH's case) and a busy one
