@@ -60,6 +60,7 @@ struct relayfs_app_state {
 	kuid_t starter;			/* fsuid of the run's collector */
 	size_t subbuf_size, n_subbufs;	/* this run's, as rounded */
 	bool overwrite;
+	unsigned int flush_ms;		/* this run's flush interval */
 	u64 runs;
 	struct list_head node;		/* in rfs_apps */
 };
@@ -166,13 +167,15 @@ static bool rfs_may_start(struct file *collector)
 }
 
 static int rfs_app_start(struct relayfs_app_state *st, size_t subbuf_size,
-			 size_t n_subbufs, bool overwrite)
+			 size_t n_subbufs, bool overwrite,
+			 unsigned int flush_ms)
 {
 	struct relayfs_app *app = st->app;
 	struct relayfs_attr attr = {
 		.subbuf_size = subbuf_size,
 		.n_subbufs = n_subbufs,
 		.overwrite = overwrite,
+		.flush_interval_ms = flush_ms,
 		.header_size = app->header_size,
 		.private_data = app->private_data,
 		.cb = app->cb,
@@ -200,6 +203,7 @@ static int rfs_app_start(struct relayfs_app_state *st, size_t subbuf_size,
 	st->n_subbufs = attr.n_subbufs;
 	st->overwrite = overwrite;
 	st->starter = st->collector->f_cred->fsuid;
+	st->flush_ms = attr.flush_interval_ms;
 	st->runs++;
 	/* Release: the channel is complete before writers can see it. */
 	smp_store_release(&app->chan, chan);
@@ -228,16 +232,20 @@ static void rfs_app_stop(struct relayfs_app_state *st)
 		app->stop(app);
 }
 
-/* "start subbuf_size=N n_subbufs=M [mode=overwrite|no-overwrite]" */
+/*
+ * "start subbuf_size=N n_subbufs=M [mode=overwrite|no-overwrite]
+ *  [flush_ms=F]"; F: the flush timer's bound (0: the default).
+ */
 static int rfs_app_parse_start(struct relayfs_app *app, char *args,
 			       size_t *subbuf_size, size_t *n_subbufs,
-			       bool *overwrite)
+			       bool *overwrite, unsigned int *flush_ms)
 {
-	bool have_size = false, have_n = false;
+	bool have_size = false, have_n = false, have_flush = false;
 	unsigned long v;
 	char *tok, *val;
 
 	*overwrite = app->overwrite;
+	*flush_ms = 0;
 	while ((tok = strsep(&args, " \t")) != NULL) {
 		if (!*tok)
 			continue;
@@ -262,6 +270,11 @@ static int rfs_app_parse_start(struct relayfs_app *app, char *args,
 		} else if (!strcmp(tok, "n_subbufs") && !have_n) {
 			*n_subbufs = v;
 			have_n = true;
+		} else if (!strcmp(tok, "flush_ms") && !have_flush &&
+			   v >= RELAYFS_FLUSH_MS_MIN &&
+			   v <= RELAYFS_FLUSH_MS_MAX) {
+			*flush_ms = v;
+			have_flush = true;
 		} else {
 			return -EINVAL;
 		}
@@ -273,6 +286,7 @@ static int rfs_app_command(struct relayfs_app_state *st, char *line)
 {
 	char *cmd = strsep(&line, " \t");
 	size_t subbuf_size, n_subbufs;
+	unsigned int flush_ms;
 	bool overwrite;
 	int err;
 
@@ -284,10 +298,10 @@ static int rfs_app_command(struct relayfs_app_state *st, char *line)
 	if (strcmp(cmd, "start") || !line)
 		return -EINVAL;
 	err = rfs_app_parse_start(st->app, line, &subbuf_size, &n_subbufs,
-				  &overwrite);
+				  &overwrite, &flush_ms);
 	if (err)
 		return err;
-	return rfs_app_start(st, subbuf_size, n_subbufs, overwrite);
+	return rfs_app_start(st, subbuf_size, n_subbufs, overwrite, flush_ms);
 }
 
 static ssize_t rfs_control_write(struct file *file, const char __user *ubuf,
@@ -339,7 +353,7 @@ static ssize_t rfs_control_read(struct file *file, char __user *ubuf,
 			"state %s\nsubbuf_size %zu\nn_subbufs %zu\nmode %s\n"
 			"cpus %u\nbase %s\nruns %llu\nheld %d\n"
 			"default_subbuf_size %zu\ndefault_n_subbufs %zu\n"
-			"default_mode %s\n",
+			"default_mode %s\nflush_ms %u\n",
 			app->chan ? "running" : "idle",
 			app->chan ? st->subbuf_size : 0,
 			app->chan ? st->n_subbufs : 0,
@@ -348,7 +362,8 @@ static ssize_t rfs_control_read(struct file *file, char __user *ubuf,
 			nr_cpu_ids, app->name, st->runs,
 			atomic_read(&st->bufs_alive),
 			app->subbuf_size, app->n_subbufs,
-			app->overwrite ? "overwrite" : "no-overwrite");
+			app->overwrite ? "overwrite" : "no-overwrite",
+			app->chan ? st->flush_ms : 0);
 	mutex_unlock(&st->lock);
 	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
 }

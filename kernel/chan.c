@@ -27,6 +27,15 @@ MODULE_PARM_DESC(mem_limit, "bytes all channel buffers may use together");
 /* Serialises file opens against channel close (inode->i_private). */
 DEFINE_MUTEX(relayfs_files_lock);
 
+/* Run @fn(@buf) on @buf's own CPU.  Process context, cpus_read_lock(). */
+static void rfs_run_on_cpu(smp_call_func_t fn, struct relayfs_buf *buf)
+{
+	if (cpu_online(buf->cpu))
+		smp_call_function_single(buf->cpu, fn, buf, 1);
+	else
+		fn(buf);
+}
+
 /* Run @fn(buf) on each buffer's own CPU.  Process context. */
 static void rfs_run_on_cpus(smp_call_func_t fn, struct relayfs_chan *chan)
 {
@@ -34,20 +43,30 @@ static void rfs_run_on_cpus(smp_call_func_t fn, struct relayfs_chan *chan)
 
 	might_sleep();
 	cpus_read_lock();
-	for_each_possible_cpu(cpu) {
-		struct relayfs_buf *buf = relayfs_chan_buf(chan, cpu);
-
-		if (cpu_online(cpu))
-			smp_call_function_single(cpu, fn, buf, 1);
-		else
-			fn(buf);
-	}
+	for_each_possible_cpu(cpu)
+		rfs_run_on_cpu(fn, relayfs_chan_buf(chan, cpu));
 	cpus_read_unlock();
 }
 
 static void rfs_close_if_data(void *buf)
 {
 	relayfs_buf_close_subbuf(buf, true);
+}
+
+/*
+ * RELAYFS_IOC_FLUSH: relayfs_flush() for one buffer.  Process context.
+ * On an online CPU the close runs in the IPI, which nests on a writer of
+ * that CPU exactly as an interrupt-context writer does (the same close the
+ * flush timer and a full sub-buffer use); an offline CPU's buffer was
+ * closed by the hotplug teardown and nothing writes there, so the close
+ * finds nothing to do.  A buffer whose channel is closed is closed too.
+ */
+void relayfs_buf_flush(struct relayfs_buf *buf)
+{
+	might_sleep();
+	cpus_read_lock();
+	rfs_run_on_cpu(rfs_close_if_data, buf);
+	cpus_read_unlock();
 }
 
 /**

@@ -384,6 +384,10 @@ static long relayfs_ioctl(struct file *file, unsigned int cmd,
 		return relayfs_ioc_consume(buf, uarg);
 	case RELAYFS_IOC_GET_SUBBUF:
 		return rfs_ioc_get_subbuf(buf, uarg);
+	case RELAYFS_IOC_FLUSH:
+		/* No read_mutex: a waiting reader is woken by the close. */
+		relayfs_buf_flush(buf);
+		return 0;
 	case RELAYFS_IOC_GET_CLOCKS: {
 		struct relayfs_clocks clk;
 

@@ -211,6 +211,7 @@ static inline void relayfs_buf_get(struct relayfs_buf *buf)
 
 /* write.c: the lock-free write path */
 void relayfs_buf_close_subbuf(struct relayfs_buf *buf, bool only_if_data);
+void relayfs_buf_flush(struct relayfs_buf *buf);
 void relayfs_lap_of(struct relayfs_buf *buf, unsigned int idx,
 		    unsigned long commit, struct relayfs_lap *lap);
 bool relayfs_subbuf_ready(struct relayfs_buf *buf, u64 seq,

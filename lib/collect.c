@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <sys/random.h>
 #include <sys/utsname.h>
 #include "control.h"
+#include "latency.h"
 #include "librelay.h"
 #include "sink.h"
 #include "util.h"
@@ -49,6 +51,7 @@ struct relay_collector {
 	struct relay_state state;
 	struct utsname uts;
 	struct relay_run_header hdr;
+	struct relay_latency lat;	/* o.latency > 0 */
 };
 
 /* Lock-free, so relay_run_stop() stays async-signal-safe. */
@@ -91,8 +94,9 @@ static int relay_start(struct relay_collector *c)
 	const struct relay_app_opts *o = &c->o;
 	char path[4096];
 
-	c->control = relay_app_start(o->root, o->app, o->subbuf_size,
-				     o->n_subbufs, o->mode);
+	c->control = relay_app_start_flush(o->root, o->app, o->subbuf_size,
+					   o->n_subbufs, o->mode,
+					   relay_latency_flush_ms(o->latency));
 	if (c->control < 0) {
 		int err = c->control;
 
@@ -415,6 +419,33 @@ static int relay_abort_test(void *arg)
 	return relay_aborting(arg);
 }
 
+/*
+ * --latency: RELAYFS_IOC_FLUSH on each buffer whose open sub-buffer may
+ * be older than the latency's kernel part allows (lib/latency.c).
+ */
+static int relay_flush_stale(struct relay_collector *c)
+{
+	double now = relay_now();
+	unsigned int i;
+	int err;
+
+	if (!(c->o.latency > 0) || c->stopping ||
+	    !relay_latency_due(&c->lat, now))
+		return 0;
+	for (i = 0; i < c->run->ncpus; i++) {
+		if (c->cpu[i].done ||
+		    !relay_latency_stale(&c->lat, c->cpu[i].last_close, now))
+			continue;
+		err = relay_flush_fd(relay_reader_fd(c->cpu[i].reader));
+		if (err)
+			return relay_fail(c, err, "%s/%s/%s%u: flush: %s",
+					  relay_root(c), c->o.app,
+					  c->state.base, c->run->cpu[i].cpu,
+					  strerror(-err));
+	}
+	return 0;
+}
+
 /* Drain until stopped, stop the run, drain to the end. */
 static int relay_loop(struct relay_collector *c)
 {
@@ -436,7 +467,9 @@ static int relay_loop(struct relay_collector *c)
 			c->run->aborted = 1;
 			return 0;
 		}
-		n = epoll_wait(c->ep, ev, 16, 100);
+		n = epoll_wait(c->ep, ev, 16, c->o.latency > 0 ?
+			       relay_latency_wait_ms(&c->lat, relay_now(),
+						     100) : 100);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (i = 0; i < n; i++) {
@@ -452,6 +485,9 @@ static int relay_loop(struct relay_collector *c)
 			if (err)
 				return err;
 		}
+		err = relay_flush_stale(c);
+		if (err)
+			return err;
 		if (relay_now() >= next_progress) {
 			relay_update(c);
 			if (c->o.progress)
@@ -520,6 +556,11 @@ int relay_run_create(const struct relay_app_opts *o, struct relay_run **runp)
 
 	if (!o || !o->size || !o->app || !*o->app || strchr(o->app, '/') ||
 	    strlen(o->app) >= sizeof(run->app) || o->compress < 0)
+		return -EINVAL;
+	if (o->size > offsetof(struct relay_app_opts, latency) &&
+	    (o->latency < 0 || (o->latency > 0 &&
+	     (o->latency < RELAY_LATENCY_MIN ||
+	      o->latency > RELAY_LATENCY_MAX))))
 		return -EINVAL;
 	run = calloc(1, sizeof(*run));
 	c = calloc(1, sizeof(*c));
@@ -590,6 +631,9 @@ int relay_run_collect(struct relay_run *run)
 		goto fail;
 	}
 	relay_make_header(c);
+	if (c->o.latency > 0)
+		relay_latency_init(&c->lat, c->o.latency, relay_now(),
+				   c->run->anchored ? &c->hdr.anchor : NULL);
 	err = relay_make_sink(c);
 	if (err) {
 		relay_fail(c, err, "%s: output: %s", c->o.app, strerror(-err));

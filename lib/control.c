@@ -136,8 +136,16 @@ int relay_app_list(const char *root, struct relay_app_info *apps,
 int relay_app_start(const char *root, const char *app, size_t subbuf_size,
 		    size_t n_subbufs, enum relay_mode mode)
 {
+	return relay_app_start_flush(root, app, subbuf_size, n_subbufs, mode,
+				     0);
+}
+
+int relay_app_start_flush(const char *root, const char *app,
+			  size_t subbuf_size, size_t n_subbufs,
+			  enum relay_mode mode, unsigned int flush_ms)
+{
 	struct relay_state st;
-	char path[4096], cmd[160];
+	char path[4096], cmd[160], fl[32] = "";
 	int fd, ov, err;
 
 	if (!app || !*app || strchr(app, '/'))
@@ -154,10 +162,13 @@ int relay_app_start(const char *root, const char *app, size_t subbuf_size,
 		goto fail;
 	ov = mode == RELAY_MODE_DEFAULT ? st.default_overwrite :
 	     mode == RELAY_MODE_OVERWRITE;
-	snprintf(cmd, sizeof(cmd), "start subbuf_size=%zu n_subbufs=%zu mode=%s\n",
+	if (flush_ms)
+		snprintf(fl, sizeof(fl), " flush_ms=%u", flush_ms);
+	snprintf(cmd, sizeof(cmd),
+		 "start subbuf_size=%zu n_subbufs=%zu mode=%s%s\n",
 		 subbuf_size ? subbuf_size : st.default_subbuf_size,
 		 n_subbufs ? n_subbufs : st.default_n_subbufs,
-		 ov ? "overwrite" : "no-overwrite");
+		 ov ? "overwrite" : "no-overwrite", fl);
 	err = relay_command(fd, cmd);
 	if (err)
 		goto fail;

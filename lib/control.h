@@ -4,6 +4,7 @@
 #define RELAY_CONTROL_H
 
 #include <stddef.h>
+#include "librelay.h"
 
 /* What a control file says (its "key value" lines). */
 struct relay_state {
@@ -15,6 +16,10 @@ struct relay_state {
 	unsigned long long runs;
 };
 
+/* relay_app_start() with the run's flush interval (0: the default). */
+int relay_app_start_flush(const char *root, const char *app,
+			  size_t subbuf_size, size_t n_subbufs,
+			  enum relay_mode mode, unsigned int flush_ms);
 /* Read @path's state from a fresh descriptor; -EPROTO if malformed. */
 int relay_read_state(const char *path, struct relay_state *s);
 /* Write @cmd to the control file @fd, retrying EINTR. */

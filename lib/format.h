@@ -31,6 +31,17 @@ enum relay_block_type {
 /* A run header's ncpus beyond this is corrupt (Linux: NR_CPUS <= 8192). */
 #define RELAY_MAX_CPUS		65536U
 
+/*
+ * Follow @s (lib/follow.c): at the end of a regular file, or when a pipe
+ * (made non-blocking) has nothing, relay_stream_next() returns -EAGAIN
+ * and may be called again once more data is there.  1: @s is a file,
+ * 2: a pipe or the like (poll(2) it), or -errno.
+ */
+int relay_stream_follow(struct relay_stream *s);
+int relay_stream_fd(const struct relay_stream *s);
+/* A trailer was the last block read. */
+int relay_stream_ended(const struct relay_stream *s);
+
 uint32_t relay_crc32(uint32_t crc, const void *p, size_t n);
 /* A block's CRC: tag, version, type, then the body. */
 uint32_t relay_block_crc(const uint8_t *b, size_t len);

@@ -188,6 +188,37 @@ const char *relay_stream_error(const struct relay_stream *s);
 uint64_t relay_stream_offset(const struct relay_stream *s);
 void relay_stream_close(struct relay_stream *s);
 
+/*
+ * Follows a run as it is written (relay-merge --follow, tail -f): a run
+ * file, the directory relay-collect -o writes (its first run file in
+ * name order, once one appears) or "-" (standard input, a pipe from
+ * relay-collect -c).  A regular file that ends is waited on; a trailer
+ * marked CONTINUED goes on in the next rotated file (<base>.<N+1>.relay
+ * [.zst], waited for); the run's final trailer ends it.
+ */
+struct relay_follow;
+
+/* -errno of open(2) or stat(2), -ENOMEM. */
+int relay_follow_open(const char *path, struct relay_follow **fp);
+/*
+ * The next item, waiting at most @timeout_ms (0: not at all):
+ *   1, 2  a frame, a run header (as relay_stream_next());
+ *   0  the run ended: its final trailer was read (or standard input
+ *      ended right after a trailer);
+ *   -EAGAIN  nothing came within @timeout_ms: call again;
+ *   -ENODATA  standard input ended with the run unfinished;
+ *   other errors as relay_stream_next(), sticky.
+ */
+int relay_follow_next(struct relay_follow *fl, struct relay_frame *f,
+		      int timeout_ms);
+/* The current run header; NULL before the first. */
+const struct relay_run_header *relay_follow_header(const struct relay_follow *fl);
+/* The file being read ("standard input"). */
+const char *relay_follow_name(const struct relay_follow *fl);
+/* What went wrong, as relay_stream_error(); "" if nothing did. */
+const char *relay_follow_error(const struct relay_follow *fl);
+void relay_follow_close(struct relay_follow *fl);
+
 /* ---- the collector ---- */
 
 enum relay_mode {
@@ -354,6 +385,13 @@ struct relay_app_opts {
 	unsigned int max_files;
 	/* For the run header: the tool and its command line. */
 	const char *tool, *cmdline;
+	/*
+	 * Seconds, 0.01 .. 120 (0: none): bound how late a record reaches
+	 * the output (relay-collect(1) --latency): the run's flush interval
+	 * is half of it, and buffers whose open sub-buffer is older than a
+	 * quarter are flushed (RELAYFS_IOC_FLUSH).
+	 */
+	double latency;
 };
 
 /*

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <zstd.h>
 #include "format.h"
 
@@ -27,6 +28,8 @@ struct relay_stream {
 	size_t cap, pos, have;
 	uint64_t base;		/* stream offset of buf[0] */
 	int eof;
+	int follow;		/* relay_stream_follow(): 1 a growing file,
+				 * 2 a pipe (non-blocking) */
 	enum stream_state state;
 	int result;
 	struct relay_run_header hdr;
@@ -135,9 +138,37 @@ static int stream_fail(struct relay_stream *s, int err, uint64_t off,
 	return err;
 }
 
+int relay_stream_follow(struct relay_stream *s)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(s->fd, &st))
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		s->follow = 1;
+		return 1;
+	}
+	fl = fcntl(s->fd, F_GETFL);
+	if (fl < 0 || fcntl(s->fd, F_SETFL, fl | O_NONBLOCK))
+		return -errno;
+	s->follow = 2;
+	return 2;
+}
+
+int relay_stream_fd(const struct relay_stream *s)
+{
+	return s->fd;
+}
+
+int relay_stream_ended(const struct relay_stream *s)
+{
+	return s->state == S_ENDED && s->have_trailer;
+}
+
 /*
  * Make @need bytes from pos available.  0: they are; 1: the data ended
- * before them; -errno.
+ * before them; 2 (following): not yet; -errno.
  */
 static int stream_fill(struct relay_stream *s, size_t need)
 {
@@ -171,8 +202,12 @@ static int stream_fill(struct relay_stream *s, size_t need)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN && s->follow)
+				return 2;
 			return -errno;
 		}
+		if (!n && s->follow == 1)
+			return 2;	/* a growing file: more may come */
 		if (!n)
 			s->eof = 1;
 		s->have += n;
@@ -297,6 +332,8 @@ int relay_stream_next(struct relay_stream *s, struct relay_frame *f)
 			s->new_run = 0;
 		}
 		err = stream_fill(s, 8);
+		if (err == 2)
+			return -EAGAIN;
 		if (err)
 			return stream_short(s, off, err);
 		b = s->buf + s->pos;
@@ -309,6 +346,8 @@ int relay_stream_next(struct relay_stream *s, struct relay_frame *f)
 			return stream_fail(s, -EBADMSG, off, "block size %u",
 					   size);
 		err = stream_fill(s, 8 + size);
+		if (err == 2)
+			return -EAGAIN;
 		if (err)
 			return stream_short(s, off, err);
 		b = s->buf + s->pos;
@@ -348,12 +387,15 @@ int relay_stream_next(struct relay_stream *s, struct relay_frame *f)
 						   "of %zu bytes stores %llu",
 						   f->len, (unsigned long long)
 						   stored);
-			s->pos += 8 + size;
-			err = stream_fill(s, stored);
-			if (err) {
-				s->pos -= 8 + size;
+			/* Header and payload, or neither: a follower retries
+			 * from the header, wherever the buffer moved.
+			 */
+			err = stream_fill(s, 8 + size + stored);
+			if (err == 2)
+				return -EAGAIN;
+			if (err)
 				return stream_short(s, off, err);
-			}
+			s->pos += 8 + size;
 			err = stream_payload(s, f, stored, off);
 			if (err == 1)
 				s->pos += stored;

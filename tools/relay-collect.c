@@ -54,6 +54,8 @@ static void usage(FILE *f)
 "      --rotate-size SIZE   a new file before one exceeds SIZE\n"
 "      --rotate-time TIME   a new file every TIME\n"
 "      --max-files N        when rotating, keep the newest N files\n"
+"      --latency TIME       a record reaches the output within TIME\n"
+"                           (10ms .. 120s; see relay-collect(1))\n"
 "      --json               the summary as JSON\n"
 "      --fail-on-loss       exit 3 if any record was lost\n"
 "  -q, --quiet              no progress, no summary\n"
@@ -503,7 +505,7 @@ static char *join_args(int argc, char **argv)
 
 enum {
 	OPT_NO_MMAP = 256, OPT_ROTATE_SIZE, OPT_ROTATE_TIME, OPT_MAX_FILES,
-	OPT_JSON, OPT_FAIL_ON_LOSS, OPT_LIST,
+	OPT_JSON, OPT_FAIL_ON_LOSS, OPT_LIST, OPT_LATENCY,
 };
 
 /* The options that may be given once (the rest: flags, or checked). */
@@ -511,7 +513,8 @@ static int once_only(int opt)
 {
 	return (opt < 256 && strchr("snwOtzr", opt)) ||
 	       opt == OPT_ROTATE_SIZE ||
-	       opt == OPT_ROTATE_TIME || opt == OPT_MAX_FILES;
+	       opt == OPT_ROTATE_TIME || opt == OPT_MAX_FILES ||
+	       opt == OPT_LATENCY;
 }
 
 /* "-s/--subbuf-size", or "--rotate-size" for a long-only option. */
@@ -547,6 +550,7 @@ int main(int argc, char **argv)
 		{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
 		{ "rotate-time", required_argument, NULL, OPT_ROTATE_TIME },
 		{ "max-files", required_argument, NULL, OPT_MAX_FILES },
+		{ "latency", required_argument, NULL, OPT_LATENCY },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "fail-on-loss", no_argument, NULL, OPT_FAIL_ON_LOSS },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -645,6 +649,12 @@ int main(int argc, char **argv)
 				return bad_usage("bad --max-files: '%s'",
 						 optarg);
 			o.max_files = v;
+			break;
+		case OPT_LATENCY:
+			if (relay_parse_duration(optarg, &o.latency) ||
+			    o.latency < 0.01 || o.latency > 120)
+				return bad_usage("bad --latency: '%s' (10ms "
+						 "to 120s)", optarg);
 			break;
 		case OPT_JSON:
 			json = 1;

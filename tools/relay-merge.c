@@ -10,12 +10,15 @@
  * a timestamp keeps the time of the line before it on its CPU), adds a
  * marker where frames show records dropped or sub-buffers overwritten,
  * maps every time onto the clock asked for through the run's anchor,
- * sorts and prints.
+ * sorts and prints.  --follow reads one input as it grows (librelay's
+ * relay_follow_*()) and prints each record once it is in order or held
+ * back long enough (release_ready()).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,8 @@ struct rec {
 	size_t ts_len;		/* of "[.....]" */
 	const char *text;	/* in a payload copy, or owned (a marker) */
 	size_t len;
+	char *own;		/* --follow: the text's own copy */
+	double arrived;		/* --follow: when it was read */
 };
 
 /* What one CPU of one run said last: context for what follows. */
@@ -63,6 +68,9 @@ struct merge {
 	char **chunks;		/* payload copies, freed at the end */
 	size_t nchunks, chunk_cap;
 	uint64_t order;
+	int follow;		/* --follow: records own their text */
+	double hold;		/* --hold-back, seconds */
+	double now;		/* --follow: when the last input came */
 };
 
 static void usage_error(const char *fmt, const char *arg)
@@ -77,12 +85,17 @@ static void help(void)
 {
 	printf(
 "usage: relay-merge [-T | --clock=CLOCK] INPUT...\n"
+"       relay-merge --follow [--hold-back=TIME] [-T | --clock=CLOCK] INPUT\n"
 "Print the records of text relay-app runs (klog, tprintk) collected by\n"
 "relay-collect, merged by time, with a marker where data was lost.\n"
 "\n"
 "INPUT is a run file (.relay, .relay.zst), a directory (every run file\n"
 "in it, in name order) or - (standard input).\n"
 "\n"
+"  -f, --follow        print the run as it grows (tail -f), across\n"
+"                      rotated files, until its end or Ctrl-C\n"
+"      --hold-back=TIME  with -f: hold a record at most TIME for the\n"
+"                      other CPUs' records before it (default 1s)\n"
 "  -T, --wall          wall-clock date and time (--clock=real, as dates)\n"
 "      --clock=CLOCK   local (default: the kernel's local_clock(), as\n"
 "                      written), boot, mono or real (seconds since the\n"
@@ -120,7 +133,8 @@ static void push(struct merge *m, const struct rec *x)
 		m->cap = m->cap ? 2 * m->cap : 1024;
 		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
 	}
-	m->v[m->n++] = *x;
+	m->v[m->n] = *x;
+	m->v[m->n++].arrived = m->now;
 }
 
 /*
@@ -238,7 +252,11 @@ static int add_loss(struct merge *m, unsigned int ri, struct cpu_state *c,
 		snprintf(span, sizeof(span), "between %s and %s", a, b);
 	else
 		snprintf(span, sizeof(span), "before %s", b);
-	text = keep(m, xrealloc(NULL, 512));
+	text = xrealloc(NULL, 512);
+	if (m->follow)
+		x.own = text;
+	else
+		keep(m, text);
 	x.len = snprintf(text, 512, "%s cpu%u %s *** lost %" PRIu64
 			 " records, %" PRIu64 " sub-buffers, %s ***\n", a,
 			 f->cpu, r->app, f->drops - c->drops,
@@ -285,7 +303,9 @@ static int add_frame(struct merge *m, unsigned int ri,
 	}
 	if (!f->len)
 		return 0;
-	data = keep(m, memcpy(xrealloc(NULL, f->len ? f->len : 1),
+	/* --follow: each record gets its own copy, freed once printed. */
+	data = m->follow ? (const char *)f->payload :
+	       keep(m, memcpy(xrealloc(NULL, f->len ? f->len : 1),
 			      f->payload, f->len));
 	while (pos < f->len) {
 		struct rec x = { .run = ri, .cpu = f->cpu, .text = data + pos };
@@ -303,6 +323,9 @@ static int add_frame(struct merge *m, unsigned int ri,
 			end = nl ? (size_t)(nl - data) + 1 : f->len;
 		} while (end < f->len && data[end] == '\t');
 		x.len = end - pos;
+		if (m->follow)
+			x.text = x.own = memcpy(xrealloc(NULL, x.len),
+						x.text, x.len);
 		if (to_clock(m, r, c->last_ns, &x.key))
 			return -ERANGE;
 		x.order = m->order++;
@@ -482,29 +505,30 @@ static int check_hosts(const struct merge *m)
 	return 0;
 }
 
+static void print_rec(const struct merge *m, const struct rec *x)
+{
+	const char *text = x->text;
+	size_t len = x->len;
+	char ts[64];
+
+	/* A timestamp of another clock replaces the kernel's. */
+	if (x->has_ts && m->clock != RELAY_CLOCK_LOCAL) {
+		fputs(fmt_time(m, x->key, ts, sizeof(ts)), stdout);
+		text += x->ts_len;
+		len -= x->ts_len;
+	}
+	fwrite(text, 1, len, stdout);
+	/* The last line of a file or frame without its newline. */
+	if (!len || text[len - 1] != '\n')
+		putchar('\n');
+}
+
 static int print_all(const struct merge *m)
 {
-	char ts[64];
 	size_t i;
 
-	for (i = 0; i < m->n; i++) {
-		const struct rec *x = &m->v[i];
-		const char *text = x->text;
-		size_t len = x->len;
-
-		/* A timestamp of another clock replaces the kernel's. */
-		if (x->has_ts && m->clock != RELAY_CLOCK_LOCAL) {
-			fputs(fmt_time(m, x->key, ts, sizeof(ts)), stdout);
-			text += x->ts_len;
-			len -= x->ts_len;
-		}
-		fwrite(text, 1, len, stdout);
-		/* The last line of a file or frame without its newline. */
-		if (!len || text[len - 1] != '\n')
-			putchar('\n');
-		if (ferror(stdout))
-			break;
-	}
+	for (i = 0; i < m->n && !ferror(stdout); i++)
+		print_rec(m, &m->v[i]);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "%s: standard output: %s\n", prog,
 			strerror(errno ? errno : EIO));
@@ -513,24 +537,192 @@ static int print_all(const struct merge *m)
 	return 0;
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A record is stamped before it is reserved: a sub-buffer may close in
+ * between (an interrupt filling it, a flush), and its record then opens
+ * the next one stamped before that close; and where the kernel marks
+ * sched_clock unstable two CPUs' clocks agree to about a tick (4 ms).
+ * A CPU is taken as known past its last close less this.
+ */
+#define KNOWN_MARGIN_NS	10000000
+
+/*
+ * --follow: the time every CPU of every run is known to have passed,
+ * on the output clock: the earliest of their last sub-buffers' closing
+ * times (what a CPU writes later is stamped after its last close), less
+ * KNOWN_MARGIN_NS.  A CPU not heard from yet knows nothing: INT64_MIN.
+ */
+static int64_t watermark(const struct merge *m)
+{
+	int64_t w = INT64_MAX, t;
+	unsigned int i, c;
+
+	if (!m->nruns)
+		return INT64_MIN;
+	for (i = 0; i < m->nruns; i++) {
+		const struct run *r = &m->runs[i];
+
+		for (c = 0; c < r->ncpu; c++) {
+			if (!r->cpu[c].seen ||
+			    to_clock(m, r, r->cpu[c].last_close, &t))
+				return INT64_MIN;
+			if (t < w)
+				w = t;
+		}
+	}
+	return w < INT64_MIN + KNOWN_MARGIN_NS ? INT64_MIN :
+	       w - KNOWN_MARGIN_NS;
+}
+
+/*
+ * --follow: print, in time order, every record no later input can come
+ * before (up to the watermark), and every record up to the latest one
+ * held back --hold-back long (those before it come out with it, so
+ * the order holds and nothing waits longer); @all: everything, the input
+ * ended.  Standard output is flushed: each line leaves at once.
+ */
+static int release_ready(struct merge *m, int all)
+{
+	double now = mono_now();
+	int64_t upto = all ? INT64_MAX : watermark(m);
+	size_t i, k;
+
+	for (i = 0; i < m->n && !all; i++)
+		if (m->v[i].arrived + m->hold <= now && m->v[i].key > upto)
+			upto = m->v[i].key;
+	qsort(m->v, m->n, sizeof(*m->v), cmp_rec);
+	for (k = 0; k < m->n && m->v[k].key <= upto; k++) {
+		if (!ferror(stdout))
+			print_rec(m, &m->v[k]);
+		free(m->v[k].own);
+	}
+	memmove(m->v, m->v + k, (m->n - k) * sizeof(*m->v));
+	m->n -= k;
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "%s: standard output: %s\n", prog,
+			strerror(errno ? errno : EIO));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Milliseconds until the first held record is due, at most 100. */
+static int next_due_ms(const struct merge *m)
+{
+	double now = mono_now(), due = now + 0.1;
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->v[i].arrived + m->hold < due)
+			due = m->v[i].arrived + m->hold;
+	return due <= now ? 0 : (int)((due - now) * 1000) + 1;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* --follow: one input, printed as it grows until its end or a signal. */
+static int follow_input(struct merge *m, const char *path)
+{
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	const char *name = strcmp(path, "-") ? path : "standard input";
+	struct relay_follow *fl;
+	struct relay_frame f;
+	unsigned int ri = 0;
+	int ret, have_run = 0, end = 0;
+
+	/* No SA_RESTART: a wait ends at once. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	ret = relay_follow_open(path, &fl);
+	if (ret) {
+		fprintf(stderr, "%s: %s: %s\n", prog, name, strerror(-ret));
+		return ret;
+	}
+	while (!end && !interrupted) {
+		ret = relay_follow_next(fl, &f, next_due_ms(m));
+		m->now = mono_now();
+		if (ret == 2) {
+			ret = add_run(m, relay_follow_header(fl),
+				      relay_follow_name(fl), &ri);
+			have_run = 1;
+		} else if (ret == 1) {
+			ret = have_run ? add_frame(m, ri, &f) : -EBADMSG;
+		} else if (ret == 0 || ret == -ENODATA) {
+			if (ret)
+				fprintf(stderr, "%s: %s: the run never "
+					"finished (read up to its last whole "
+					"frame)\n", prog, relay_follow_name(fl));
+			end = 1;
+			ret = 0;
+		} else if (ret == -EAGAIN) {
+			ret = 0;
+		}
+		if (ret)
+			break;
+		ret = release_ready(m, end);
+		if (ret)
+			break;
+	}
+	if (ret == -EBADMSG || ret == -EPROTONOSUPPORT) {
+		const char *why = relay_follow_error(fl);
+
+		fprintf(stderr, "%s: %s: %s\n", prog, relay_follow_name(fl),
+			*why ? why : strerror(-ret));
+	} else if (ret < 0 && ret != -ERANGE && ret != -EINVAL &&
+		   ret != -EIO) {
+		fprintf(stderr, "%s: %s: %s\n", prog, relay_follow_name(fl),
+			strerror(-ret));
+	}
+	/* The end, an error or Ctrl-C: what is held is printed. */
+	if (ret != -EIO && release_ready(m, 1))
+		ret = -EIO;
+	relay_follow_close(fl);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "wall", no_argument, NULL, 'T' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "hold-back", required_argument, NULL, 'H' },
 		{ "clock", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct merge m = { .clock = RELAY_CLOCK_LOCAL };
+	struct merge m = { .clock = RELAY_CLOCK_LOCAL, .hold = 1.0 };
 	int opt, err = 0, ret, clock_set = 0;
 	unsigned int i;
 	size_t k;
 	struct stat st;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":ThV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":TfhV", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'f':
+			m.follow = 1;
+			break;
+		case 'H':
+			if (relay_parse_duration(optarg, &m.hold) ||
+			    m.hold < 0 || m.hold > 3600)
+				usage_error("--hold-back: '%s' is not a time "
+					    "up to 1h (500ms, 2s)", optarg);
+			break;
 		case 'T':
 			m.wall = 1;
 			break;
@@ -562,6 +754,13 @@ int main(int argc, char **argv)
 	if (optind == argc)
 		usage_error("%s", "no input: name run files, directories "
 			    "or -");
+	if (m.follow && argc - optind != 1)
+		usage_error("%s", "--follow follows one input: a run file, "
+			    "the directory it is written to, or -");
+	if (m.follow) {
+		ret = follow_input(&m, argv[optind]);
+		goto out;
+	}
 	/*
 	 * Every input is read even after one failed (its error said where):
 	 * what could be read is printed, and the exit status is 1.
@@ -580,6 +779,7 @@ int main(int argc, char **argv)
 		qsort(m.v, m.n, sizeof(*m.v), cmp_rec);
 		ret = print_all(&m);
 	}
+out:
 	if (ret)
 		err = ret;
 	for (k = 0; k < m.nchunks; k++)

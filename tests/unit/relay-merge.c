@@ -8,7 +8,9 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -86,8 +88,8 @@ static void put_zframe(FILE *f, unsigned int cpu, uint64_t seq,
 		       uint64_t t_open, const char *text)
 {
 	struct relay_frame fr = {
-		.cpu = cpu, .seq = seq, .t_open = t_open, .t_close = t_open,
-		.records = 1, .bytes = strlen(text), .len = strlen(text),
+		.cpu = cpu, .seq = seq, .t_open = t_open,
+		.t_close = t_open + 100000000, .records = 1, .bytes = strlen(text), .len = strlen(text),
 		.flags = RELAY_FRAME_ZSTD,
 	};
 	uint8_t hdr[RELAY_FRAME_HDR_LEN], z[1024];
@@ -604,7 +606,297 @@ static int test_cli(void)
 	return 0;
 }
 
+/* ---- --follow ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* relay-merge --follow @args in the background, output to out, err. */
+static pid_t follow_start(const char *args)
+{
+	const char *tool = getenv("RELAY_MERGE");
+	char cmd[1024], cwd[512];
+	pid_t pid;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "cd %s && TZ=UTC exec %s%s --follow %s "
+		 ">out 2>err", dir, tool ? "" : cwd,
+		 tool ? tool : "/build/bin/relay-merge", args);
+	pid = fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait until out is exactly @want: the seconds it took, or -1. */
+static double wait_out(const char *want, double secs)
+{
+	char o[128];
+	double t0 = now_s();
+
+	snprintf(o, sizeof(o), "%s/out", dir);
+	do {
+		slurp(o, out, sizeof(out));
+		if (!strcmp(out, want))
+			return now_s() - t0;
+		usleep(5000);
+	} while (now_s() - t0 < secs);
+	printf("# after %.1f s, out:\n%s# want:\n%s", secs, out, want);
+	return -1;
+}
+
+/* Its exit status within @secs (-1: still running, then killed). */
+static int follow_end(pid_t pid, double secs)
+{
+	double t0 = now_s();
+	char e[128], o[128];
+	int st;
+
+	snprintf(e, sizeof(e), "%s/err", dir);
+	snprintf(o, sizeof(o), "%s/out", dir);
+	do {
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			slurp(e, err, sizeof(err));
+			slurp(o, out, sizeof(out));
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		}
+		usleep(5000);
+	} while (now_s() - t0 < secs);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* A new file in f/: the directories other tests merge stay as they were. */
+static FILE *follow_file(const char *name)
+{
+	char path[64], sub[32];
+
+	snprintf(path, sizeof(path), "%s/f", dir);
+	mkdir(path, 0755);
+	snprintf(sub, sizeof(sub), "f/%.20s", name);
+	return new_file(sub);
+}
+
+/*
+ * f/@name with klog's run header, followed by relay-merge --follow
+ * --hold-back=@hold from now on; NULL on failure.
+ */
+static FILE *follow_begin(const char *name, const char *hold, pid_t *pid)
+{
+	FILE *f = follow_file(name);
+	char args[128];
+
+	if (!f)
+		return NULL;
+	put_header(f, &klog);
+	fflush(f);
+	snprintf(args, sizeof(args), "--hold-back=%s f/%s", hold, name);
+	*pid = follow_start(args);
+	if (*pid <= 0) {
+		fclose(f);
+		return NULL;
+	}
+	usleep(100000);
+	return f;
+}
+
+static void put_end_flags(FILE *f, uint32_t flags)
+{
+	struct relay_trailer t = { .frames = 1, .flags = flags };
+	uint8_t b[RELAY_TRAILER_LEN];
+
+	relay_encode_trailer(b, &t);
+	fwrite(b, 1, sizeof(b), f);
+}
+
+#define S(x)	((uint64_t)((x) * 1e9 + 0.5))
+
+static const char grow_a[] = "[    1.050000] cpu0 klog A\n";
+static const char grow_b[] =
+	"[    1.100000] cpu0 klog *** lost 3 records, 0 sub-buffers, "
+	"between [    1.100000] and [    1.300000] ***\n"
+	"[    1.150000] cpu1 klog B\n";
+static const char grow_c[] = "[    1.350000] cpu0 klog C\n";
+
+/*
+ * A file written while relay-merge --follow reads it: a record comes out
+ * once every CPU is known past its time (here never by the hold-back,
+ * 10 s), a frame written in two halves is read whole, the loss comes in
+ * line, and the trailer ends it with what was held.
+ */
+static int test_follow_growing_file(void)
+{
+	char *frame, want[512];
+	size_t flen;
+	pid_t pid;
+	FILE *f = follow_begin("grow.relay", "10s", &pid), *mf;
+
+	CHECK(f != NULL);
+	put_frame(f, 0, 0, S(1.0), S(1.1), 0, grow_a);
+	put_frame(f, 1, 0, S(1.0), S(1.2), 0, "[    1.150000] cpu1 klog B\n");
+	fflush(f);
+	/* A: both CPUs are past 1.05; B is not (cpu0 closed at 1.1). */
+	CHECK(wait_out(grow_a, 5) >= 0);
+	usleep(300000);
+	CHECK(wait_out(grow_a, 0) >= 0);
+	/* cpu0 again, after 3 drops: in two writes. */
+	mf = open_memstream(&frame, &flen);
+	CHECK(mf != NULL);
+	put_frame(mf, 0, 1, S(1.3), S(1.4), 3, grow_c);
+	fclose(mf);
+	fwrite(frame, 1, flen / 2, f);
+	fflush(f);
+	usleep(200000);
+	CHECK(wait_out(grow_a, 0) >= 0);
+	fwrite(frame + flen / 2, 1, flen - flen / 2, f);
+	fflush(f);
+	free(frame);
+	snprintf(want, sizeof(want), "%s%s", grow_a, grow_b);
+	CHECK(wait_out(want, 5) >= 0);
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(follow_end(pid, 5), 0);
+	snprintf(want, sizeof(want), "%s%s%s", grow_a, grow_b, grow_c);
+	CHECK_STR(out, want);
+	CHECK_STR(err, "");
+	return 0;
+}
+
+/*
+ * A quiet CPU never says it is past anything: the hold-back bounds the
+ * wait (300 ms here).  Ctrl-C ends a run that has no trailer yet, with
+ * what is held printed, status 0.
+ */
+static int test_follow_hold_back(void)
+{
+	double t;
+	pid_t pid;
+	FILE *f = follow_begin("quiet.relay", "300ms", &pid);
+
+	CHECK(f != NULL);
+	put_frame(f, 0, 0, S(1.0), S(1.1), 0, grow_a);
+	fflush(f);
+	t = wait_out(grow_a, 5);
+	printf("# the quiet run's line after %.3f s (hold-back 0.3 s)\n", t);
+	CHECK(t >= 0.29 && t < 2);
+	put_frame(f, 0, 1, S(2.0), S(2.1), 0, "[    2.050000] cpu0 klog D\n");
+	fflush(f);
+	usleep(50000);
+	kill(pid, SIGINT);
+	CHECK_EQ(follow_end(pid, 5), 0);
+	CHECK_STR(out, "[    1.050000] cpu0 klog A\n"
+		  "[    2.050000] cpu0 klog D\n");
+	fclose(f);
+	return 0;
+}
+
+/*
+ * The directory relay-collect -o writes, followed before its first file
+ * appears, across a rotation (CONTINUED, then the next part), to the
+ * final trailer; a compressed part too.
+ */
+static int test_follow_rotation(void)
+{
+	struct run_desc part1 = klog;
+	char path[256];
+	FILE *f;
+	pid_t pid;
+
+	part1.index = 1;
+	snprintf(path, sizeof(path), "%s/rot", dir);
+	CHECK_EQ(mkdir(path, 0755), 0);
+	pid = follow_start("--hold-back=10s rot");
+	CHECK(pid > 0);
+	usleep(200000);
+	f = new_file("rot/klog.000000.relay.zst");
+	CHECK(f != NULL);
+	put_header(f, &klog);
+	put_zframe(f, 0, 0, S(1.0), "[    1.000000] cpu0 klog part 0\n");
+	put_frame(f, 1, 0, S(1.0), S(2.0), 0,
+		  "[    1.500000] cpu1 klog part 0\n");
+	put_end_flags(f, RELAY_TRAILER_CONTINUED);
+	fclose(f);
+	/* cpu0's zstd frame closed at 1.1: only its line is known. */
+	CHECK(wait_out("[    1.000000] cpu0 klog part 0\n", 5) >= 0);
+	usleep(200000);
+	CHECK_EQ(waitpid(pid, NULL, WNOHANG), 0);
+	f = new_file("rot/klog.000001.relay.zst");
+	CHECK(f != NULL);
+	put_header(f, &part1);
+	put_frame(f, 0, 1, S(2.5), S(3.0), 0,
+		  "[    2.500000] cpu0 klog part 1\n");
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(follow_end(pid, 5), 0);
+	CHECK_STR(out, "[    1.000000] cpu0 klog part 0\n"
+		  "[    1.500000] cpu1 klog part 0\n"
+		  "[    2.500000] cpu0 klog part 1\n");
+	CHECK_STR(err, "");
+	return 0;
+}
+
+/*
+ * relay-collect -c | relay-merge --follow -: the same rule on a pipe;
+ * the loss in line; the trailer ends it before the pipe closes.  A pipe
+ * that ends with the run unfinished prints what it has, and says so.
+ */
+static int test_follow_pipe(void)
+{
+	const char *tool = getenv("RELAY_MERGE");
+	char cmd[1024], cwd[512], want[512];
+	FILE *p;
+
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	snprintf(cmd, sizeof(cmd), "cd %s && TZ=UTC exec %s%s --follow "
+		 "--hold-back=10s - >out 2>err", dir, tool ? "" : cwd,
+		 tool ? tool : "/build/bin/relay-merge");
+	p = popen(cmd, "w");
+	CHECK(p != NULL);
+	put_header(p, &klog);
+	put_frame(p, 0, 0, S(1.0), S(1.1), 0, grow_a);
+	put_frame(p, 1, 0, S(1.0), S(1.2), 0, "[    1.150000] cpu1 klog B\n");
+	fflush(p);
+	CHECK(wait_out(grow_a, 5) >= 0);
+	put_frame(p, 0, 1, S(1.3), S(1.4), 3, grow_c);
+	fflush(p);
+	snprintf(want, sizeof(want), "%s%s", grow_a, grow_b);
+	CHECK(wait_out(want, 5) >= 0);
+	put_end(p);
+	fflush(p);
+	snprintf(want, sizeof(want), "%s%s%s", grow_a, grow_b, grow_c);
+	/* The trailer ends it while the pipe is still open. */
+	CHECK(wait_out(want, 5) >= 0);
+	CHECK_EQ(pclose(p), 0);
+
+	p = popen(cmd, "w");
+	CHECK(p != NULL);
+	put_header(p, &klog);
+	put_frame(p, 0, 0, S(1.0), S(1.1), 0, grow_a);
+	CHECK_EQ(pclose(p), 0);
+	snprintf(cmd, sizeof(cmd), "%s/out", dir);
+	slurp(cmd, out, sizeof(out));
+	CHECK_STR(out, grow_a);
+	snprintf(cmd, sizeof(cmd), "%s/err", dir);
+	slurp(cmd, err, sizeof(err));
+	CHECK_STR(err, "relay-merge: standard input: the run never finished "
+		  "(read up to its last whole frame)\n");
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
+	{ "follow_growing_file", test_follow_growing_file },
+	{ "follow_hold_back", test_follow_hold_back },
+	{ "follow_rotation", test_follow_rotation },
+	{ "follow_pipe", test_follow_pipe },
 	{ "two_apps_one_timeline", test_two_apps_one_timeline },
 	{ "wall_clock", test_wall_clock },
 	{ "two_hosts", test_two_hosts },

@@ -281,6 +281,12 @@ static int test_control_protocol_errors(void)
 	CHECK(bad_command(fd, "start subbuf_size=4096 n_subbufs=4 x=1",
 			  runs) == 0);
 	CHECK(bad_command(fd, "start subbuf_size=4k n_subbufs=4", runs) == 0);
+	CHECK(bad_command(fd, "start subbuf_size=4096 n_subbufs=4 flush_ms=0",
+			  runs) == 0);
+	CHECK(bad_command(fd, "start subbuf_size=4096 n_subbufs=4 "
+			  "flush_ms=60001", runs) == 0);
+	CHECK(bad_command(fd, "start subbuf_size=4096 n_subbufs=4 "
+			  "flush_ms=10 flush_ms=20", runs) == 0);
 	CHECK(bad_command(fd, "stop now", runs) == 0);
 	CHECK(bad_command(fd, longline, runs) == 0);
 	/* One collector: a second writer is refused, readers are not. */
@@ -292,9 +298,20 @@ static int test_control_protocol_errors(void)
 	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4\n", 35) == 35);
 	CHECK(app_running("sample"));
 	CHECK_EQ(app_control_value("sample", "subbuf_size"), 4096);
+	CHECK_EQ(app_control_value("sample", "flush_ms"), 1000);
 	CHECK_ERRNO(write(fd, "start subbuf_size=4096 n_subbufs=4", 34), EBUSY);
 	CHECK(write(fd, "stop", 4) == 4);
 	CHECK(!app_running("sample"));
+	CHECK_EQ(app_control_value("sample", "flush_ms"), 0);
+	/* The bounds themselves are taken. */
+	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4 flush_ms=60000",
+		    49) == 49);
+	CHECK_EQ(app_control_value("sample", "flush_ms"), 60000);
+	CHECK(write(fd, "stop", 4) == 4);
+	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4 flush_ms=1",
+		    45) == 45);
+	CHECK_EQ(app_control_value("sample", "flush_ms"), 1);
+	CHECK(write(fd, "stop", 4) == 4);
 	close(fd);
 	/* Without CAP_SYS_ADMIN (and no group), start is refused. */
 	pid = fork();

@@ -10,11 +10,14 @@
  *   rfs-log [SUBSTRING]    run the tests whose name contains SUBSTRING
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
 #include "lib/run.h"
@@ -703,7 +706,273 @@ static int test_two_apps_wall_clock_timeline(void)
 	return 0;
 }
 
+/* ---- live: relay-collect --latency | relay-merge --follow ---- */
+
+#define LIVE_LATENCY	1.0	/* relay-collect --latency, seconds */
+#define LIVE_HOLD	1.0	/* relay-merge --hold-back */
+/* TCG: a slow, shared host; the whole bound is asserted, this on top. */
+#define LIVE_SLACK	0.5
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct live {
+	pid_t collect, merge;
+	int out;		/* relay-merge's standard output */
+	char buf[8192];		/* what came of it, not a whole line yet */
+	size_t have;
+	/* per tag's demo message: its delay, seen once */
+	double delay[MAXCPU][NCTX][MAXLINES];
+	unsigned char seen[MAXCPU][NCTX][MAXLINES];
+	long lines, losses, late, backwards;
+	double max_delay, sum_delay;
+	long long last_ns;
+};
+
+/*
+ * relay-collect -q -c --latency 1s klog | relay-merge --follow
+ * --hold-back=1s --clock=mono -: merged lines stamped on
+ * CLOCK_MONOTONIC, as clock_gettime() reads it here.
+ */
+static int live_start(struct live *lv)
+{
+	int p1[2], p2[2];
+
+	CHECK(pipe(p1) == 0 && pipe(p2) == 0);
+	lv->collect = fork();
+	CHECK(lv->collect >= 0);
+	if (!lv->collect) {
+		dup2(p1[1], 1);
+		close(p1[0]);
+		close(p1[1]);
+		close(p2[0]);
+		close(p2[1]);
+		execlp("relay-collect", "relay-collect", "-q", "-c", "-s",
+		       "16k", "-n", "64", "--latency", "1s", "klog",
+		       (char *)NULL);
+		_exit(127);
+	}
+	lv->merge = fork();
+	CHECK(lv->merge >= 0);
+	if (!lv->merge) {
+		dup2(p1[0], 0);
+		dup2(p2[1], 1);
+		close(p1[0]);
+		close(p1[1]);
+		close(p2[0]);
+		close(p2[1]);
+		execlp("relay-merge", "relay-merge", "--follow",
+		       "--hold-back=1s", "--clock=mono", "-", (char *)NULL);
+		_exit(127);
+	}
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[1]);
+	lv->out = p2[0];
+	return 0;
+}
+
+/* One merged line, as it arrives: its delay, its place. */
+static int live_line(struct live *lv, const char *line, double at,
+		     const char *tag)
+{
+	unsigned long long s, us;
+	unsigned int cpu, mcpu, seq;
+	char ctx[16], key[48];
+	const char *m;
+	long long ns;
+	double d;
+	int c, n = 0;
+
+	if (line[0] == '\t')
+		return 0;
+	if (strstr(line, "*** lost ")) {
+		printf("# %s\n", line);
+		lv->losses++;
+		return 0;
+	}
+	CHECK(sscanf(line, "[%llu.%llu] cpu%u %n", &s, &us, &cpu, &n) == 3 &&
+	      n > 0);
+	ns = s * 1000000000LL + us * 1000;
+	if (ns < lv->last_ns) {
+		printf("# backwards: %s\n", line);
+		lv->backwards++;
+	}
+	lv->last_ns = ns;
+	snprintf(key, sizeof(key), "klog_demo: tag=%s ", tag);
+	m = strstr(line, key);
+	if (!m)
+		return 0;
+	CHECK(sscanf(m + strlen(key), "ctx=%15s cpu=%u seq=%u", ctx, &mcpu,
+		     &seq) == 3);
+	for (c = 0; c < NCTX && strcmp(ctx, ctxs[c]); c++)
+		;
+	CHECK(c < NCTX && seq < MAXLINES && mcpu == cpu && cpu < MAXCPU);
+	CHECK(!lv->seen[cpu][c][seq] || (printf("# twice: %s\n", line), 0));
+	lv->seen[cpu][c][seq] = 1;
+	d = at - ns / 1e9;
+	lv->delay[cpu][c][seq] = d;
+	lv->lines++;
+	lv->sum_delay += d;
+	if (d > lv->max_delay)
+		lv->max_delay = d;
+	if (d > LIVE_LATENCY + LIVE_HOLD + LIVE_SLACK) {
+		printf("# %.3f s late: %s\n", d, line);
+		lv->late++;
+	}
+	return 0;
+}
+
+/*
+ * Read merged lines for @secs or until @want of @tag came; each line's
+ * arrival is the moment read() returned it (no stdio buffer between).
+ */
+static int live_read(struct live *lv, const char *tag, long want,
+		     double secs)
+{
+	double end = mono_s() + secs, at;
+	char *nl, *line;
+	ssize_t n;
+
+	while (lv->lines < want && mono_s() < end) {
+		struct pollfd p = { .fd = lv->out, .events = POLLIN };
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(lv->out, lv->buf + lv->have,
+			 sizeof(lv->buf) - 1 - lv->have);
+		CHECK(n > 0);
+		at = mono_s();
+		lv->have += n;
+		lv->buf[lv->have] = '\0';
+		line = lv->buf;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = '\0';
+			CHECK(live_line(lv, line, at, tag) == 0);
+			line = nl + 1;
+		}
+		lv->have -= line - lv->buf;
+		memmove(lv->buf, line, lv->have);
+		CHECK(lv->have < sizeof(lv->buf) - 1);
+	}
+	return 0;
+}
+
+/*
+ * One phase: @rounds demo writes of @lines per CPU and context, @gap_ms
+ * apart, each line's delay from its kernel timestamp (on CLOCK_MONOTONIC
+ * through the run's anchor) to its arrival here.  Every line but the
+ * NMI ones klog_demo counted as failed comes, once, in time order.
+ */
+static int live_phase(struct live *lv, const char *tag, int rounds,
+		      unsigned int lines, unsigned int gap_ms)
+{
+	int e0[NCTX], e1[NCTX], i, c;
+	long got = 0, nmi_lost = 0, want;
+	double sum = 0, max = 0, t;
+
+	for (i = 0; i < rounds; i++) {
+		char tg[16];
+
+		/* each round's seq starts at 0: one tag per round */
+		snprintf(tg, sizeof(tg), "%s%d", tag, i);
+		memset(lv->seen, 0, sizeof(lv->seen));
+		lv->lines = lv->late = lv->losses = lv->backwards = 0;
+		lv->max_delay = lv->sum_delay = 0;
+		CHECK(demo_errors(e0) == 0);
+		t = mono_s();
+		CHECK(demo("klog", tg, lines) == 0);
+		CHECK(demo_errors(e1) == 0);
+		for (c = 0; c < NCTX - 1; c++)
+			CHECK_EQ(e1[c], e0[c]);
+		/* NMI lines klog_demo could not write: counted, not sent */
+		want = (long)ncpus * NCTX * lines - (e1[NCTX - 1] -
+						     e0[NCTX - 1]);
+		CHECK(live_read(lv, tg, want, LIVE_LATENCY + LIVE_HOLD +
+				LIVE_SLACK) == 0);
+		/* the rest of the gap: nothing more, nothing twice */
+		CHECK(live_read(lv, tg, LONG_MAX, gap_ms / 1000.0 -
+				(mono_s() - t)) == 0);
+		CHECK_EQ(lv->lines, want);
+		CHECK_EQ(lv->late, 0);
+		CHECK_EQ(lv->losses, 0);
+		CHECK_EQ(lv->backwards, 0);
+		got += lv->lines;
+		nmi_lost += e1[NCTX - 1] - e0[NCTX - 1];
+		sum += lv->sum_delay;
+		if (lv->max_delay > max)
+			max = lv->max_delay;
+	}
+	printf("# %s: %d rounds of %u lines per CPU and context: %ld lines, "
+	       "delay mean %.3f s, max %.3f s (bound %.1f + %.1f s, slack "
+	       "%.1f s), %ld NMI lines not written\n", tag, rounds, lines,
+	       got, got ? sum / got : 0, max, LIVE_LATENCY, LIVE_HOLD,
+	       LIVE_SLACK, nmi_lost);
+	CHECK(got > 0);
+	return 0;
+}
+
+/*
+ * relay-collect -c --latency 1s klog | relay-merge --follow
+ * --hold-back=1s -: klog lines written by klog_demo reach the merged
+ * output within the latency plus the hold-back (plus TCG slack), none
+ * missing, in order: on a quiet channel (a line per CPU and context,
+ * the flush timer's and RELAYFS_IOC_FLUSH's case) and a busy one
+ * (sub-buffers filling by themselves).  Ctrl-C then ends both cleanly.
+ */
+static int live_run(struct live *lv)
+{
+	int st;
+
+	CHECK(live_start(lv) == 0);
+	for (st = 0; st < 200 && !app_running("klog"); st++)
+		usleep(50000);
+	CHECK(app_running("klog"));
+	CHECK_EQ(app_control_value("klog", "flush_ms"), 500);
+	CHECK(live_phase(lv, "Q", 4, 1, 1500) == 0);
+	CHECK(live_phase(lv, "B", 2, 400, 2000) == 0);
+	kill(lv->collect, SIGINT);
+	CHECK_EQ(waitpid(lv->collect, &st, 0), lv->collect);
+	lv->collect = 0;
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The final trailer ends relay-merge: EOF on its output. */
+	while (read(lv->out, lv->buf, sizeof(lv->buf)) > 0)
+		;
+	CHECK_EQ(waitpid(lv->merge, &st, 0), lv->merge);
+	lv->merge = 0;
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	return 0;
+}
+
+static int test_live_follow_latency(void)
+{
+	static struct live lv;
+	int ret;
+
+	memset(&lv, 0, sizeof(lv));
+	lv.out = -1;
+	ret = live_run(&lv);
+	/* A failure leaves nothing running for the next test. */
+	if (lv.collect > 0) {
+		kill(lv.collect, SIGINT);
+		waitpid(lv.collect, NULL, 0);
+	}
+	if (lv.merge > 0) {
+		kill(lv.merge, SIGTERM);
+		waitpid(lv.merge, NULL, 0);
+	}
+	if (lv.out >= 0)
+		close(lv.out);
+	return ret;
+}
+
 static const struct ktap_case cases[] = {
+	{ "live_follow_latency", test_live_follow_latency },
 	{ "klog_every_context_merged", test_klog_every_context_merged },
 	{ "tprintk_marked_lines_exactly_once",
 	  test_tprintk_marked_lines_exactly_once },

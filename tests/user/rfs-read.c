@@ -7,7 +7,9 @@
  *
  *   rfs-read [SUBSTRING]    run the tests whose name contains SUBSTRING
  */
+#include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <fcntl.h>
@@ -122,6 +124,160 @@ static int test_read_subbuf_metadata(void)
 	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_GET_SUBBUF, (void *)8), EFAULT);
 	CHECK_EQ(ctl("close"), 0);
 	close(fd);
+	return 0;
+}
+
+struct later_flush {
+	int fd;
+	unsigned int delay_us;
+	int ret;
+};
+
+static void *later_flush_fn(void *arg)
+{
+	struct later_flush *lf = arg;
+
+	usleep(lf->delay_us);
+	lf->ret = ioctl(lf->fd, RELAYFS_IOC_FLUSH) ? -errno : 0;
+	return NULL;
+}
+
+static unsigned long long produced(int fd)
+{
+	struct relayfs_buf_stats st;
+
+	return get_stats(fd, &st) ? ~0ULL : st.subbufs_produced;
+}
+
+/*
+ * RELAYFS_IOC_FLUSH on a channel whose flush timer would take a minute:
+ * a partial sub-buffer becomes readable at once, by read() (a blocked
+ * reader is woken) and by the mmap consumer; on an empty one it switches
+ * nothing (no sub-buffer produced, no empty one to read); bad uses get
+ * their errno; the counters are exact after.
+ */
+static int test_ioc_flush(void)
+{
+	struct reader r0 = { .cpu = 0, .len = 100, .subbuf = 8192 };
+	struct reader r1 = { .cpu = 1, .len = 100, .subbuf = 8192 };
+	struct relayfs_subbuf e[MAX_ENTRIES], sb;
+	struct relayfs_buf_stats st;
+	struct relayfs_consume c;
+	struct later_flush lf;
+	struct timespec a, b;
+	char buf[8192];
+	pthread_t th;
+	uint8_t *map;
+	int fd0, fd1, sfd, cpu;
+
+	CHECK(ncpus >= 2);
+	memset(res, 0, sizeof(res));
+	CHECK_EQ(ctl("open subbuf=8192 n=4 flush_ms=60000"), 0);
+	fd0 = open_cpu(0, O_NONBLOCK);
+	fd1 = open_cpu(1, O_NONBLOCK);
+	CHECK(fd0 >= 0 && fd1 >= 0);
+	/* Empty: nothing switched. */
+	CHECK_EQ(ioctl(fd0, RELAYFS_IOC_FLUSH), 0);
+	CHECK_EQ(produced(fd0), 0);
+	CHECK_ERRNO(read(fd0, buf, sizeof(buf)), EAGAIN);
+
+	/* read(): 30 records wait in CPU 0's open sub-buffer. */
+	CHECK_EQ(ctl("write len=100 count=30 ctx=task cpu=0"), 0);
+	CHECK_ERRNO(read(fd0, buf, sizeof(buf)), EAGAIN);
+	CHECK_EQ(produced(fd0), 0);
+	CHECK_EQ(ioctl(fd0, RELAYFS_IOC_FLUSH), 0);
+	CHECK_EQ(read(fd0, buf, sizeof(buf)), 3000);
+	CHECK(verify_chunk(&r0, (uint8_t *)buf, 3000) == 0 ||
+	      (printf("# %s\n", r0.err), 0));
+	CHECK_EQ(r0.records, 30);
+	CHECK(ioctl(fd0, RELAYFS_IOC_GET_SUBBUF, &sb) == 0);
+	CHECK_EQ(sb.seq, 0);
+	CHECK_EQ(sb.records, 30);
+	CHECK_EQ(sb.padding, 8192 - 3000);
+	/* Nothing since: a second flush closes nothing. */
+	CHECK_EQ(ioctl(fd0, RELAYFS_IOC_FLUSH), 0);
+	CHECK_EQ(produced(fd0), 1);
+	CHECK_ERRNO(read(fd0, buf, sizeof(buf)), EAGAIN);
+
+	/* A reader blocked in read() is woken by a flush from elsewhere. */
+	CHECK_EQ(ctl("write len=100 count=10 ctx=task cpu=0"), 0);
+	CHECK_EQ(fcntl(fd0, F_SETFL, 0), 0);
+	lf = (struct later_flush){ .fd = fd0, .delay_us = 200000 };
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	CHECK(pthread_create(&th, NULL, later_flush_fn, &lf) == 0);
+	CHECK_EQ(read(fd0, buf, sizeof(buf)), 1000);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	pthread_join(th, NULL);
+	CHECK_EQ(lf.ret, 0);
+	CHECK(verify_chunk(&r0, (uint8_t *)buf, 1000) == 0 ||
+	      (printf("# %s\n", r0.err), 0));
+	printf("# blocked read woken %.1f ms after it began (flush at "
+	       "200 ms)\n", ((b.tv_sec - a.tv_sec) * 1e9 +
+			      (b.tv_nsec - a.tv_nsec)) / 1e6);
+
+	/* mmap + RELAYFS_IOC_CONSUME on CPU 1, flushed from this CPU. */
+	map = mmap(NULL, 4 * 8192, PROT_READ, MAP_SHARED, fd1, 0);
+	CHECK(map != MAP_FAILED);
+	CHECK_EQ(ctl("write len=100 count=20 ctx=hardirq cpu=1"), 0);
+	CHECK_EQ(consume(fd1, 0, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.n_entries, 0);
+	CHECK_EQ(ioctl(fd1, RELAYFS_IOC_FLUSH), 0);
+	CHECK_EQ(consume(fd1, 0, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.n_entries, 1);
+	CHECK_EQ(e[0].seq, 0);
+	CHECK_EQ(e[0].records, 20);
+	CHECK(verify_entry(&r1, &e[0], map + e[0].offset) == 0 ||
+	      (printf("# %s\n", r1.err), 0));
+	CHECK_EQ(consume(fd1, 1, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.n_entries, 0);
+	CHECK_EQ(ioctl(fd1, RELAYFS_IOC_FLUSH), 0);
+	CHECK_EQ(consume(fd1, 1, 0, e, MAX_ENTRIES, &c), 0);
+	CHECK_EQ(c.n_entries, 0);
+	CHECK_EQ(produced(fd1), 1);
+
+	/* Bad uses. */
+	CHECK_ERRNO(ioctl(-1, RELAYFS_IOC_FLUSH), EBADF);
+	sfd = open(ROOT "/rfs.stats", O_RDONLY);
+	CHECK(sfd >= 0);
+	CHECK_ERRNO(ioctl(sfd, RELAYFS_IOC_FLUSH), ENOTTY);
+	close(sfd);
+	/* Same number, another direction or size: not this ioctl. */
+	CHECK_ERRNO(ioctl(fd0, _IOW(RELAYFS_IOC_MAGIC, 6, int), 0), ENOTTY);
+
+	/* Exact counters, and flushes of a closed channel do nothing. */
+	CHECK_EQ(ctl("close"), 0);
+	CHECK_EQ(read_results(), 0);
+	CHECK_EQ(ioctl(fd0, RELAYFS_IOC_FLUSH), 0);
+	for (cpu = 0; cpu < 2; cpu++) {
+		CHECK(get_stats(cpu ? fd1 : fd0, &st) == 0);
+		CHECK(check_equations(&st) == 0);
+		CHECK_EQ(st.accepted_records, cpu ? 20 : 40);
+		CHECK_EQ(st.consumed_records, cpu ? 20 : 40);
+		CHECK_EQ(st.unread_records, 0);
+		CHECK_EQ(st.subbufs_produced, cpu ? 1 : 2);
+	}
+	munmap(map, 4 * 8192);
+	close(fd1);
+	CHECK_ERRNO(ioctl(fd1, RELAYFS_IOC_FLUSH), EBADF);
+	close(fd0);
+	return 0;
+}
+
+/*
+ * Flushes from another task in a loop while every context on every CPU
+ * writes: the IPI lands on writers mid-record as an interrupt would, and
+ * every record is still read exactly once, whole, counters exact.
+ */
+static int test_ioc_flush_while_writing(void)
+{
+	R = (struct run){ .open = "subbuf=8192 n=8 hdr=8", .hdr = 8,
+			  .len = 64, .write = "count=3000 ctx=all",
+			  .use_mmap = true, .flush_storm = true };
+	CHECK(run_channel(&R) == 0);
+	printf("# %ld flushes during the write\n", R.flushes);
+	R.use_mmap = false;
+	CHECK(run_channel(&R) == 0);
+	printf("# %ld flushes during the write (read())\n", R.flushes);
 	return 0;
 }
 
@@ -946,6 +1102,8 @@ static int test_bytes_before_reset_never_seen(void)
 }
 
 static const struct ktap_case cases[] = {
+	{ "ioc_flush", test_ioc_flush },
+	{ "ioc_flush_while_writing", test_ioc_flush_while_writing },
 	{ "mmap_consumer_all_contexts", test_mmap_consumer_all_contexts },
 	{ "mmap_prefilled_in_two_calls", test_mmap_prefilled_in_two_calls },
 	{ "overwrite_mmap_consumer_exact",

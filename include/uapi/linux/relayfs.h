@@ -128,6 +128,10 @@ struct relayfs_clocks {
 	__aligned_u64 uncertainty_ns;	/* +- on local_ns */
 };
 
+/* Bounds of a relay-app run's flush interval ("start ... flush_ms=N"). */
+#define RELAYFS_FLUSH_MS_MIN	1
+#define RELAYFS_FLUSH_MS_MAX	60000
+
 #define RELAYFS_IOC_MAGIC	0xb7
 #define RELAYFS_IOC_GET_INFO	_IOR(RELAYFS_IOC_MAGIC, 1, struct relayfs_buf_info)
 #define RELAYFS_IOC_GET_STATS	_IOR(RELAYFS_IOC_MAGIC, 2, struct relayfs_buf_stats)
@@ -135,5 +139,10 @@ struct relayfs_clocks {
 /* Metadata of the sub-buffer the last read() returned data from. */
 #define RELAYFS_IOC_GET_SUBBUF	_IOR(RELAYFS_IOC_MAGIC, 4, struct relayfs_subbuf)
 #define RELAYFS_IOC_GET_CLOCKS	_IOR(RELAYFS_IOC_MAGIC, 5, struct relayfs_clocks)
+/*
+ * Close this file's CPU's current sub-buffer if it holds a record, so it
+ * becomes readable at once (as relayfs_flush() does for every CPU).
+ */
+#define RELAYFS_IOC_FLUSH	_IO(RELAYFS_IOC_MAGIC, 6)
 
 #endif /* _UAPI_LINUX_RELAYFS_H */

@@ -249,9 +249,29 @@ static int check_written(const struct run *run, const char *w,
  * Open the channel, write, close, drain and verify everything; readers
  * run during the write, or start after the close (@run->after_close).
  */
+static volatile int flushing;
+
+/* RELAYFS_IOC_FLUSH on every reader's file until the write ends. */
+static void *flush_fn(void *arg)
+{
+	struct run *run = arg;
+	int cpu;
+
+	while (flushing) {
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			if (ioctl(run->rd[cpu].fd, RELAYFS_IOC_FLUSH))
+				return (void *)(long)-errno;
+			run->flushes++;
+		}
+	}
+	return NULL;
+}
+
 int run_channel(struct run *run)
 {
 	struct reader *r;
+	pthread_t fl;
+	void *fret = NULL;
 	int cpu;
 
 	memset(res, 0, sizeof(res));
@@ -266,7 +286,17 @@ int run_channel(struct run *run)
 		else
 			CHECK(start_reader(run, cpu) == 0);
 	}
+	run->flushes = 0;
+	flushing = run->flush_storm;
+	if (flushing)
+		CHECK(pthread_create(&fl, NULL, flush_fn, run) == 0);
 	CHECK_EQ(ctl("write len=%u %s", run->len, run->write), 0);
+	if (flushing) {
+		flushing = 0;
+		pthread_join(fl, &fret);
+		CHECK_EQ((long)fret, 0);
+		CHECK(run->flushes > 0);
+	}
 	CHECK_EQ(ctl("close"), 0);
 	CHECK_EQ(read_results(), 0);
 	if (run->after_close)

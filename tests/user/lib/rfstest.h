@@ -141,6 +141,8 @@ struct run {
 	unsigned int len, hdr;
 	bool overwrite, use_mmap;
 	bool after_close;	/* readers start once the channel closed */
+	bool flush_storm;	/* RELAYFS_IOC_FLUSH in a loop while writing */
+	long flushes;		/* ... how many were done */
 	struct reader rd[MAXCPU];
 };
 #define MAX_ENTRIES	16	/* per RELAYFS_IOC_CONSUME call */
