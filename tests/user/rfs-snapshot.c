@@ -248,7 +248,7 @@ struct kind {
 /* A snapshot from each kind of trigger, in order. */
 static int test_each_trigger_kind(void)
 {
-	char *argv[] = { "relay-collect", "-q", "--snapshot", "-s", "4k",
+	char *argv[] = { "relay-collect", "--snapshot", "-s", "4k",
 			 "-n", "4", "--max-snapshots", "5", "-o",
 			 "/tmp/snap-kinds", "sample", NULL };
 	char *trig[] = { "relay-collect", "--trigger", "sample", "t-control",
