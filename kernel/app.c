@@ -630,5 +630,5 @@ notrace int relayfs_app_trigger(struct relayfs_app *app, const char *reason)
 	preempt_enable_notrace();
 	return ret;
 }
-NOKPROBE_SYMBOL(relayfs_app_trigger);
 EXPORT_SYMBOL_GPL(relayfs_app_trigger);
+NOKPROBE_SYMBOL(relayfs_app_trigger);

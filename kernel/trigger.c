@@ -108,6 +108,7 @@ notrace void relayfs_trig_fire(struct relayfs_trig_ring *r,
 		sl->reason[i] = c < 0x20 || c == 0x7f ? '?' : c;
 	}
 	sl->reason[i] = '\0';
+	/* The copy before done: pairs with the reader's acquire of done. */
 	smp_store_release(&sl->done, seq);
 	atomic_set_release(&sl->busy, 0);
 wake:
@@ -152,6 +153,7 @@ int relayfs_trig_next(struct relayfs_trig_ring *r, struct relayfs_trigger *t)
 		claim = atomic64_read_acquire(&sl->claim);
 		if (claim < want)
 			return -EAGAIN;
+		/* Acquire: done == want means the copy is there to read. */
 		if (claim == want && smp_load_acquire(&sl->done) != want) {
 			if (READ_ONCE(sl->failed) != want)
 				return -EAGAIN;
@@ -165,6 +167,12 @@ int relayfs_trig_next(struct relayfs_trig_ring *r, struct relayfs_trigger *t)
 			t->flags = sl->flags;
 			memcpy(t->reason, sl->reason, sizeof(t->reason));
 			t->reason[sizeof(t->reason) - 1] = '\0';
+			/*
+			 * The copy before the second look at claim: a later
+			 * writer raises claim (a full barrier) before it
+			 * writes the slot, so an unchanged claim means an
+			 * untouched copy.
+			 */
 			smp_rmb();
 			if (atomic64_read(&sl->claim) == want) {
 				t->version = RELAYFS_ABI_VERSION;

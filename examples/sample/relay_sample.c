@@ -22,8 +22,9 @@
  * trigger, relayfs_app_trigger(), from a chosen context on a chosen CPU,
  * and writes records on demand, for tests and demos:
  *
- *   task|irq|nmi CPU [REASON]	from a work item bound to CPU, a function
- *				call IPI (hardirq) or an NMI (x86) aimed at it
+ *   task|irq|nmi CPU [REASON]	from a work item bound to CPU, an irq_work
+ *				that work item queues there (hardirq, a
+ *				self-IPI) or an NMI (x86) aimed at it
  *   write CPU COUNT		COUNT records of the hardirq stream, written
  *				on CPU from one function call IPI
  *
@@ -37,6 +38,7 @@
 #include <linux/delay.h>
 #include <linux/cpu.h>
 #include <linux/workqueue.h>
+#include <linux/irq_work.h>
 #include <linux/uaccess.h>
 #ifdef CONFIG_X86_LOCAL_APIC
 #include <asm/nmi.h>
@@ -283,10 +285,24 @@ static long trig_task(void *unused)
 	return relayfs_app_trigger(&sample_app, trig_reason);
 }
 
-/* "irq": from the function call IPI, hardirq context. */
-static void trig_irq(void *unused)
+/*
+ * "irq": from an irq_work, hardirq context (a function call "IPI" to the
+ * caller's own CPU would run in the caller's context instead).
+ */
+static void trig_irq(struct irq_work *w)
 {
 	trig_ret = relayfs_app_trigger(&sample_app, trig_reason);
+}
+
+static struct irq_work trig_irq_work = IRQ_WORK_INIT_HARD(trig_irq);
+
+/* Queued from a work item on the CPU: a self-IPI there. */
+static long trig_irq_on_cpu(void *unused)
+{
+	if (!irq_work_queue(&trig_irq_work))
+		return -EBUSY;
+	irq_work_sync(&trig_irq_work);
+	return trig_ret;
 }
 
 /* "write": @n records of the CPU's hardirq stream, in hardirq context. */
@@ -303,12 +319,13 @@ static void trig_write(void *arg)
 	while (n--) {
 		rfs_rec_fill(s->rec, l, c->cpu, RFS_CTX_HARDIRQ, s->seq);
 		ret = relayfs_app_write(&sample_app, s->rec, l);
+		if (ret == -ENOTCONN) {
+			trig_ret = ret;
+			return;
+		}
 		if (!ret) {
 			s->ok++;
 			s->seq++;
-		} else if (ret == -ENOTCONN) {
-			trig_ret = ret;
-			return;
 		} else {
 			s->dropped++;
 		}
@@ -327,6 +344,7 @@ static int trig_nmi(unsigned int type, struct pt_regs *regs)
 	    atomic_cmpxchg(&nmi_armed, 1, 0) != 1)
 		return NMI_DONE;
 	WRITE_ONCE(trig_ret, relayfs_app_trigger(&sample_app, trig_reason));
+	/* The result before "done": pairs with trig_fire_nmi()'s smp_rmb. */
 	smp_wmb();
 	atomic_set(&nmi_armed, 2);	/* done */
 	return NMI_HANDLED;
@@ -343,9 +361,10 @@ static int trig_fire_nmi(unsigned int cpu)
 	apic->send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
 	/* An emulated NMI can take a while; a lost one is an error. */
 	for (i = 0; i < 2000 && atomic_read(&nmi_armed) != 2; i++)
-		msleep(1);
+		usleep_range(1000, 2000);
 	if (atomic_xchg(&nmi_armed, 0) != 2)
 		return -ETIMEDOUT;
+	/* "done" before the result: pairs with trig_nmi()'s smp_wmb. */
 	smp_rmb();
 	return READ_ONCE(trig_ret);
 }
@@ -381,9 +400,11 @@ static int trigger_cmd(char *line)
 		return err;
 	}
 	if (!strcmp(cmd, "irq")) {
-		trig_ret = 0;
-		err = smp_call_function_single(cpu, trig_irq, NULL, 1);
-		return err ? err : trig_ret;
+		cpus_read_lock();
+		err = cpu_online(cpu) ? work_on_cpu(cpu, trig_irq_on_cpu,
+						    NULL) : -ENODEV;
+		cpus_read_unlock();
+		return err;
 	}
 	if (!strcmp(cmd, "nmi"))
 		return trig_fire_nmi(cpu);
