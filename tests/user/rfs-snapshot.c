@@ -114,6 +114,29 @@ static int fire(const char *cmd)
 	return err;
 }
 
+/*
+ * Start the snapshot collector of @argv (its output directory @dir, the
+ * sample at @rate records a second per CPU, 0: none), and wait until it
+ * collects.  Its pid, or -1.
+ */
+static pid_t snap_start(char *const argv[], const char *dir,
+			const char *app, unsigned int rate)
+{
+	pid_t pid;
+
+	if (!strcmp(app, "sample") && sample_producer(rate, LEN, "task"))
+		return -1;
+	pid = collect_start(argv, dir);
+	if (pid <= 0)
+		return -1;
+	if (wait_running(app) || wait_collecting(dir, app)) {
+		kill(pid, SIGKILL);
+		collect_wait(pid);
+		return -1;
+	}
+	return pid;
+}
+
 /* The sample's records, no generator writing (rate 0). */
 static int sample_quiet(void)
 {
@@ -190,11 +213,8 @@ static int test_nmi_snapshot_exact(void)
 	long n;
 	pid_t pid;
 
-	CHECK(sample_quiet() == 0);
-	pid = collect_start(argv, "/tmp/snap-nmi");
+	pid = snap_start(argv, "/tmp/snap-nmi", "sample", 0);
 	CHECK(pid > 0);
-	CHECK(wait_running("sample") == 0);
-	CHECK(wait_collecting("/tmp/snap-nmi", "sample") == 0);
 	snprintf(cmd, sizeof(cmd), "write %u %lu", cpu, written);
 	CHECK_EQ(fire(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "nmi %u disk-error", cpu);
@@ -269,11 +289,8 @@ static int test_each_trigger_kind(void)
 	unsigned int i, c;
 	pid_t pid;
 
-	CHECK(sample_producer(2000, LEN, "task") == 0);
-	pid = collect_start(argv, "/tmp/snap-kinds");
+	pid = snap_start(argv, "/tmp/snap-kinds", "sample", 2000);
 	CHECK(pid > 0);
-	CHECK(wait_running("sample") == 0);
-	CHECK(wait_collecting("/tmp/snap-kinds", "sample") == 0);
 	for (i = 0; i < 5; i++) {
 		usleep(300000);		/* sub-buffers complete meanwhile */
 		if (k[i].fire)
@@ -330,11 +347,8 @@ static int test_interval_and_max(void)
 	int i;
 	pid_t pid;
 
-	CHECK(sample_producer(2000, LEN, "task") == 0);
-	pid = collect_start(argv, "/tmp/snap-iv");
+	pid = snap_start(argv, "/tmp/snap-iv", "sample", 2000);
 	CHECK(pid > 0);
-	CHECK(wait_running("sample") == 0);
-	CHECK(wait_collecting("/tmp/snap-iv", "sample") == 0);
 	for (i = 0; i < 5; i++)
 		CHECK_EQ(fire("task 0 burst"), 0);
 	CHECK(wait_snapshots("/tmp/snap-iv", 1) == 0);
@@ -525,10 +539,8 @@ static int test_match_klog(void)
 
 	CHECK(load_module("klog", "") == 0);
 	CHECK(load_module("klog_demo", "") == 0);
-	pid = collect_start(argv, "/tmp/snap-klog");
+	pid = snap_start(argv, "/tmp/snap-klog", "klog", 0);
 	CHECK(pid > 0);
-	CHECK(wait_running("klog") == 0);
-	CHECK(wait_collecting("/tmp/snap-klog", "klog") == 0);
 	CHECK(write_file("/sys/module/klog_demo/parameters/tag", "calm") ==
 	      0);
 	CHECK(write_file("/sys/module/klog_demo/parameters/lines", "20") ==
