@@ -250,8 +250,15 @@ static int test_nmi_snapshot_exact(void)
 			    s->overwritten_records, &n) == 0);
 	CHECK_EQ(n, s->consumed_records);
 	CHECK_EQ(rd.cpu[cpu].ctr.frames, 3);
-	/* The trigger came after the last complete sub-buffer closed. */
-	CHECK(t->time_ns > rd.cpu[cpu].f[2].t_close);
+	/*
+	 * The trigger came after the last complete sub-buffer closed (the
+	 * same reading is possible: local_clock() may hold still between
+	 * ticks where sched_clock is not stable, as under emulation).
+	 */
+	printf("# trigger at %llu, last sub-buffer closed at %llu\n",
+	       (unsigned long long)t->time_ns,
+	       (unsigned long long)rd.cpu[cpu].f[2].t_close);
+	CHECK(t->time_ns >= rd.cpu[cpu].f[2].t_close);
 	for (i = 0; i < (unsigned int)online_cpus(); i++)
 		if (i != cpu)
 			CHECK_EQ(rd.cpu[i].len, 0);
