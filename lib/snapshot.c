@@ -144,13 +144,17 @@ static int line_time(const char *p, size_t n, uint64_t *ns)
 	return 1;
 }
 
-/* The records (lines) of @f against the expression; the first match. */
+/*
+ * The records (lines) of @f against the expression: the first match
+ * waits to be taken; each one after it, while it waits, is a trigger
+ * coalesced into it (counted).
+ */
 static void snap_match(struct snap *s, const struct relay_frame *f)
 {
 	const char *p = (const char *)f->payload, *end = p + f->len;
 	char line[4096];
 
-	while (!s->have_match && p < end) {
+	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p);
 		size_t n = (nl ? nl : end) - p, k = n;
 		uint64_t t;
@@ -159,7 +163,14 @@ static void snap_match(struct snap *s, const struct relay_frame *f)
 			k = sizeof(line) - 1;
 		memcpy(line, p, k);
 		line[k] = '\0';
-		if (!regexec(&s->re, line, 0, NULL, 0)) {
+		p += n + 1;
+		if (regexec(&s->re, line, 0, NULL, 0))
+			continue;
+		if (s->have_match) {
+			s->run->triggers++;
+			s->run->coalesced++;
+			s->missed++;
+		} else {
 			struct relay_trigger *tr = &s->match_t;
 			const char *text = line, *sp;
 
@@ -173,7 +184,6 @@ static void snap_match(struct snap *s, const struct relay_frame *f)
 			copy_reason(tr->reason, text);
 			s->have_match = 1;
 		}
-		p += n + 1;
 	}
 }
 
