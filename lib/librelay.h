@@ -400,7 +400,9 @@ struct relay_app_opts {
 	 * snapshot-<UTC time>-<N>/<base>.relay.  Triggers: the kernel's
 	 * (relayfs_app_trigger()), "snapshot" on control or
 	 * RELAYFS_IOC_TRIGGER (relay_app_trigger()), relay_run_snapshot(),
-	 * and records of a text app matching trigger_match.
+	 * and records of a text app matching trigger_match.  The mode is
+	 * overwrite whatever mode says; out_fd, sink and rotation are not
+	 * used (compress is).
 	 */
 	int snapshot;
 	unsigned int max_snapshots;	/* then the run stops; 0: no limit */
