@@ -534,8 +534,14 @@ static int test_trigger_cli_errors(void)
 /* --trigger-match on klog: the matching line's time, in place. */
 static int test_match_klog(void)
 {
+	/*
+	 * 16 sub-buffers of 4 KiB: the 500-odd lines (about 35 KiB a CPU)
+	 * never wrap the buffer, however late the collector reads (the
+	 * debug kernel once let the "boom" sub-buffer be overwritten
+	 * before it was read with 4 of them).
+	 */
 	char *argv[] = { "relay-collect", "-q", "--snapshot", "-s", "4k",
-			 "-n", "4", "--trigger-match", "tag=bo+m ctx=task",
+			 "-n", "16", "--trigger-match", "tag=bo+m ctx=task",
 			 "--max-snapshots", "1", "-o", "/tmp/snap-klog",
 			 "klog", NULL };
 	char merge_cmd[700], path[512], line[1024], mark[1024] = "";
