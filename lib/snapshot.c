@@ -22,7 +22,11 @@
  * matched, and kept in a window of the newest n_subbufs sub-buffers per
  * CPU, which is what a trigger then writes; the window's evicted
  * sub-buffers are counted (window_dropped), the kernel counts them
- * consumed.
+ * consumed.  Reading stops at a sub-buffer with a match, and the match's
+ * snapshot is written from the windows as they stand (not read further,
+ * which could push that sub-buffer out): it holds the matching line.
+ * Every further matching line is a trigger too: coalesced while one
+ * waits, or while a snapshot that holds it is being taken.
  *
  * Triggers: the control file's EPOLLPRI (the kernel's ring: kernel
  * calls, "snapshot" commands, RELAYFS_IOC_TRIGGER), relay_run_snapshot()
@@ -222,14 +226,18 @@ static int snap_keep(struct snap *s, unsigned int i, unsigned int cpu,
 	return 0;
 }
 
-/* Every complete sub-buffer of buffer @i into its window. */
+/*
+ * Every complete sub-buffer of buffer @i into its window, up to one with
+ * a matching line: that one stays the newest of its window until its
+ * snapshot is written (reading on could push it out).
+ */
 static int snap_drain(struct snap *s, unsigned int i)
 {
 	struct relay_reader *r = s->env->readers[i];
 	struct relay_subbuf sb;
-	int ret, err;
+	int ret = 0, err;
 
-	while ((ret = relay_reader_next(r, &sb, 0)) == 1) {
+	while (!s->have_match && (ret = relay_reader_next(r, &sb, 0)) == 1) {
 		err = snap_keep(s, i, s->run->cpu[i].cpu, &sb);
 		if (err)
 			return snap_fail(s, err, "window");
@@ -237,8 +245,8 @@ static int snap_drain(struct snap *s, unsigned int i)
 		s->run->cpu[i].bytes += sb.len;
 		s->run->cpu[i].records += sb.meta.records;
 	}
-	if (ret == 0 || ret == -EAGAIN)
-		return 0;	/* drained, or the end */
+	if (ret >= 0 || ret == -EAGAIN)
+		return 0;	/* drained, a match, or the end */
 	return snap_fail(s, ret, "read");
 }
 
@@ -343,7 +351,8 @@ static int snap_take(struct snap *s, struct relay_trigger *t)
 		s->missed++;
 		return 0;
 	}
-	for (i = 0; i < run->ncpus; i++) {
+	/* A match's windows are as they were at the matching line. */
+	for (i = 0; t->kind != RELAY_TRIGGER_MATCH && i < run->ncpus; i++) {
 		err = snap_drain(s, i);
 		if (err)
 			return err;
@@ -369,6 +378,12 @@ static int snap_take(struct snap *s, struct relay_trigger *t)
 	if (err)
 		return snap_fail(s, err, path);
 	run->snapshots++;
+	if (s->have_match) {
+		/* A line matched while this was taken: it is in this one. */
+		s->have_match = 0;
+		run->triggers++;
+		run->coalesced++;
+	}
 	snprintf(run->last_snapshot, sizeof(run->last_snapshot), "%s", path);
 	s->last = snap_now();
 	s->missed = 0;
@@ -523,6 +538,10 @@ int relay_snap_loop(const struct relay_snap_env *env)
 					ended = 1;
 			} else if (s.have_re) {
 				err = snap_drain(&s, tag);
+				if (!err && s.have_match) {
+					s.have_match = 0;
+					err = snap_take(&s, &s.match_t);
+				}
 			}
 		}
 		if (!err)
