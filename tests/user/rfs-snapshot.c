@@ -609,6 +609,49 @@ static int test_match_klog(void)
 	return 0;
 }
 
+/*
+ * A snapshot run under memcheck, the match path and its windows too: no
+ * error, no leak.
+ */
+static int test_valgrind_clean(void)
+{
+	char *argv[] = { "valgrind", "-q", "--leak-check=full",
+			 "--show-leak-kinds=all", "--errors-for-leak-kinds=all",
+			 "--error-exitcode=99", "relay-collect-dyn", "-q",
+			 "--snapshot", "-s", "4k", "-n", "4", "--trigger-match",
+			 "^never$", "--max-snapshots", "2", "-o", "/tmp/vg-snap",
+			 "sample", NULL };
+	int i, err;
+	pid_t pid;
+
+	CHECK(sample_producer(2000, LEN, "task") == 0);
+	pid = fork();
+	if (!pid) {
+		int fd = open("/tmp/vg-snap.err", O_WRONLY | O_CREAT | O_TRUNC,
+			      0644);
+
+		dup2(fd, 2);
+		execvp("valgrind", argv);
+		_exit(127);
+	}
+	CHECK(pid > 0);
+	/* Slow to start under emulation: a minute at most. */
+	for (i = 0; i < 6000 && access("/tmp/vg-snap/sample.stats", F_OK);
+	     i++)
+		usleep(10000);
+	if (access("/tmp/vg-snap/sample.stats", F_OK))
+		show("/tmp/vg-snap.err");
+	CHECK_EQ(access("/tmp/vg-snap/sample.stats", F_OK), 0);
+	CHECK_EQ(fire("task 0 vg1"), 0);
+	CHECK(wait_snapshots("/tmp/vg-snap", 1) == 0);
+	CHECK(kill(pid, SIGUSR1) == 0);
+	err = collect_wait_timeout(pid, 120);
+	show("/tmp/vg-snap.err");
+	CHECK_EQ(err, 0);
+	CHECK_EQ(snap_count("/tmp/vg-snap"), 2);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
 	{ "control_poll_and_ring", test_control_poll_and_ring },
 	{ "trigger_cli_errors", test_trigger_cli_errors },
@@ -616,6 +659,7 @@ static const struct ktap_case cases[] = {
 	{ "each_trigger_kind", test_each_trigger_kind },
 	{ "interval_and_max", test_interval_and_max },
 	{ "match_klog", test_match_klog },
+	{ "valgrind_clean", test_valgrind_clean },
 };
 
 int main(int argc, char **argv)
