@@ -45,6 +45,8 @@
 #include <linux/uaccess.h>
 #include <linux/string.h>
 #include <linux/ctype.h>
+#include <linux/kprobes.h>
+#include <linux/poll.h>
 #include <relayfs/relay_app.h>
 #include "internal.h"
 
@@ -61,8 +63,10 @@ struct relayfs_app_state {
 	size_t subbuf_size, n_subbufs;	/* this run's, as rounded */
 	bool overwrite;
 	unsigned int flush_ms;		/* this run's flush interval */
+	bool running;			/* app->chan set; READ_ONCE in poll */
 	u64 runs;
 	struct list_head node;		/* in rfs_apps */
+	struct relayfs_trig_ring trig;	/* trigger.c */
 };
 
 /* Every registered app, and the collect_gid= group (GLOBAL_ROOT_GID: none). */
@@ -205,6 +209,9 @@ static int rfs_app_start(struct relayfs_app_state *st, size_t subbuf_size,
 	st->starter = st->collector->f_cred->fsuid;
 	st->flush_ms = attr.flush_interval_ms;
 	st->runs++;
+	/* No trigger fires while no channel is published: none in flight. */
+	relayfs_trig_reset(&st->trig);
+	WRITE_ONCE(st->running, true);
 	/* Release: the channel is complete before writers can see it. */
 	smp_store_release(&app->chan, chan);
 	/* Its files to the collecting group, before the collector opens. */
@@ -228,8 +235,39 @@ static void rfs_app_stop(struct relayfs_app_state *st)
 	 * sub-buffers; readers get EOF once drained.
 	 */
 	relayfs_close(chan);
+	WRITE_ONCE(st->running, false);
+	/* Pollers of control learn that the run is over. */
+	wake_up_interruptible_poll(&st->trig.wait, EPOLLHUP);
 	if (app->stop)
 		app->stop(app);
+}
+
+/* Fire a trigger from user space (control command, ioctl). */
+static int rfs_app_fire(struct relayfs_app_state *st, const char *reason)
+{
+	lockdep_assert_held(&st->lock);
+	if (!st->app)
+		return -ENODEV;
+	if (!st->running)
+		return -ENOTCONN;
+	preempt_disable();
+	relayfs_trig_fire(&st->trig, reason, RELAYFS_TRIGGER_USER);
+	preempt_enable();
+	return 0;
+}
+
+/* "snapshot [reason]": the reason is the rest of the line, printable. */
+static int rfs_app_snapshot_cmd(struct relayfs_app_state *st, char *reason)
+{
+	const char *p;
+
+	reason = reason ? strim(reason) : "";
+	if (strlen(reason) >= RELAYFS_TRIGGER_REASON_MAX)
+		return -EINVAL;
+	for (p = reason; *p; p++)
+		if (!isprint(*p))
+			return -EINVAL;
+	return rfs_app_fire(st, reason);
 }
 
 /*
@@ -295,6 +333,8 @@ static int rfs_app_command(struct relayfs_app_state *st, char *line)
 		rfs_app_stop(st);
 		return 0;
 	}
+	if (!strcmp(cmd, "snapshot"))
+		return rfs_app_snapshot_cmd(st, line);
 	if (strcmp(cmd, "start") || !line)
 		return -EINVAL;
 	err = rfs_app_parse_start(st->app, line, &subbuf_size, &n_subbufs,
@@ -412,12 +452,89 @@ static int rfs_control_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * EPOLLPRI: a trigger waits for RELAYFS_IOC_TRIGGER_NEXT; EPOLLHUP: no
+ * run is on (stopped, never started, or the app is gone).
+ */
+static __poll_t rfs_control_poll(struct file *file, poll_table *wait)
+{
+	struct relayfs_app_state *st = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &st->trig.wait, wait);
+	if (relayfs_trig_pending(&st->trig))
+		mask |= EPOLLPRI;
+	if (!READ_ONCE(st->running))
+		mask |= EPOLLHUP;
+	return mask;
+}
+
+/* The collector takes the next trigger. */
+static long rfs_trigger_next(struct relayfs_app_state *st, struct file *file,
+			     void __user *arg)
+{
+	struct relayfs_trigger t;
+	int err;
+
+	mutex_lock(&st->lock);
+	if (st->collector != file) {
+		err = -EPERM;	/* only the collector takes them */
+		goto unlock;
+	}
+	err = relayfs_trig_next(&st->trig, &t);
+	if (err == -EAGAIN && !st->running)
+		err = -ENOTCONN;
+unlock:
+	mutex_unlock(&st->lock);
+	if (err)
+		return err;
+	return copy_to_user(arg, &t, sizeof(t)) ? -EFAULT : 0;
+}
+
+/* Anyone who may collect fires one, through any open of control. */
+static long rfs_trigger_user(struct relayfs_app_state *st, struct file *file,
+			     const void __user *arg)
+{
+	struct relayfs_trigger_req req;
+	int err;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.version != RELAYFS_ABI_VERSION || req.__reserved ||
+	    !memchr(req.reason, '\0', sizeof(req.reason)))
+		return -EINVAL;
+	if (!rfs_may_start(file))
+		return -EPERM;
+	mutex_lock(&st->lock);
+	err = rfs_app_fire(st, req.reason);
+	mutex_unlock(&st->lock);
+	return err;
+}
+
+static long rfs_control_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct relayfs_app_state *st = file->private_data;
+
+	switch (cmd) {
+	case RELAYFS_IOC_TRIGGER_NEXT:
+		return rfs_trigger_next(st, file, (void __user *)arg);
+	case RELAYFS_IOC_TRIGGER:
+		return rfs_trigger_user(st, file, (const void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
 static const struct file_operations rfs_control_fops = {
 	.owner		= THIS_MODULE,
 	.open		= rfs_control_open,
 	.release	= rfs_control_release,
 	.read		= rfs_control_read,
 	.write		= rfs_control_write,
+	.poll		= rfs_control_poll,
+	.unlocked_ioctl	= rfs_control_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 /**
@@ -446,6 +563,7 @@ int relayfs_app_register(struct relayfs_app *app)
 	kref_init(&st->kref);
 	mutex_init(&st->lock);
 	INIT_LIST_HEAD(&st->node);
+	relayfs_trig_init(&st->trig);
 	st->app = app;
 	app->chan = NULL;
 	app->dir = relayfs_create_dir(app->name, NULL);
@@ -499,6 +617,8 @@ void relayfs_app_unregister(struct relayfs_app *app)
 	rfs_app_stop(st);
 	st->app = NULL;
 	mutex_unlock(&st->lock);
+	/* Stopped: no trigger fires any more; its last wakeup has run. */
+	relayfs_trig_sync(&st->trig);
 	/* No new open of control finds the state. */
 	mutex_lock(&relayfs_files_lock);
 	d_inode(st->control)->i_private = NULL;
@@ -509,3 +629,32 @@ void relayfs_app_unregister(struct relayfs_app *app)
 	rfs_app_state_put(st);
 }
 EXPORT_SYMBOL_GPL(relayfs_app_unregister);
+
+/**
+ * relayfs_app_trigger - tell the collector that something happened now
+ * @app: a registered app
+ * @reason: what, or NULL; cut to RELAYFS_TRIGGER_REASON_MAX - 1 bytes
+ *
+ * Any context, NMI included; lock-free, never waits.  Records the time
+ * (local_clock()), CPU, context and reason in the app's trigger ring and
+ * wakes the collector (irq_work), which takes it with
+ * RELAYFS_IOC_TRIGGER_NEXT; relay-collect --snapshot writes a snapshot
+ * of the buffers.  The same rule as relayfs_app_write(): the run is read
+ * once with preemption off, so it cannot end under the call.
+ *
+ * Return: 0, or -ENOTCONN while no collector runs (counted nowhere).
+ */
+notrace int relayfs_app_trigger(struct relayfs_app *app, const char *reason)
+{
+	int ret = -ENOTCONN;
+
+	preempt_disable_notrace();
+	if (READ_ONCE(app->chan)) {
+		relayfs_trig_fire(&app->state->trig, reason, 0);
+		ret = 0;
+	}
+	preempt_enable_notrace();
+	return ret;
+}
+EXPORT_SYMBOL_GPL(relayfs_app_trigger);
+NOKPROBE_SYMBOL(relayfs_app_trigger);

@@ -256,6 +256,34 @@ void relayfs_chan_set_owner(struct relayfs_chan *chan, kuid_t uid,
 void relayfs_app_set_collect_gid(kgid_t gid);
 kgid_t relayfs_app_collect_gid(void);
 
+/* trigger.c: a relay-app's triggers (the flight recorder) */
+struct relayfs_trig_slot {
+	atomic64_t claim;	/* the highest seq that claimed it */
+	atomic_t busy;		/* a writer copies into it */
+	u64 done;		/* the seq whose copy is complete */
+	u64 failed;		/* a seq that found it busy */
+	u64 time_ns;
+	u32 cpu, context, flags;
+	char reason[RELAYFS_TRIGGER_REASON_MAX];
+};
+
+struct relayfs_trig_ring {
+	atomic64_t head;	/* seq of the last trigger fired */
+	u64 tail;		/* of the last taken; under the app's lock */
+	u64 missed;		/* skipped since the last taken; same */
+	struct irq_work work;	/* wakes wait (NMI-safe) */
+	wait_queue_head_t wait;	/* the control file's pollers */
+	struct relayfs_trig_slot slot[RELAYFS_TRIGGER_RING];
+};
+
+void relayfs_trig_init(struct relayfs_trig_ring *r);
+void relayfs_trig_fire(struct relayfs_trig_ring *r, const char *reason,
+		       u32 flags);
+void relayfs_trig_reset(struct relayfs_trig_ring *r);
+bool relayfs_trig_pending(struct relayfs_trig_ring *r);
+int relayfs_trig_next(struct relayfs_trig_ring *r, struct relayfs_trigger *t);
+void relayfs_trig_sync(struct relayfs_trig_ring *r);
+
 /* hotplug.c: one multi-instance CPU hotplug state for all channels */
 int relayfs_hotplug_init(void);
 void relayfs_hotplug_exit(void);

@@ -29,6 +29,7 @@
 #include "latency.h"
 #include "librelay.h"
 #include "sink.h"
+#include "snapshot.h"
 #include "util.h"
 
 struct relay_cpu {
@@ -52,6 +53,8 @@ struct relay_collector {
 	struct utsname uts;
 	struct relay_run_header hdr;
 	struct relay_latency lat;	/* o.latency > 0 */
+	struct relay_snap_req snap_req;	/* relay_run_snapshot() */
+	double snap_next;		/* the snapshot loop's next tick */
 };
 
 /* Lock-free, so relay_run_stop() stays async-signal-safe. */
@@ -95,7 +98,8 @@ static int relay_start(struct relay_collector *c)
 	char path[4096];
 
 	c->control = relay_app_start_flush(o->root, o->app, o->subbuf_size,
-					   o->n_subbufs, o->mode,
+					   o->n_subbufs, o->snapshot ?
+					   RELAY_MODE_OVERWRITE : o->mode,
 					   relay_latency_flush_ms(o->latency));
 	if (c->control < 0) {
 		int err = c->control;
@@ -532,6 +536,81 @@ static int relay_end(struct relay_collector *c, int err)
 	return err ? err : end_err;
 }
 
+static int relay_snap_should_stop(void *arg)
+{
+	return relay_should_stop(arg);
+}
+
+/* The snapshot loop's tick: progress and .stats, as relay_loop's. */
+static int relay_snap_tick(void *arg)
+{
+	struct relay_collector *c = arg;
+	double interval = c->o.progress_interval > 0 ?
+			  c->o.progress_interval : 1.0;
+
+	if (relay_now() < c->snap_next)
+		return 0;
+	c->snap_next = relay_now() + interval;
+	relay_update(c);
+	if (c->o.progress)
+		c->o.progress(c->run, c->o.progress_arg);
+	return relay_write_stats(c, "running");
+}
+
+/* A snapshot run (lib/snapshot.c): no sink of its own, a run per trigger. */
+static int relay_snap_collect(struct relay_collector *c)
+{
+	struct relay_reader **readers;
+	unsigned int i;
+	int err, stop_err;
+
+	readers = calloc(c->run->ncpus, sizeof(*readers));
+	if (!readers)
+		return -ENOMEM;
+	for (i = 0; i < c->run->ncpus; i++)
+		readers[i] = c->cpu[i].reader;
+	err = relay_mkdirs(c->o.dir ? c->o.dir : ".");
+	if (err) {
+		relay_fail(c, err, "%s: %s", c->o.dir ? c->o.dir : ".",
+			   strerror(-err));
+	} else {
+		struct relay_snap_env env = {
+			.o = &c->o, .run = c->run, .readers = readers,
+			.control = c->control, .ep = c->ep, .wake = c->wake,
+			.hdr = &c->hdr, .req = &c->snap_req,
+			.should_stop = relay_snap_should_stop,
+			.tick = relay_snap_tick, .arg = c,
+		};
+
+		err = relay_snap_loop(&env);
+	}
+	free(readers);
+	c->stopping = 1;
+	stop_err = relay_app_stop(c->control);
+	if (stop_err && stop_err != -ENODEV && !err)
+		err = relay_fail(c, stop_err, "%s: stop: %s", c->o.app,
+				 strerror(-stop_err));
+	if (relay_aborting(c))
+		c->run->aborted = 1;
+	relay_update(c);
+	stop_err = relay_write_stats(c, err ? "error" : "finished");
+	return err ? err : stop_err;
+}
+
+int relay_run_snapshot(struct relay_run *run, const char *reason)
+{
+	struct relay_collector *c = run->priv;
+	uint64_t one = 1;
+
+	if (!c->o.snapshot)
+		return -EINVAL;
+	relay_snap_request(&c->snap_req, reason);
+	if (write(c->wake, &one, sizeof(one)) < 0) {
+		/* seen within 100 ms anyway */
+	}
+	return 0;
+}
+
 /* The buffers, the output and, last, the control file (ends the run). */
 static void relay_collector_close(struct relay_collector *c)
 {
@@ -625,6 +704,7 @@ int relay_run_collect(struct relay_run *run)
 	run->subbuf_size = c->state.subbuf_size;
 	run->n_subbufs = c->state.n_subbufs;
 	run->overwrite = c->state.overwrite;
+	run->snapshot = !!c->o.snapshot;
 	err = relay_open_cpus(c);
 	if (err) {
 		relay_fail(c, err, "%s: %s", c->o.app, strerror(-err));
@@ -634,6 +714,10 @@ int relay_run_collect(struct relay_run *run)
 	if (c->o.latency > 0)
 		relay_latency_init(&c->lat, c->o.latency, relay_now(),
 				   c->run->anchored ? &c->hdr.anchor : NULL);
+	if (c->o.snapshot) {
+		err = relay_snap_collect(c);
+		goto fail;
+	}
 	err = relay_make_sink(c);
 	if (err) {
 		relay_fail(c, err, "%s: output: %s", c->o.app, strerror(-err));

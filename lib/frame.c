@@ -84,12 +84,55 @@ static const char *const *run_strings(const struct relay_run_header *h,
 }
 
 #define RUN_FIXED	(RELAY_BLOCK_PREFIX + 96U)
+/* The trigger after the strings (RELAY_HDR_SNAPSHOT): fixed, reason. */
+#define RUN_TRIGGER	48U
+
+static void encode_trigger(uint8_t *p, const struct relay_trigger *t,
+			   size_t n)
+{
+	relay_put32(p, t->kind);
+	relay_put32(p + 4, t->cpu);
+	relay_put32(p + 8, t->context);
+	relay_put32(p + 12, t->flags);
+	relay_put64(p + 16, t->seq);
+	relay_put64(p + 24, t->time_ns);
+	relay_put64(p + 32, t->kernel_seq);
+	relay_put64(p + 40, t->missed);
+	relay_put16(p + RUN_TRIGGER, n);
+	memcpy(p + RUN_TRIGGER + 2, t->reason, n);
+}
+
+/* 0, or -EBADMSG if the section does not fit in the block. */
+static int decode_trigger(const uint8_t *b, size_t pos, size_t len,
+			  struct relay_trigger *t)
+{
+	const uint8_t *p = b + pos;
+	size_t n;
+
+	if (pos + RUN_TRIGGER + 2 > len)
+		return -EBADMSG;
+	t->kind = relay_get32(p);
+	t->cpu = relay_get32(p + 4);
+	t->context = relay_get32(p + 8);
+	t->flags = relay_get32(p + 12);
+	t->seq = relay_get64(p + 16);
+	t->time_ns = relay_get64(p + 24);
+	t->kernel_seq = relay_get64(p + 32);
+	t->missed = relay_get64(p + 40);
+	n = relay_get16(p + RUN_TRIGGER);
+	if (n >= sizeof(t->reason) || pos + RUN_TRIGGER + 2 + n > len ||
+	    memchr(p + RUN_TRIGGER + 2, '\0', n))
+		return -EBADMSG;
+	memcpy(t->reason, p + RUN_TRIGGER + 2, n);
+	t->reason[n] = '\0';
+	return 0;
+}
 
 int relay_encode_run(const struct relay_run_header *h, uint8_t **bp,
 		     size_t *lenp)
 {
 	const char *v[7];
-	size_t len = RUN_FIXED, n[7];
+	size_t len = RUN_FIXED, n[7], nr = 0;
 	uint8_t *b, *p;
 	unsigned int i;
 
@@ -99,6 +142,10 @@ int relay_encode_run(const struct relay_run_header *h, uint8_t **bp,
 		if (n[i] > 0xffff)
 			n[i] = 0xffff;	/* a command line that long: cut */
 		len += 2 + n[i];
+	}
+	if (h->flags & RELAY_HDR_SNAPSHOT) {
+		nr = strnlen(h->trigger.reason, sizeof(h->trigger.reason) - 1);
+		len += RUN_TRIGGER + 2 + nr;
 	}
 	if (len > RELAY_BLOCK_MAX)
 		return -E2BIG;
@@ -127,6 +174,8 @@ int relay_encode_run(const struct relay_run_header *h, uint8_t **bp,
 			memcpy(p + 2, v[i], n[i]);
 		p += 2 + n[i];
 	}
+	if (h->flags & RELAY_HDR_SNAPSHOT)
+		encode_trigger(p, &h->trigger, nr);
 	relay_block_seal(b, len, RELAY_BLOCK_RUN);
 	*bp = b;
 	*lenp = len;
@@ -271,6 +320,8 @@ int relay_decode_run(const uint8_t *b, size_t len, struct relay_run_header *h,
 		strs += n + 1;
 		pos += 2 + n;
 	}
+	if (h->flags & RELAY_HDR_SNAPSHOT)
+		return decode_trigger(b, pos, len, &h->trigger);
 	return 0;
 }
 

@@ -85,6 +85,38 @@ void relay_reader_close(struct relay_reader *r);
 #define RELAY_HDR_ANCHOR	(1U << 0)	/* .anchor is a real reading */
 #define RELAY_HDR_OVERWRITE	(1U << 1)	/* the run's mode */
 #define RELAY_HDR_COMPRESSED	(1U << 2)	/* frames may be zstd */
+#define RELAY_HDR_SNAPSHOT	(1U << 3)	/* a snapshot: .trigger is real */
+
+/* struct relay_trigger.kind: what asked for a snapshot */
+enum relay_trigger_kind {
+	RELAY_TRIGGER_KERNEL = 1,	/* relayfs_app_trigger() */
+	RELAY_TRIGGER_CONTROL,		/* "snapshot" on control, or the
+					 * ioctl (relay-collect --trigger) */
+	RELAY_TRIGGER_SIGNAL,		/* relay_run_snapshot(): SIGUSR1 */
+	RELAY_TRIGGER_MATCH,		/* a record matched trigger_match */
+};
+
+#define RELAY_TRIGGER_REASON_MAX	64	/* with its NUL */
+
+/*
+ * The trigger of a snapshot (the flight recorder): what, when, where.
+ * time_ns is local_clock() ns, like frames' times: the kernel's reading
+ * when it fired, the matching record's timestamp (the frame's t_close if
+ * it has none), or the kernel clock read when the signal was taken.
+ */
+struct relay_trigger {
+	uint32_t kind;		/* enum relay_trigger_kind */
+	uint32_t cpu;		/* where it fired, or the record's CPU */
+	uint32_t context;	/* RELAYFS_TRIGGER_TASK .. _NMI (kernel) */
+	uint32_t flags;		/* the kernel's RELAYFS_TRIGGER_* */
+	uint64_t seq;		/* the snapshot's number in the run: 1, 2.. */
+	uint64_t time_ns;
+	uint64_t kernel_seq;	/* the kernel's trigger seq; 0: none */
+	/* triggers since the previous snapshot that made none: the
+	 * kernel's missed, and those inside the minimum interval */
+	uint64_t missed;
+	char reason[RELAY_TRIGGER_REASON_MAX];
+};
 
 /*
  * What produced a run: the first block of every file of it.  The strings
@@ -103,6 +135,7 @@ struct relay_run_header {
 	struct relayfs_clocks anchor;
 	const char *host, *kernel, *app, *base;
 	const char *tool, *library, *cmdline;
+	struct relay_trigger trigger;	/* with RELAY_HDR_SNAPSHOT */
 };
 
 /* struct relay_frame.flags */
@@ -350,6 +383,12 @@ struct relay_run {
 	int aborted;			/* stopped without draining */
 	int anchored;			/* the run header has a clock anchor */
 	struct relay_sink_totals out;	/* the output, over all CPUs */
+	/* --snapshot: snapshots written, triggers taken, and of these the
+	 * ones that made none (inside the minimum interval, after the
+	 * last of max_snapshots, or missed by the kernel's ring) */
+	int snapshot;			/* a snapshot run */
+	uint64_t snapshots, triggers, coalesced;
+	char last_snapshot[4096];	/* its directory */
 	void *priv;			/* librelay's */
 };
 
@@ -392,6 +431,21 @@ struct relay_app_opts {
 	 * quarter are flushed (RELAYFS_IOC_FLUSH).
 	 */
 	double latency;
+	/*
+	 * Flight recorder: the run is in overwrite mode and nothing is
+	 * written until a trigger; each trigger writes the buffers' intact
+	 * complete sub-buffers to a new directory under dir,
+	 * snapshot-<UTC time>-<N>/<base>.relay.  Triggers: the kernel's
+	 * (relayfs_app_trigger()), "snapshot" on control or
+	 * RELAYFS_IOC_TRIGGER (relay_app_trigger()), relay_run_snapshot(),
+	 * and records of a text app matching trigger_match.  The mode is
+	 * overwrite whatever mode says; out_fd, sink and rotation are not
+	 * used (compress is).
+	 */
+	int snapshot;
+	unsigned int max_snapshots;	/* then the run stops; 0: no limit */
+	double snapshot_interval;	/* seconds, minimum between two */
+	const char *trigger_match;	/* POSIX ERE; NULL: none */
 };
 
 /*
@@ -425,6 +479,23 @@ int relay_run_collect(struct relay_run *run);
 void relay_run_stop(struct relay_run *run);
 void relay_run_abort(struct relay_run *run);
 void relay_run_free(struct relay_run *run);
+/*
+ * A snapshot run (opts->snapshot): take a snapshot now, with @reason
+ * (NULL: "signal"; cut to RELAY_TRIGGER_REASON_MAX - 1 bytes).  Safe
+ * from any thread and from a signal handler; a request while one is
+ * still pending is counted as coalesced.  -EINVAL: not a snapshot run.
+ */
+int relay_run_snapshot(struct relay_run *run, const char *reason);
+/*
+ * Fire @app's trigger under @root (NULL: the default) from another
+ * process (RELAYFS_IOC_TRIGGER on a read-only open of its control
+ * file): its collector, if it runs --snapshot, writes a snapshot.
+ * -ENOTCONN: no run; -EINVAL: @reason too long
+ * (RELAY_TRIGGER_REASON_MAX - 1 bytes at most); -EACCES, -EPERM: not
+ * allowed to collect; -ENOENT: no such app; -ENOTTY: a relayfs without
+ * triggers.
+ */
+int relay_app_trigger(const char *root, const char *app, const char *reason);
 
 /*
  * The control protocol (docs/relay-app.md), for programs that read an

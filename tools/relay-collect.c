@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,15 @@
 
 static volatile sig_atomic_t stop_flag, abort_flag;
 static int tty;		/* progress rewrites one line on a terminal */
+static struct relay_run *snap_run;	/* --snapshot: SIGUSR1's */
+
+/* SIGUSR1 in a snapshot run: a snapshot (relay_run_snapshot is safe). */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	if (snap_run)
+		relay_run_snapshot(snap_run, "SIGUSR1");
+}
 
 static void on_signal(int sig)
 {
@@ -37,6 +47,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: relay-collect [options] APP\n"
+"       relay-collect --snapshot [options] APP\n"
+"       relay-collect --trigger APP [REASON]\n"
 "       relay-collect --list\n"
 "Start APP's relay channel and write its data, one frame per sub-buffer\n"
 "of every CPU, to DIR/<base>.relay (relayfs-format(5)) until Ctrl-C or the\n"
@@ -62,6 +74,16 @@ static void usage(FILE *f)
 "  -p, --progress           progress lines even when stderr is no terminal\n"
 "  -r, --root PATH          relayfs mount (default: " RELAY_DEFAULT_ROOT ")\n"
 "      --no-mmap            read() instead of the zero-copy mmap protocol\n"
+"      --snapshot           flight recorder: overwrite mode, nothing written\n"
+"                           until a trigger, then the buffers' content to\n"
+"                           DIR/snapshot-<UTC time>-<N>/ (SIGUSR1, the\n"
+"                           kernel's relayfs_app_trigger(), --trigger)\n"
+"      --max-snapshots N    stop after N snapshots\n"
+"      --snapshot-interval TIME  at least TIME between two snapshots\n"
+"      --trigger-match REGEX  a snapshot when a record (line) matches the\n"
+"                           POSIX extended REGEX (text apps: klog, tprintk)\n"
+"      --trigger APP [REASON]  fire APP's trigger (its --snapshot collector\n"
+"                           writes a snapshot) and exit\n"
 "      --list               the registered relay-apps and their state\n"
 "  -V, --version            the version\n"
 "  -h, --help               this text\n"
@@ -306,6 +328,15 @@ static void summary(FILE *f, const struct relay_run *run)
 		fprintf(f, "stopped without draining: %llu records left "
 			"unread in the buffers\n",
 			(unsigned long long)t.unread);
+	if (run->snapshot) {
+		/* Overwriting is the point: no advice on sizes. */
+		fprintf(f, "snapshots: %llu written, %llu triggers, %llu "
+			"coalesced%s%s\n", (unsigned long long)run->snapshots,
+			(unsigned long long)run->triggers,
+			(unsigned long long)run->coalesced,
+			run->snapshots ? "; last: " : "", run->last_snapshot);
+		return;
+	}
 	if (relay_advise(run, &size, &n) > 0)
 		fprintf(f, "data was lost: the buffers are too small for this "
 			"load; try -s %s -n %zu\n",
@@ -342,11 +373,15 @@ static void summary_json(FILE *f, const struct relay_run *run)
 	json_string(f, run->app);
 	fprintf(f, ",\"elapsed\":%.3f,\"subbuf_size\":%zu,\"n_subbufs\":%zu,"
 		"\"mode\":\"%s\",\"mapped\":%s,\"anchored\":%s,\"aborted\":%s,"
+		"\"snapshots\":%llu,\"triggers\":%llu,\"coalesced\":%llu,"
 		"\"error\":", run->elapsed, run->subbuf_size, run->n_subbufs,
 		run->overwrite ? "overwrite" : "no-overwrite",
 		run->mapped ? "true" : "false",
 		run->anchored ? "true" : "false",
-		run->aborted ? "true" : "false");
+		run->aborted ? "true" : "false",
+		(unsigned long long)run->snapshots,
+		(unsigned long long)run->triggers,
+		(unsigned long long)run->coalesced);
 	if (run->error)
 		json_string(f, run->error_msg);
 	else
@@ -505,7 +540,8 @@ static char *join_args(int argc, char **argv)
 
 enum {
 	OPT_NO_MMAP = 256, OPT_ROTATE_SIZE, OPT_ROTATE_TIME, OPT_MAX_FILES,
-	OPT_JSON, OPT_FAIL_ON_LOSS, OPT_LIST, OPT_LATENCY,
+	OPT_JSON, OPT_FAIL_ON_LOSS, OPT_LIST, OPT_LATENCY, OPT_SNAPSHOT,
+	OPT_MAX_SNAPSHOTS, OPT_SNAPSHOT_INTERVAL, OPT_TRIGGER_MATCH, OPT_TRIGGER,
 };
 
 /* The options that may be given once (the rest: flags, or checked). */
@@ -514,7 +550,8 @@ static int once_only(int opt)
 	return (opt < 256 && strchr("snwOtzr", opt)) ||
 	       opt == OPT_ROTATE_SIZE ||
 	       opt == OPT_ROTATE_TIME || opt == OPT_MAX_FILES ||
-	       opt == OPT_LATENCY;
+	       opt == OPT_LATENCY || opt == OPT_MAX_SNAPSHOTS ||
+	       opt == OPT_SNAPSHOT_INTERVAL || opt == OPT_TRIGGER_MATCH;
 }
 
 /* "-s/--subbuf-size", or "--rotate-size" for a long-only option. */
@@ -558,6 +595,12 @@ int main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
+		{ "max-snapshots", required_argument, NULL, OPT_MAX_SNAPSHOTS },
+		{ "snapshot-interval", required_argument, NULL,
+		  OPT_SNAPSHOT_INTERVAL },
+		{ "trigger-match", required_argument, NULL, OPT_TRIGGER_MATCH },
+		{ "trigger", no_argument, NULL, OPT_TRIGGER },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -568,11 +611,11 @@ int main(int argc, char **argv)
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	int quiet = 0, progress_lines = 0, json = 0, fail_on_loss = 0;
-	int list = 0, opt, err, ret;
+	int list = 0, trigger = 0, opt, err, ret;
 	const char *dir_opt = NULL, *mode_opt = NULL;
 	unsigned long v;
 	struct relay_run *run;
-	char tool[64], seen[OPT_LIST + 1] = { 0 };
+	char tool[64], seen[OPT_TRIGGER + 1] = { 0 };
 	FILE *out;
 
 	opterr = 0;
@@ -677,6 +720,35 @@ int main(int argc, char **argv)
 		case OPT_LIST:
 			list = 1;
 			break;
+		case OPT_SNAPSHOT:
+			o.snapshot = 1;
+			break;
+		case OPT_MAX_SNAPSHOTS:
+			if (parse_count(optarg, &v) || !v || v > UINT32_MAX)
+				return bad_usage("bad --max-snapshots: '%s'",
+						 optarg);
+			o.max_snapshots = v;
+			break;
+		case OPT_SNAPSHOT_INTERVAL:
+			if (relay_parse_duration(optarg,
+						 &o.snapshot_interval))
+				return bad_usage("bad --snapshot-interval: "
+						 "'%s'", optarg);
+			break;
+		case OPT_TRIGGER_MATCH: {
+			regex_t re;
+
+			if (regcomp(&re, optarg, REG_EXTENDED | REG_NOSUB))
+				return bad_usage("bad --trigger-match: '%s' "
+						 "(a POSIX extended regular "
+						 "expression)", optarg);
+			regfree(&re);
+			o.trigger_match = optarg;
+			break;
+		}
+		case OPT_TRIGGER:
+			trigger = 1;
+			break;
 		case 'V':
 			printf("relay-collect (relayfs) %s\n", relay_version());
 			return 0;
@@ -705,6 +777,29 @@ int main(int argc, char **argv)
 			return 1;
 		return list_apps(o.root);
 	}
+	if (trigger) {
+		if (optind == argc || argc - optind > 2)
+			return bad_usage("--trigger takes APP and an optional "
+					 "REASON");
+		if (o.snapshot || dir_opt || o.out_fd >= 0 || o.duration > 0)
+			return bad_usage("--trigger takes no collecting "
+					 "option");
+		if (argc - optind == 2 && strlen(argv[optind + 1]) >=
+		    RELAY_TRIGGER_REASON_MAX)
+			return bad_usage("REASON longer than %d bytes",
+					 RELAY_TRIGGER_REASON_MAX - 1);
+		err = relay_app_trigger(o.root, argv[optind],
+					argc - optind == 2 ?
+					argv[optind + 1] : NULL);
+		if (err) {
+			fprintf(stderr, "relay-collect: %s: trigger: %s%s\n",
+				argv[optind], strerror(-err),
+				err == -ENOTCONN ? " (no collector runs it)" :
+				"");
+			return 1;
+		}
+		return 0;
+	}
 	if (optind == argc)
 		return bad_usage("no APP given (relay-collect --list shows "
 				 "them)");
@@ -717,6 +812,18 @@ int main(int argc, char **argv)
 	if (o.max_files && !o.rotate_size && !(o.rotate_time > 0))
 		return bad_usage("--max-files needs --rotate-size or "
 				 "--rotate-time");
+	if (o.snapshot && o.out_fd >= 0)
+		return bad_usage("--snapshot writes directories: not with "
+				 "-c/--stdout");
+	if (o.snapshot && (o.rotate_size || o.rotate_time > 0))
+		return bad_usage("--snapshot does not rotate");
+	if (o.snapshot && o.mode == RELAY_MODE_NO_OVERWRITE)
+		return bad_usage("--snapshot runs in overwrite mode: not "
+				 "with -O/--no-overwrite");
+	if (!o.snapshot && (o.max_snapshots || o.snapshot_interval > 0 ||
+			    o.trigger_match))
+		return bad_usage("--max-snapshots, --snapshot-interval and "
+				 "--trigger-match need --snapshot");
 	if (quiet && (json || progress_lines))
 		return bad_usage("-q/--quiet conflicts with %s",
 				 json ? "--json" : "-p/--progress");
@@ -740,6 +847,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "relay-collect: %s: %s\n", o.app,
 			strerror(-err));
 		return 1;
+	}
+	if (o.snapshot) {
+		struct sigaction su = { .sa_handler = on_usr1,
+					.sa_flags = SA_RESTART };
+
+		snap_run = run;
+		sigaction(SIGUSR1, &su, NULL);
 	}
 	err = relay_run_collect(run);
 	if (o.progress && tty)

@@ -335,6 +335,52 @@ static int add_frame(struct merge *m, unsigned int ri,
 	return 0;
 }
 
+/* A snapshot's trigger, in place on the timeline. */
+static int add_trigger(struct merge *m, unsigned int ri,
+		       const struct relay_trigger *t)
+{
+	static const char *const ctx[] = { "task", "softirq", "hardirq",
+					   "nmi" };
+	struct rec x = { .run = ri, .cpu = t->cpu };
+	char when[48], where[64], *text;
+	const char *what;
+
+	if (to_clock(m, &m->runs[ri], t->time_ns, &x.key))
+		return -ERANGE;
+	fmt_time(m, x.key, when, sizeof(when));
+	switch (t->kind) {
+	case RELAY_TRIGGER_KERNEL:
+		what = t->context < 4 ? ctx[t->context] : "kernel";
+		break;
+	case RELAY_TRIGGER_CONTROL:
+		what = "control";
+		break;
+	case RELAY_TRIGGER_SIGNAL:
+		what = "signal";
+		break;
+	case RELAY_TRIGGER_MATCH:
+		what = "match";
+		break;
+	default:
+		what = "unknown";
+	}
+	snprintf(where, sizeof(where), "%s, cpu %u", what, t->cpu);
+	text = keep(m, xrealloc(NULL, 256));
+	if (t->missed)
+		x.len = snprintf(text, 256, "%s === trigger %s (%s; %" PRIu64
+				 " more missed) ===\n", when, t->reason,
+				 where, t->missed);
+	else
+		x.len = snprintf(text, 256, "%s === trigger %s (%s) ===\n",
+				 when, t->reason, where);
+	if (x.len >= 256)
+		x.len = 255;
+	x.text = text;
+	x.order = m->order++;
+	push(m, &x);
+	return 0;
+}
+
 static int same_id(const uint8_t *a, const uint8_t *b)
 {
 	return !memcmp(a, b, 16);
@@ -374,6 +420,8 @@ static int add_run(struct merge *m, const struct relay_run_header *h,
 	r->cpu = xrealloc(NULL, (r->ncpu ? r->ncpu : 1) * sizeof(*r->cpu));
 	memset(r->cpu, 0, (r->ncpu ? r->ncpu : 1) * sizeof(*r->cpu));
 	*ri = m->nruns++;
+	if (h->flags & RELAY_HDR_SNAPSHOT)
+		return add_trigger(m, *ri, &h->trigger);
 	return 0;
 }
 

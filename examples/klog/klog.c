@@ -88,6 +88,19 @@ notrace int klog(const char *fmt, ...)
 }
 EXPORT_SYMBOL_GPL(klog);
 
+/**
+ * klog_trigger - fire the flight recorder's trigger of klog
+ * @reason: what happened, or NULL
+ *
+ * Any context, NMI included.  "relay-collect --snapshot klog" writes a
+ * snapshot of what klog holds.  Return: as relayfs_app_trigger().
+ */
+notrace int klog_trigger(const char *reason)
+{
+	return relayfs_app_trigger(&klog_app, reason);
+}
+EXPORT_SYMBOL_GPL(klog_trigger);
+
 static int __init klog_init(void)
 {
 	return relayfs_app_register(&klog_app);

@@ -12,5 +12,7 @@
 
 __printf(1, 0) int vklog(const char *fmt, va_list args);
 __printf(1, 2) int klog(const char *fmt, ...);
+/* The flight recorder's trigger: any context; -ENOTCONN with no run. */
+int klog_trigger(const char *reason);
 
 #endif /* KLOG_H */

@@ -17,6 +17,18 @@
  * <root>/sample/producer has, per CPU and context, the records written,
  * dropped (by errno class) and the next sequence number, for checking the
  * collector's output exactly.
+ *
+ * <root>/sample/trigger (root's, write-only) fires the flight recorder's
+ * trigger, relayfs_app_trigger(), from a chosen context on a chosen CPU,
+ * and writes records on demand, for tests and demos:
+ *
+ *   task|irq|nmi CPU [REASON]	from a work item bound to CPU, an irq_work
+ *				that work item queues there (hardirq, a
+ *				self-IPI) or an NMI (x86) aimed at it
+ *   write CPU COUNT		COUNT records of the hardirq stream, written
+ *				on CPU from one function call IPI
+ *
+ * The write fails with the trigger's error (-ENOTCONN while no run).
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -25,6 +37,13 @@
 #include <linux/timer.h>
 #include <linux/delay.h>
 #include <linux/cpu.h>
+#include <linux/workqueue.h>
+#include <linux/irq_work.h>
+#include <linux/uaccess.h>
+#ifdef CONFIG_X86_LOCAL_APIC
+#include <asm/nmi.h>
+#include <asm/apic.h>
+#endif
 #include <relayfs/relay_app.h>
 #include <relayfs/rfs_record.h>
 
@@ -59,7 +78,10 @@ struct sample_cpu {
 
 static struct sample_cpu __percpu *cpus;
 static struct relayfs_app sample_app;
-static struct dentry *producer_file;
+static struct dentry *producer_file, *trigger_file;
+static DEFINE_MUTEX(trigger_lock);	/* one trigger command at a time */
+static char trig_reason[64];		/* the command's, under trigger_lock */
+static int trig_ret;
 static unsigned int run_len, run_rate, run_ctx;	/* this run's */
 static bool running;
 
@@ -257,6 +279,161 @@ static const struct file_operations producer_fops = {
 	.llseek	= default_llseek,
 };
 
+/* "task": from a work item on the CPU (work_on_cpu). */
+static long trig_task(void *unused)
+{
+	return relayfs_app_trigger(&sample_app, trig_reason);
+}
+
+/*
+ * "irq": from an irq_work, hardirq context (a function call "IPI" to the
+ * caller's own CPU would run in the caller's context instead).
+ */
+static void trig_irq(struct irq_work *w)
+{
+	trig_ret = relayfs_app_trigger(&sample_app, trig_reason);
+}
+
+static struct irq_work trig_irq_work = IRQ_WORK_INIT_HARD(trig_irq);
+
+/* Queued from a work item on the CPU: a self-IPI there. */
+static long trig_irq_on_cpu(void *unused)
+{
+	if (!irq_work_queue(&trig_irq_work))
+		return -EBUSY;
+	irq_work_sync(&trig_irq_work);
+	return trig_ret;
+}
+
+/* "write": @n records of the CPU's hardirq stream, in hardirq context. */
+static void trig_write(void *arg)
+{
+	struct sample_cpu *c = this_cpu_ptr(cpus);
+	struct sample_stream *s = &c->st[RFS_CTX_HARDIRQ];
+	unsigned long n = *(unsigned long *)arg;
+	unsigned int l = READ_ONCE(len);
+	int ret;
+
+	if (!l || l > SAMPLE_MAX_LEN)
+		l = 64;
+	while (n--) {
+		rfs_rec_fill(s->rec, l, c->cpu, RFS_CTX_HARDIRQ, s->seq);
+		ret = relayfs_app_write(&sample_app, s->rec, l);
+		if (ret == -ENOTCONN) {
+			trig_ret = ret;
+			return;
+		}
+		if (!ret) {
+			s->ok++;
+			s->seq++;
+		} else {
+			s->dropped++;
+		}
+	}
+}
+
+#ifdef CONFIG_X86_LOCAL_APIC
+/* "nmi": a real NMI handler, fired by an NMI IPI at the chosen CPU. */
+static atomic_t nmi_armed;	/* 1: the next NMI on nmi_cpu is ours */
+static int nmi_cpu;
+static bool nmi_registered;
+
+static int trig_nmi(unsigned int type, struct pt_regs *regs)
+{
+	if (smp_processor_id() != READ_ONCE(nmi_cpu) ||
+	    atomic_cmpxchg(&nmi_armed, 1, 0) != 1)
+		return NMI_DONE;
+	WRITE_ONCE(trig_ret, relayfs_app_trigger(&sample_app, trig_reason));
+	/* The result before "done": pairs with trig_fire_nmi()'s smp_rmb. */
+	smp_wmb();
+	atomic_set(&nmi_armed, 2);	/* done */
+	return NMI_HANDLED;
+}
+
+static int trig_fire_nmi(unsigned int cpu)
+{
+	int i;
+
+	if (!nmi_registered)
+		return -EOPNOTSUPP;
+	WRITE_ONCE(nmi_cpu, cpu);
+	atomic_set(&nmi_armed, 1);
+	apic->send_IPI_mask(cpumask_of(cpu), NMI_VECTOR);
+	/* An emulated NMI can take a while; a lost one is an error. */
+	for (i = 0; i < 2000 && atomic_read(&nmi_armed) != 2; i++)
+		usleep_range(1000, 2000);
+	if (atomic_xchg(&nmi_armed, 0) != 2)
+		return -ETIMEDOUT;
+	/* "done" before the result: pairs with trig_nmi()'s smp_wmb. */
+	smp_rmb();
+	return READ_ONCE(trig_ret);
+}
+#else
+static int trig_fire_nmi(unsigned int cpu)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+static int trigger_cmd(char *line)
+{
+	char *cmd = strsep(&line, " "), *arg = strsep(&line, " ");
+	unsigned long n;
+	unsigned int cpu;
+	int err;
+
+	if (!arg || kstrtouint(arg, 10, &cpu) || cpu >= nr_cpu_ids)
+		return -EINVAL;
+	if (!strcmp(cmd, "write")) {
+		if (!line || kstrtoul(strim(line), 10, &n) || n > 1000000)
+			return -EINVAL;
+		trig_ret = 0;
+		err = smp_call_function_single(cpu, trig_write, &n, 1);
+		return err ? err : trig_ret;
+	}
+	strscpy(trig_reason, line ? strim(line) : "", sizeof(trig_reason));
+	if (!strcmp(cmd, "task")) {
+		cpus_read_lock();
+		err = cpu_online(cpu) ? work_on_cpu(cpu, trig_task, NULL) :
+					-ENODEV;
+		cpus_read_unlock();
+		return err;
+	}
+	if (!strcmp(cmd, "irq")) {
+		cpus_read_lock();
+		err = cpu_online(cpu) ? work_on_cpu(cpu, trig_irq_on_cpu,
+						    NULL) : -ENODEV;
+		cpus_read_unlock();
+		return err;
+	}
+	if (!strcmp(cmd, "nmi"))
+		return trig_fire_nmi(cpu);
+	return -EINVAL;
+}
+
+static ssize_t trigger_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	char line[128];
+	int err;
+
+	if (count >= sizeof(line))
+		return -EINVAL;
+	if (copy_from_user(line, ubuf, count))
+		return -EFAULT;
+	line[count] = '\0';
+	mutex_lock(&trigger_lock);
+	err = trigger_cmd(strim(line));
+	mutex_unlock(&trigger_lock);
+	return err ? err : count;
+}
+
+static const struct file_operations trigger_fops = {
+	.owner	= THIS_MODULE,
+	.write	= trigger_write,
+	.llseek	= noop_llseek,
+};
+
 static int __init sample_init(void)
 {
 	unsigned int cpu;
@@ -284,8 +461,21 @@ static int __init sample_init(void)
 		err = PTR_ERR(producer_file);
 		goto err_file;
 	}
+	trigger_file = relayfs_create_file("trigger", 0200,
+					   relayfs_app_dir(&sample_app),
+					   NULL, &trigger_fops);
+	if (IS_ERR(trigger_file)) {
+		err = PTR_ERR(trigger_file);
+		goto err_trigger;
+	}
+#ifdef CONFIG_X86_LOCAL_APIC
+	nmi_registered = !register_nmi_handler(NMI_LOCAL, trig_nmi, 0,
+					       "relay_sample");
+#endif
 	return 0;
 
+err_trigger:
+	relayfs_remove_file(producer_file);
 err_file:
 	relayfs_app_unregister(&sample_app);
 err_register:
@@ -295,6 +485,11 @@ err_register:
 
 static void __exit sample_exit(void)
 {
+#ifdef CONFIG_X86_LOCAL_APIC
+	if (nmi_registered)
+		unregister_nmi_handler(NMI_LOCAL, "relay_sample");
+#endif
+	relayfs_remove_file(trigger_file);
 	relayfs_remove_file(producer_file);
 	/* Stops a running collector's run (and our generators). */
 	relayfs_app_unregister(&sample_app);

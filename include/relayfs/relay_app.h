@@ -62,6 +62,12 @@ struct relayfs_app {
 
 int relayfs_app_register(struct relayfs_app *app);
 void relayfs_app_unregister(struct relayfs_app *app);
+/*
+ * Fire a trigger (the flight recorder's "now": relay-collect --snapshot
+ * writes what the buffers hold): any context, NMI included.  0, or
+ * -ENOTCONN while no collector runs.  See kernel/app.c.
+ */
+int relayfs_app_trigger(struct relayfs_app *app, const char *reason);
 
 /* The app's directory, for the module's own extra files. */
 static inline struct dentry *relayfs_app_dir(struct relayfs_app *app)

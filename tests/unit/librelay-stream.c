@@ -764,7 +764,59 @@ static int test_fuzz(void)
 	return 0;
 }
 
+/* A snapshot's run header: the trigger section read back exactly. */
+static int test_snapshot_trigger(void)
+{
+	struct relay_run_header h = {
+		.flags = RELAY_HDR_SNAPSHOT | RELAY_HDR_OVERWRITE, .ncpus = 2,
+		.subbuf_size = 4096, .n_subbufs = 4,
+		.host = "h", .kernel = "k", .app = "sample", .base = "sample",
+		.tool = "t", .library = "l", .cmdline = "c",
+		.trigger = { .kind = RELAY_TRIGGER_KERNEL, .cpu = 1,
+			     .context = RELAYFS_TRIGGER_NMI, .flags = 0,
+			     .seq = 7, .time_ns = 123456789012ULL,
+			     .kernel_seq = 42, .missed = 3,
+			     .reason = "disk-error" },
+	};
+	struct relay_run_header out;
+	char strs[512];
+	uint8_t *p;
+	size_t n;
+
+	CHECK_EQ(relay_encode_run(&h, &p, &n), 0);
+	CHECK_EQ(relay_decode_run(p, n, &out, strs), 0);
+	CHECK_EQ(out.flags, h.flags);
+	CHECK_EQ(out.trigger.kind, RELAY_TRIGGER_KERNEL);
+	CHECK_EQ(out.trigger.cpu, 1);
+	CHECK_EQ(out.trigger.context, RELAYFS_TRIGGER_NMI);
+	CHECK_EQ(out.trigger.seq, 7);
+	CHECK_EQ(out.trigger.time_ns, 123456789012ULL);
+	CHECK_EQ(out.trigger.kernel_seq, 42);
+	CHECK_EQ(out.trigger.missed, 3);
+	CHECK(!strcmp(out.trigger.reason, "disk-error"));
+	CHECK(!strcmp(out.cmdline, "c"));
+	/* Cut into the section: refused, not read past the block. */
+	CHECK_EQ(relay_decode_run(p, n - 11, &out, strs), -EBADMSG);
+	CHECK_EQ(relay_decode_run(p, n - 1, &out, strs), -EBADMSG);
+	free(p);
+	/* A reason of 63 bytes is the most: a longer one is cut. */
+	memset(h.trigger.reason, 'r', sizeof(h.trigger.reason));
+	CHECK_EQ(relay_encode_run(&h, &p, &n), 0);
+	CHECK_EQ(relay_decode_run(p, n, &out, strs), 0);
+	CHECK_EQ(strlen(out.trigger.reason), RELAY_TRIGGER_REASON_MAX - 1);
+	free(p);
+	/* Without the flag the same bytes are a plain run's: no trigger. */
+	h.flags = 0;
+	CHECK_EQ(relay_encode_run(&h, &p, &n), 0);
+	CHECK_EQ(relay_decode_run(p, n, &out, strs), 0);
+	CHECK_EQ(out.trigger.kind, 0);
+	CHECK_EQ(out.trigger.reason[0], 0);
+	free(p);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
+	{ "snapshot_trigger", test_snapshot_trigger },
 	{ "roundtrip", test_roundtrip },
 	{ "concatenated_parts", test_concatenated_parts },
 	{ "every_truncation", test_every_truncation },

@@ -29,6 +29,7 @@ struct run_desc {
 	bool anchored;
 	/* 2026-11-28 11:00:00 UTC at local 1000 s; mono 0.5 ms more */
 	uint64_t real0;
+	const struct relay_trigger *trigger;	/* a snapshot's, or NULL */
 };
 
 static FILE *new_file(const char *name)
@@ -61,6 +62,10 @@ static void put_header(FILE *f, const struct run_desc *d)
 			.uncertainty_ns = 100,
 		};
 	memset(h.run_id, d->id, sizeof(h.run_id));
+	if (d->trigger) {
+		h.flags |= RELAY_HDR_SNAPSHOT | RELAY_HDR_OVERWRITE;
+		h.trigger = *d->trigger;
+	}
 	if (relay_encode_run(&h, &p, &n))
 		abort();
 	fwrite(p, 1, n, f);
@@ -159,10 +164,10 @@ static int merge(const char *args)
 } while (0)
 
 static const struct run_desc klog = {
-	"host1", "klog", 1, 0, true, 1795863600000000000ULL,
+	"host1", "klog", 1, 0, true, 1795863600000000000ULL, NULL,
 };
 static const struct run_desc tprintk = {
-	"host1", "tprintk", 2, 0, true, 1795863600000000000ULL,
+	"host1", "tprintk", 2, 0, true, 1795863600000000000ULL, NULL,
 };
 
 /* klog on two CPUs and tprintk: one timeline, each run's own files. */
@@ -252,7 +257,7 @@ static int test_wall_clock(void)
 static int test_two_hosts(void)
 {
 	struct run_desc h2 = { "host2", "klog", 3, 0, true,
-			       1795863600000000000ULL + 250000000 };
+			       1795863600000000000ULL + 250000000, NULL };
 	FILE *f = new_file("h1.relay");
 
 	put_header(f, &klog);
@@ -339,6 +344,56 @@ static int test_loss_markers(void)
 		  "[    4.000000] cpu0 klog *** lost 0 records, 2 sub-buffers,"
 		  " between [    4.000000] and [    6.000000] ***\n"
 		  "[    6.500000] cpu0 klog after 2 overwritten\n");
+	return 0;
+}
+
+/* A snapshot's trigger, in place at its time, with what it missed. */
+static int test_snapshot_trigger_line(void)
+{
+	static const struct relay_trigger nmi = {
+		.kind = RELAY_TRIGGER_KERNEL, .cpu = 1,
+		.context = RELAYFS_TRIGGER_NMI, .seq = 1,
+		.time_ns = 2500000000ULL, .kernel_seq = 1,
+		.reason = "disk error",
+	};
+	static const struct relay_trigger sig = {
+		.kind = RELAY_TRIGGER_SIGNAL, .seq = 2,
+		.time_ns = 5000000000ULL, .missed = 3, .reason = "SIGUSR1",
+	};
+	struct run_desc d = klog;
+	FILE *f = new_file("snap1.relay");
+	char path[256];
+
+	d.trigger = &nmi;
+	put_header(f, &d);
+	put_frame(f, 0, 2, 1000000000ULL, 2000000000ULL, 0,
+		  "[    1.500000] cpu0 klog before\n");
+	put_end(f);
+	fclose(f);
+	f = new_file("snap2.relay");
+	d.id = 2;
+	d.trigger = &sig;
+	put_header(f, &d);
+	put_frame(f, 0, 5, 3000000000ULL, 4000000000ULL, 0,
+		  "[    3.500000] cpu0 klog between\n");
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(merge("snap1.relay snap2.relay"), 0);
+	/* Other tests merge the whole directory: not with these. */
+	snprintf(path, sizeof(path), "%s/snap1.relay", dir);
+	CHECK_EQ(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/snap2.relay", dir);
+	CHECK_EQ(unlink(path), 0);
+	CHECK_STR(out,
+		  "[    1.000000] cpu0 klog *** lost 0 records, 2 sub-buffers,"
+		  " before [    1.000000] ***\n"
+		  "[    1.500000] cpu0 klog before\n"
+		  "[    2.500000] === trigger disk error (nmi, cpu 1) ===\n"
+		  "[    3.000000] cpu0 klog *** lost 0 records, 5 sub-buffers,"
+		  " before [    3.000000] ***\n"
+		  "[    3.500000] cpu0 klog between\n"
+		  "[    5.000000] === trigger SIGUSR1 (signal, cpu 0; 3 more "
+		  "missed) ===\n");
 	return 0;
 }
 
@@ -542,7 +597,7 @@ static int test_unfinished_run(void)
 /* No clock anchor (a kernel without the ioctl): local time only. */
 static int test_no_anchor(void)
 {
-	struct run_desc d = { "host1", "klog", 9, 0, false, 0 };
+	struct run_desc d = { "host1", "klog", 9, 0, false, 0, NULL };
 	FILE *f = new_file("noanchor.relay");
 
 	put_header(f, &d);
@@ -897,6 +952,7 @@ static const struct ktap_case cases[] = {
 	{ "follow_hold_back", test_follow_hold_back },
 	{ "follow_rotation", test_follow_rotation },
 	{ "follow_pipe", test_follow_pipe },
+	{ "snapshot_trigger_line", test_snapshot_trigger_line },
 	{ "two_apps_one_timeline", test_two_apps_one_timeline },
 	{ "wall_clock", test_wall_clock },
 	{ "two_hosts", test_two_hosts },

@@ -131,6 +131,47 @@ struct relayfs_clocks {
 /* Bounds of a relay-app run's flush interval ("start ... flush_ms=N"). */
 #define RELAYFS_FLUSH_MS_MIN	1
 #define RELAYFS_FLUSH_MS_MAX	60000
+/*
+ * Triggers of a relay-app (the flight recorder), on its control file.
+ * A trigger is fired by the kernel (relayfs_app_trigger(), any context,
+ * NMI included), by the collector ("snapshot [reason]" written to
+ * control) or by anyone who may collect (RELAYFS_IOC_TRIGGER on any open
+ * of control).  Fired triggers wait in a small ring (RELAYFS_TRIGGER_RING)
+ * until the collector takes them with RELAYFS_IOC_TRIGGER_NEXT; poll() on
+ * control reports EPOLLPRI while one waits, and EPOLLHUP once the run
+ * stopped.  Triggers the collector could not take (the ring overran, or
+ * two fired into one slot at once) are never silent: the next record
+ * taken counts them in missed.
+ */
+#define RELAYFS_TRIGGER_RING		16
+#define RELAYFS_TRIGGER_REASON_MAX	64	/* with its NUL */
+
+/* struct relayfs_trigger.context: where it was fired */
+#define RELAYFS_TRIGGER_TASK		0
+#define RELAYFS_TRIGGER_SOFTIRQ		1
+#define RELAYFS_TRIGGER_HARDIRQ		2
+#define RELAYFS_TRIGGER_NMI		3
+
+/* struct relayfs_trigger.flags */
+#define RELAYFS_TRIGGER_USER	(1U << 0)	/* from user space: control or ioctl */
+
+struct relayfs_trigger {
+	__u32 version;		/* RELAYFS_ABI_VERSION */
+	__u32 cpu;		/* where it was fired */
+	__aligned_u64 seq;	/* 1, 2, ... per app, never reused */
+	__aligned_u64 time_ns;	/* local_clock() when fired */
+	__aligned_u64 missed;	/* fired before this one, never delivered */
+	__u32 context;		/* RELAYFS_TRIGGER_TASK .. _NMI */
+	__u32 flags;		/* RELAYFS_TRIGGER_* */
+	char reason[RELAYFS_TRIGGER_REASON_MAX];	/* NUL-terminated */
+};
+
+/* RELAYFS_IOC_TRIGGER's argument: the reason, NUL-terminated. */
+struct relayfs_trigger_req {
+	__u32 version;		/* RELAYFS_ABI_VERSION */
+	__u32 __reserved;	/* zero */
+	char reason[RELAYFS_TRIGGER_REASON_MAX];
+};
 
 #define RELAYFS_IOC_MAGIC	0xb7
 #define RELAYFS_IOC_GET_INFO	_IOR(RELAYFS_IOC_MAGIC, 1, struct relayfs_buf_info)
@@ -144,5 +185,9 @@ struct relayfs_clocks {
  * becomes readable at once (as relayfs_flush() does for every CPU).
  */
 #define RELAYFS_IOC_FLUSH	_IO(RELAYFS_IOC_MAGIC, 6)
+/* On a relay-app's control file: take the next trigger (the collector). */
+#define RELAYFS_IOC_TRIGGER_NEXT _IOR(RELAYFS_IOC_MAGIC, 7, struct relayfs_trigger)
+/* On a relay-app's control file, any open: fire a trigger. */
+#define RELAYFS_IOC_TRIGGER	_IOW(RELAYFS_IOC_MAGIC, 8, struct relayfs_trigger_req)
 
 #endif /* _UAPI_LINUX_RELAYFS_H */
