@@ -22,6 +22,7 @@
 #include <time.h>
 #include <sys/stat.h>
 #include "librelay.h"
+#include "merge-filter.h"
 
 static const char *prog = "relay-merge";
 
@@ -63,6 +64,7 @@ struct merge {
 	char **chunks;		/* payload copies, freed at the end */
 	size_t nchunks, chunk_cap;
 	uint64_t order;
+	struct merge_filter filter;	/* --pid, --comm, --cgroup */
 };
 
 static void usage_error(const char *fmt, const char *arg)
@@ -76,7 +78,8 @@ static void usage_error(const char *fmt, const char *arg)
 static void help(void)
 {
 	printf(
-"usage: relay-merge [-T | --clock=CLOCK] INPUT...\n"
+"usage: relay-merge [-T | --clock=CLOCK] [--pid PID[,PID..]] [--comm NAME]\n"
+"                   [--cgroup ID|PATH] INPUT...\n"
 "Print the records of text relay-app runs (klog, tprintk) collected by\n"
 "relay-collect, merged by time, with a marker where data was lost.\n"
 "\n"
@@ -87,6 +90,11 @@ static void help(void)
 "      --clock=CLOCK   local (default: the kernel's local_clock(), as\n"
 "                      written), boot, mono or real (seconds since the\n"
 "                      Epoch), through each run's clock anchor\n"
+"      --pid PID,...   only records of these processes or threads\n"
+"      --comm NAME     only records of tasks with this name (comm)\n"
+"      --cgroup ID|PATH  only records of tasks in this cgroup v2 (an id,\n"
+"                      or a directory under /sys/fs/cgroup of this host)\n"
+"                      filters: all must match, task context only\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version\n"
 "\n"
@@ -303,11 +311,13 @@ static int add_frame(struct merge *m, unsigned int ri,
 			end = nl ? (size_t)(nl - data) + 1 : f->len;
 		} while (end < f->len && data[end] == '\t');
 		x.len = end - pos;
+		pos = end;
+		if (!merge_filter_match(&m->filter, x.text, x.len))
+			continue;
 		if (to_clock(m, r, c->last_ns, &x.key))
 			return -ERANGE;
 		x.order = m->order++;
 		push(m, &x);
-		pos = end;
 	}
 	return 0;
 }
@@ -520,6 +530,9 @@ int main(int argc, char **argv)
 		{ "clock", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "comm", required_argument, NULL, 'm' },
+		{ "cgroup", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct merge m = { .clock = RELAY_CLOCK_LOCAL };
@@ -546,6 +559,27 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("relay-merge %s\n", relay_version());
 			return fflush(stdout) || ferror(stdout) ? 1 : 0;
+		case 'p':
+			if (merge_filter_pids(&m.filter, optarg))
+				usage_error("--pid: '%s' is not a list of "
+					    "numbers", optarg);
+			break;
+		case 'm':
+			m.filter.comm = optarg;
+			m.filter.active = 1;
+			break;
+		case 'g':
+			ret = merge_filter_cgroup(&m.filter, optarg);
+			if (ret == -EINVAL)
+				usage_error("--cgroup: '%s' is not an id",
+					    optarg);
+			if (ret) {
+				fprintf(stderr, "%s: --cgroup: /sys/fs/cgroup/"
+					"%s: %s\n", prog, optarg,
+					strerror(-ret));
+				return 2;
+			}
+			break;
 		case ':':
 			usage_error("%s needs an argument", argv[optind - 1]);
 			break;

@@ -340,6 +340,67 @@ static int test_loss_markers(void)
 	return 0;
 }
 
+/*
+ * --pid, --comm, --cgroup: task records only, all filters at once (AND),
+ * a record's continuation lines with it, loss markers always.
+ */
+static int test_filters(void)
+{
+	FILE *f = new_file("ctx.relay");
+
+	put_header(f, &klog);
+	put_frame(f, 0, 0, 1000000000ULL, 2000000000ULL, 0,
+		  "[    1.100000] cpu0 klog t:100/100:7:sh one\n"
+		  "[    1.200000] cpu0 klog t:100/101:7:work\\x20a two\n"
+		  "\tsecond line of two\n"
+		  "[    1.300000] cpu0 klog h:100/100:7:sh three\n"
+		  "[    1.400000] cpu0 klog old form four\n");
+	put_frame(f, 0, 1, 3000000000ULL, 4000000000ULL, 2,
+		  "[    3.100000] cpu0 klog t:200/200:9:sh five\n"
+		  "[    3.200000] cpu0 klog n:200/200:-:sh six\n"
+		  "[    3.300000] cpu0 klog t:0/0:-:swapper/0 seven\n");
+	put_end(f);
+	fclose(f);
+#define LOSS "[    2.000000] cpu0 klog *** lost 2 records, 0 sub-buffers," \
+	" between [    2.000000] and [    3.000000] ***\n"
+	CHECK_EQ(merge("--pid 100 ctx.relay"), 0);
+	CHECK_STR(out, "[    1.100000] cpu0 klog t:100/100:7:sh one\n"
+		  "[    1.200000] cpu0 klog t:100/101:7:work\\x20a two\n"
+		  "\tsecond line of two\n" LOSS);
+	CHECK_STR(err, "");
+	CHECK_EQ(merge("--pid 101 ctx.relay"), 0);
+	CHECK_STR(out, "[    1.200000] cpu0 klog t:100/101:7:work\\x20a two\n"
+		  "\tsecond line of two\n" LOSS);
+	CHECK_EQ(merge("--pid 0,200 ctx.relay"), 0);
+	CHECK_STR(out, LOSS "[    3.100000] cpu0 klog t:200/200:9:sh five\n"
+		  "[    3.300000] cpu0 klog t:0/0:-:swapper/0 seven\n");
+	CHECK_EQ(merge("--comm sh ctx.relay"), 0);
+	CHECK_STR(out, "[    1.100000] cpu0 klog t:100/100:7:sh one\n" LOSS
+		  "[    3.100000] cpu0 klog t:200/200:9:sh five\n");
+	CHECK_EQ(merge("--comm 'work a' ctx.relay"), 0);
+	CHECK_STR(out, "[    1.200000] cpu0 klog t:100/101:7:work\\x20a two\n"
+		  "\tsecond line of two\n" LOSS);
+	CHECK_EQ(merge("--cgroup 9 ctx.relay"), 0);
+	CHECK_STR(out, LOSS "[    3.100000] cpu0 klog t:200/200:9:sh five\n");
+	CHECK_EQ(merge("--cgroup 7 --comm sh ctx.relay"), 0);
+	CHECK_STR(out, "[    1.100000] cpu0 klog t:100/100:7:sh one\n" LOSS);
+	CHECK_EQ(merge("--cgroup 9 --pid 100 ctx.relay"), 0);
+	CHECK_STR(out, LOSS);
+	/* no filter: everything */
+	CHECK_EQ(merge("ctx.relay"), 0);
+	CHECK(strstr(out, "old form four") && strstr(out, "h:100/100:7:sh"));
+	CHECK_EQ(merge("--pid 1x ctx.relay"), 2);
+	CHECK_STR(err, "relay-merge: --pid: '1x' is not a list of numbers\n"
+		  "Try 'relay-merge --help' for more information.\n");
+	CHECK_EQ(merge("--pid 1, ctx.relay"), 2);
+	CHECK_EQ(merge("--cgroup 12z ctx.relay"), 2);
+	CHECK_EQ(merge("--cgroup no/such/cgroup ctx.relay"), 2);
+	CHECK_STR(err, "relay-merge: --cgroup: /sys/fs/cgroup/no/such/cgroup: "
+		  "No such file or directory\n");
+	return 0;
+#undef LOSS
+}
+
 /* A rotated run: its parts continue one another, no false loss. */
 static int test_rotated_parts(void)
 {
@@ -610,6 +671,7 @@ static const struct ktap_case cases[] = {
 	{ "two_hosts", test_two_hosts },
 	{ "lines_keep_their_context", test_lines_keep_their_context },
 	{ "loss_markers", test_loss_markers },
+	{ "filters", test_filters },
 	{ "rotated_parts", test_rotated_parts },
 	{ "compressed_run", test_compressed_run },
 	{ "input_errors", test_input_errors },

@@ -18,6 +18,7 @@
 #include "ktap.h"
 #include "lib/rfstest.h"
 #include "lib/run.h"
+#include "../../examples/include/relayfs_text.h"
 
 #define DEMO	"/sys/module/klog_demo/parameters"
 #define TPK	"/sys/module/tprintk/parameters"
@@ -123,18 +124,29 @@ static int dump_text(const char *dir, const char *base, const char *path)
 	return ret;
 }
 
-/* One line of a collected file: "[s.us] cpuN TAG text" */
+/*
+ * One line of a collected file: "[s.us] cpuN TAG CTX text", or
+ * relay-merge's "[s.us] cpuN APP *** lost ..." (@ctx->kind 0).
+ */
 static int parse_record(const char *line, unsigned long long *ns,
-			unsigned int *cpu, char *tag, const char **text)
+			unsigned int *cpu, char *tag, struct rtext_ctx *ctx,
+			const char **text)
 {
 	unsigned long long s, us;
-	int n = 0;
+	int n = 0, m = 0;
 
-	if (sscanf(line, "[%llu.%llu] cpu%u %7s %n", &s, &us, cpu, tag,
-		   &n) != 4 || !n)
+	if (sscanf(line, "[%llu.%llu] cpu%u %7s %n%*s %n", &s, &us, cpu, tag,
+		   &n, &m) != 4 || !m)
 		return -1;
 	*ns = s * 1000000000ULL + us * 1000;
-	*text = line + n;
+	if (!strncmp(line + n, "*** lost ", 9)) {
+		ctx->kind = 0;
+		*text = line + n;
+		return 0;
+	}
+	if (rtext_parse_ctx(line, strlen(line), ctx))
+		return -1;
+	*text = line + m;
 	return 0;
 }
 
@@ -160,6 +172,7 @@ static long scan_run(const char *dir, const char *base, const char *tag,
 		unsigned int rcpu, mcpu, seq;
 		const char *text;
 		char ctx[16], *buf, *line, *save = NULL;
+		struct rtext_ctx rc;
 		size_t len;
 		int c;
 
@@ -169,7 +182,8 @@ static long scan_run(const char *dir, const char *base, const char *tag,
 		     line = strtok_r(NULL, "\n", &save)) {
 			if (line[0] == '\t')
 				continue;	/* a multi-line message */
-			CHECK(parse_record(line, &ns, &rcpu, rtag, &text) == 0 ||
+			CHECK(parse_record(line, &ns, &rcpu, rtag, &rc,
+					   &text) == 0 ||
 			      (printf("# bad record: %s\n", line), 0));
 			CHECK_EQ(rcpu, cpu);
 			/*
@@ -187,6 +201,11 @@ static long scan_run(const char *dir, const char *base, const char *tag,
 				;
 			CHECK(c < NCTX && seq < MAXLINES);
 			CHECK_EQ(mcpu, cpu);	/* logged on the CPU it names */
+			/* The record says its context: kworker's, or which. */
+			CHECK(rc.kind == "tshn"[c] ||
+			      (printf("# context %c: %s\n", rc.kind, line), 0));
+			CHECK(c || !strncmp(rc.comm, "kworker/", 8) ||
+			      (printf("# comm %s: %s\n", rc.comm, line), 0));
 			CHECK(!seen[cpu][c][seq] ||
 			      (printf("# twice: %s\n", line), 0));
 			seen[cpu][c][seq] = 1;
@@ -241,6 +260,7 @@ static int test_klog_every_context_merged(void)
 	long dropped, lost = 0;
 	unsigned long long ns, last = 0;
 	unsigned int rcpu;
+	struct rtext_ctx rc;
 	const char *text;
 	char rtag[8], *buf, *line, *save = NULL;
 	long found, lines = 0;
@@ -282,7 +302,7 @@ static int test_klog_every_context_merged(void)
 	     line = strtok_r(NULL, "\n", &save)) {
 		long n;
 
-		CHECK(parse_record(line, &ns, &rcpu, rtag, &text) == 0);
+		CHECK(parse_record(line, &ns, &rcpu, rtag, &rc, &text) == 0);
 		CHECK(ns >= last);
 		last = ns;
 		/* relay-merge's marker of records dropped, not a record */
@@ -371,8 +391,9 @@ static int test_tprintk_marked_lines_exactly_once(void)
 	CHECK(nmi == ncpus * 50 || ncpus * 50 - nmi <= dropped);
 	/* /dev/kmsg lines too, with their level. */
 	CHECK(dump_text("/tmp/tpk", "tprintk", "/tmp/tpk.all") == 0);
-	CHECK_EQ(system("for i in $(seq 0 19); do grep -q \"<5> tprintk-kmsg "
-			"$i\\$\" /tmp/tpk.all || exit 1; done"), 0);
+	CHECK_EQ(system("for i in $(seq 0 19); do grep -q "
+			"\"<5> t:[0-9/]*:[0-9]*:[^ ]* tprintk-kmsg $i\\$\" "
+			"/tmp/tpk.all || exit 1; done"), 0);
 	/* printk itself is untouched: the log has every line. */
 	CHECK_EQ(system("test $(dmesg | grep -c 'klog_demo: tag=P1 ') -eq "
 			"$(( $(nproc) * 200 ))"), 0);
@@ -404,8 +425,9 @@ static int test_tprintk_level_and_text_filters(void)
 	CHECK(f && fwrite(rd.all, 1, rd.all_len, f) == rd.all_len &&
 	      !fclose(f));
 	run_free(&rd);
-	CHECK_EQ(system("sed 's/^[^]]*] cpu[0-9]* //' /tmp/tpf.raw | sort "
-			"> /tmp/tpf.all"), 0);
+	/* "<L> text": without time, CPU and context */
+	CHECK_EQ(system("sed 's/^[^]]*] cpu[0-9]* \\([^ ]*\\) [^ ]* /\\1 /' "
+			"/tmp/tpf.raw | sort > /tmp/tpf.all"), 0);
 	buf = read_all("/tmp/tpf.all", &len);
 	CHECK(buf != NULL);
 	printf("# kept:\n%s", buf);
@@ -420,6 +442,7 @@ static long count_records(const char *dir, const char *base)
 	char rtag[8], *buf, *line, *save = NULL;
 	unsigned long long ns;
 	unsigned int rcpu;
+	struct rtext_ctx rc;
 	const char *text;
 	long n = 0;
 	size_t len;
@@ -433,7 +456,7 @@ static long count_records(const char *dir, const char *base)
 		     line = strtok_r(NULL, "\n", &save)) {
 			if (line[0] == '\t')
 				continue;
-			if (parse_record(line, &ns, &rcpu, rtag, &text) ||
+			if (parse_record(line, &ns, &rcpu, rtag, &rc, &text) ||
 			    rcpu != (unsigned int)cpu) {
 				printf("# bad record: %s\n", line);
 				free(buf);
@@ -560,14 +583,14 @@ static int test_tprintk_twice_and_unload_while_collecting(void)
 	CHECK_EQ(collect_wait(pid), 0);
 	CHECK(count_records("/tmp/unl", "tprintk") >= 1);
 	CHECK(dump_text("/tmp/unl", "tprintk", "/tmp/unl.all") == 0);
-	CHECK(system("grep -q '<5> before unload' /tmp/unl.all") == 0);
+	CHECK(system("grep -q '<5> [^ ]* before unload' /tmp/unl.all") == 0);
 	CHECK_EQ(system("insmod /lib/relayfs/tprintk.ko"), 0);
 	pid = start_collector("tprintk", "/tmp/again", "64k", "8");
 	CHECK(app_running("tprintk"));
 	CHECK(kmsg("<5>after reload\n") == 0);
 	CHECK_EQ(stop_collector(pid), 0);
 	CHECK(dump_text("/tmp/again", "tprintk", "/tmp/again.all") == 0);
-	CHECK(system("grep -q '<5> after reload' /tmp/again.all") == 0);
+	CHECK(system("grep -q '<5> [^ ]* after reload' /tmp/again.all") == 0);
 	return 0;
 }
 
@@ -680,7 +703,7 @@ static int test_two_apps_wall_clock_timeline(void)
 			klines_round = 0;
 			continue;
 		}
-		if (sscanf(rest, "cpu%d klog klog_demo: tag=T%d ctx=%15s", &cpu,
+		if (sscanf(rest, "cpu%d klog %*s klog_demo: tag=T%d ctx=%15s", &cpu,
 			   &r, ctx) == 3) {
 			CHECK(r == round ||
 			      (printf("# round %d line in round %d: %s\n", r,
