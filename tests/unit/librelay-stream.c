@@ -573,12 +573,12 @@ static int test_newer_version_refused(void)
 	unsigned int frames, headers;
 
 	make_run(&b, 1);
-	b.p[12] = 2;	/* the run header's version */
+	b.p[12] = RELAY_FORMAT_VERSION + 1;	/* the run header's version */
 	relay_put32(b.p + 16, relay_block_crc(b.p, relay_get32(b.p + 4) + 8));
 	s = open_mem(b.p, b.n);
 	CHECK(s != NULL);
 	CHECK_EQ(read_all(s, &frames, &headers, 0), -EPROTONOSUPPORT);
-	CHECK(strstr(relay_stream_error(s), "version 2") != NULL);
+	CHECK(strstr(relay_stream_error(s), "version 3") != NULL);
 	relay_stream_close(s);
 	free(b.p);
 	return 0;

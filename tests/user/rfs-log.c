@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <time.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
 #include "lib/run.h"
@@ -687,7 +690,8 @@ static int test_two_apps_wall_clock_timeline(void)
 		      (printf("# outside %lld..%lld: %s\n", t0, t1, line), 0));
 		last = ns;
 		lines++;
-		if (strstr(rest, "<5> two-apps round ")) {
+		if (strstr(rest, " <5> t:") &&
+		    strstr(rest, " two-apps round ")) {
 			/*
 			 * The previous round's klog lines all came before:
 			 * every one, but for NMI ones lost (counted below).
@@ -726,6 +730,109 @@ static int test_two_apps_wall_clock_timeline(void)
 	return 0;
 }
 
+#define CG	"/sys/fs/cgroup/rfs-ctx"
+#define COMM	"ctx t\\st"		/* a blank and a backslash: escaped */
+
+/* relay-merge @args > /tmp/ctx.out: its exit status, the output in @out. */
+static int merge_to(const char *args, char *out, size_t size)
+{
+	char cmd[512], *buf;
+	size_t len;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "relay-merge %s > /tmp/ctx.out", args);
+	st = system(cmd);
+	buf = read_all("/tmp/ctx.out", &len);
+	snprintf(out, size, "%s", buf ? buf : "");
+	free(buf);
+	return st;
+}
+
+/*
+ * A task in a cgroup v2 of its own, with a name of its own, klog()s (via
+ * klog_demo's "say") and printks (/dev/kmsg): both records carry exactly
+ * its tgid/pid, cgroup id (the directory's inode number, which kernfs
+ * makes the id) and escaped name, and relay-merge's --pid, --comm and
+ * --cgroup (id and path) keep exactly its records.
+ */
+static int test_task_context_in_cgroup(void)
+{
+	char ctx[128], want[256], out[4096], args[256];
+	struct stat st;
+	pid_t pk, pt, child, self = getpid();
+	int status, pfd[2];
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK))
+		CHECK_EQ(mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0,
+			       NULL), 0);
+	CHECK(!mkdir(CG, 0755) || errno == EEXIST);
+	CHECK_EQ(stat(CG, &st), 0);
+	pk = start_collector("klog", "/tmp/ctx-klog", "64k", "8");
+	CHECK(app_running("klog"));
+	pt = start_collector("tprintk", "/tmp/ctx-tpk", "64k", "8");
+	CHECK(app_running("tprintk"));
+	CHECK_EQ(pipe(pfd), 0);
+	child = fork();
+	CHECK(child >= 0);
+	if (!child) {
+		char pid[16], c;
+
+		close(pfd[1]);
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (write_file(CG "/cgroup.procs", pid) ||
+		    prctl(PR_SET_NAME, COMM) || read(pfd[0], &c, 1) != 1 ||
+		    write_file(DEMO "/say", "ctx-say") ||
+		    kmsg("<5>ctx-kmsg\n"))
+			_exit(1);
+		_exit(0);
+	}
+	close(pfd[0]);
+	CHECK_EQ(write(pfd[1], "x", 1), 1);
+	close(pfd[1]);
+	CHECK_EQ(waitpid(child, &status, 0), child);
+	CHECK_EQ(status, 0);
+	CHECK(write_file(DEMO "/say", "ctx-parent") == 0);
+	CHECK_EQ(stop_collector(pt), 0);
+	CHECK_EQ(stop_collector(pk), 0);
+	snprintf(ctx, sizeof(ctx), "t:%d/%d:%llu:ctx\\x20t\\x5cst", child,
+		 child, (unsigned long long)st.st_ino);
+	printf("# child's context: %s\n", ctx);
+	/* klog: the child's record, exactly, and only it */
+	snprintf(want, sizeof(want), " klog %s ctx-say\n", ctx);
+	snprintf(args, sizeof(args), "--pid %d /tmp/ctx-klog", child);
+	CHECK_EQ(merge_to(args, out, sizeof(out)), 0);
+	CHECK((strstr(out, want) && strchr(out, '\n') == strrchr(out, '\n'))
+	      || (printf("# got: %s# want:%s", out, want), 0));
+	CHECK_EQ(merge_to("--comm '" COMM "' /tmp/ctx-klog", out, sizeof(out)),
+		 0);
+	CHECK(strstr(out, want) && strchr(out, '\n') == strrchr(out, '\n'));
+	snprintf(args, sizeof(args), "--cgroup %llu --comm '" COMM
+		 "' /tmp/ctx-klog", (unsigned long long)st.st_ino);
+	CHECK_EQ(merge_to(args, out, sizeof(out)), 0);
+	CHECK(strstr(out, want) && strchr(out, '\n') == strrchr(out, '\n'));
+	/* the parent's: not in that cgroup, its own name */
+	snprintf(args, sizeof(args), "--pid %d /tmp/ctx-klog", self);
+	CHECK_EQ(merge_to(args, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), " klog t:%d/%d:", self, self);
+	CHECK(strstr(out, want) && strstr(out, ":rfs-log ctx-parent\n") &&
+	      strchr(out, '\n') == strrchr(out, '\n'));
+	snprintf(args, sizeof(args), "--pid %d --cgroup %llu /tmp/ctx-klog",
+		 self, (unsigned long long)st.st_ino);
+	CHECK_EQ(merge_to(args, out, sizeof(out)), 0);
+	CHECK_EQ(out[0], 0);
+	/* tprintk: the child's /dev/kmsg line, by its cgroup's path */
+	snprintf(want, sizeof(want), " <5> %s ctx-kmsg\n", ctx);
+	CHECK_EQ(merge_to("--cgroup rfs-ctx /tmp/ctx-tpk", out, sizeof(out)),
+		 0);
+	CHECK((strstr(out, want) && strchr(out, '\n') == strrchr(out, '\n'))
+	      || (printf("# got: %s# want:%s", out, want), 0));
+	CHECK_EQ(merge_to("--cgroup /rfs-ctx --comm rfs-log /tmp/ctx-tpk", out,
+			  sizeof(out)), 0);
+	CHECK_EQ(out[0], 0);
+	CHECK_EQ(rmdir(CG), 0);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
 	{ "klog_every_context_merged", test_klog_every_context_merged },
 	{ "tprintk_marked_lines_exactly_once",
@@ -737,6 +844,7 @@ static const struct ktap_case cases[] = {
 	{ "tprintk_twice_and_unload_while_collecting",
 	  test_tprintk_twice_and_unload_while_collecting },
 	{ "two_apps_wall_clock_timeline", test_two_apps_wall_clock_timeline },
+	{ "task_context_in_cgroup", test_task_context_in_cgroup },
 };
 
 int main(int argc, char **argv)
