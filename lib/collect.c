@@ -803,6 +803,7 @@ int relay_run_collect(struct relay_run *run)
 {
 	struct relay_collector *c = run->priv;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+	unsigned int i;
 	int err;
 
 	if (c->ep >= 0 || c != c->main)
@@ -826,6 +827,8 @@ int relay_run_collect(struct relay_run *run)
 	err = relay_end(c, err);
 fail:
 	relay_collector_close(c);
+	for (i = 0; i < c->nsub; i++)
+		c->sub[i]->run->aborted = run->aborted;
 	return err;
 }
 

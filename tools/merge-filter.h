@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * relay-merge's record filters: --pid, --comm, --cgroup (relay-merge(1)),
+ * relay-merge's record filters: --app (whole apps of a run, any records),
+ * and --pid, --comm, --cgroup (relay-merge(1)),
  * on the context token of klog's and tprintk's records
  * (examples/include/relayfs_text.h parses it).  All given must match
  * (AND); a record matches only if it was written in task context (the
@@ -27,7 +28,33 @@ struct merge_filter {
 	const char *comm;		/* --comm: exact */
 	int have_cgroup;
 	uint64_t cgroup;		/* --cgroup */
+	unsigned int napps;
+	char *apps[MERGE_MAX_PIDS];	/* --app: these apps' records only */
 };
+
+/* "APP[,APP...]" into @f (strings kept in @arg); -EINVAL if malformed. */
+static int merge_filter_apps(struct merge_filter *f, char *arg)
+{
+	char *save = NULL, *a;
+
+	for (a = strtok_r(arg, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+		if (f->napps == MERGE_MAX_PIDS)
+			return -EINVAL;
+		f->apps[f->napps++] = a;
+	}
+	return f->napps ? 0 : -EINVAL;
+}
+
+/* Are the records of @app (a run's, or one app's of a run) kept? */
+static int merge_filter_app(const struct merge_filter *f, const char *app)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->napps; i++)
+		if (!strcmp(f->apps[i], app))
+			return 1;
+	return !f->napps;
+}
 
 /* "PID[,PID...]" into @f; -EINVAL if malformed. */
 static int merge_filter_pids(struct merge_filter *f, const char *arg)

@@ -833,6 +833,146 @@ static int test_task_context_in_cgroup(void)
 	return 0;
 }
 
+#define THREE	"/tmp/three"
+#define ROUNDS3	20
+
+/* Each "three-k N" / "three-t N" of @app's text exactly once; how many. */
+static int three_lines_once(struct run_data *rd, const char *key)
+{
+	char want[32];
+	int i;
+
+	for (i = 0; i < ROUNDS3; i++) {
+		const char *p, *end = (char *)rd->all + rd->all_len;
+		int n = 0;
+
+		snprintf(want, sizeof(want), " %s %d\n", key, i);
+		for (p = (char *)rd->all; p < end; p++) {
+			p = memmem(p, end - p, want, strlen(want));
+			if (!p)
+				break;
+			n++;
+		}
+		CHECK(n == 1 || (printf("# %s %d: %d times\n", key, i, n), 0));
+	}
+	return 0;
+}
+
+/*
+ * One relay-collect of three apps at once, klog, tprintk and sample, into
+ * one run: the test, in a cgroup of its own, writes klog and printk lines
+ * in turns while sample produces numbered records.  Each app read back
+ * alone from the run: sample every record and its counters exact (the
+ * run's counters blocks and sample.stats agree with the producer), klog
+ * exactly the test's lines, tprintk each of its lines once; relay-merge
+ * --app klog,tprintk: the turns in order; --pid, --comm, --cgroup: the
+ * test's 2 x 20 lines exactly.
+ */
+static int test_three_apps_one_run(void)
+{
+	char *argv[] = { "relay-collect", "-q", "-s", "64k", "-n", "8", "-o",
+			 THREE, "-t", "120", "klog", "tprintk", "sample", NULL };
+	char line[64], pid[16], args[256], *buf, *l, *save = NULL;
+	struct run_data rd;
+	int i, next = 0, cpu;
+	long records = 0, consumed = 0;
+	size_t len;
+	pid_t pc;
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK))
+		CHECK_EQ(mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0,
+			       NULL), 0);
+	CHECK(!mkdir("/sys/fs/cgroup/rfs-three", 0755) || errno == EEXIST);
+	CHECK(sample_producer(1000, 64, "task,hardirq") == 0);
+	pc = collect_start(argv, THREE);
+	for (i = 0; i < 200 && !(app_running("klog") &&
+	     app_running("tprintk") && app_running("sample")); i++)
+		usleep(50000);
+	CHECK(app_running("klog") && app_running("tprintk") &&
+	      app_running("sample"));
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	CHECK(write_file("/sys/fs/cgroup/rfs-three/cgroup.procs", pid) == 0);
+	for (i = 0; i < ROUNDS3; i++) {
+		snprintf(line, sizeof(line), "three-k %d", i);
+		CHECK(write_file(DEMO "/say", line) == 0);
+		usleep(10000);
+		snprintf(line, sizeof(line), "<5>three-t %d\n", i);
+		CHECK(kmsg(line) == 0);
+		usleep(10000);
+	}
+	CHECK(write_file("/sys/fs/cgroup/cgroup.procs", pid) == 0);
+	CHECK(sample_wait_records(30) == 0);
+	CHECK_EQ(stop_collector(pc), 0);
+	/* sample: every record, its counters from the run and sample.stats */
+	CHECK_EQ(run_read_app(THREE, "klog+tprintk+sample", "sample", &rd), 0);
+	CHECK_EQ(rd.hdr.napps, 3);
+	CHECK_EQ(rd.hdr.app_index, 2);
+	CHECK(sample_check_data(NULL, &rd, 64, false, true) == 0);
+	CHECK(sample_check_data(THREE, &rd, 64, false, true) == 0);
+	run_free(&rd);
+	/* klog: the test's 20 lines, nothing else, counters exact */
+	CHECK_EQ(run_read_app(THREE, "klog+tprintk+sample", "klog", &rd), 0);
+	CHECK(!strcmp(rd.app, "klog") && rd.hdr.app_index == 0);
+	CHECK(three_lines_once(&rd, "three-k") == 0);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		const struct run_cpu *c = &rd.cpu[cpu];
+		size_t k;
+
+		CHECK(c->have_ctr);
+		CHECK(check_equations(&c->ctr.stats) == 0);
+		CHECK_EQ(c->ctr.stats.dropped_records, 0);
+		CHECK_EQ(c->ctr.frames, c->nf);
+		for (k = 0; k < c->nf; k++)
+			records += c->f[k].records;
+		consumed += c->ctr.stats.consumed_records;
+	}
+	CHECK_EQ(records, ROUNDS3);
+	CHECK_EQ(consumed, ROUNDS3);
+	CHECK_EQ(run_dropped(THREE, "klog"), 0);
+	run_free(&rd);
+	/* tprintk: each of its lines once */
+	CHECK_EQ(run_read_app(THREE, "klog+tprintk+sample", "tprintk", &rd),
+		 0);
+	CHECK(!strcmp(rd.app, "tprintk") && rd.hdr.app_index == 1);
+	CHECK(three_lines_once(&rd, "three-t") == 0);
+	CHECK(run_dropped(THREE, "tprintk") >= 0);
+	run_free(&rd);
+	/* merged: the turns in order, k0 t0 k1 t1 ... */
+	CHECK_EQ(system("relay-merge --app klog,tprintk " THREE
+			" > /tmp/three.merged"), 0);
+	buf = read_all("/tmp/three.merged", &len);
+	CHECK(buf != NULL);
+	for (l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		const char *k = strstr(l, " three-k "), *t = strstr(l, " three-t ");
+
+		if (!k && !t)
+			continue;
+		CHECK((k ? 2 * atoi(k + 9) : 2 * atoi(t + 9) + 1) == next ||
+		      (printf("# out of turn (%d): %s\n", next, l), 0));
+		next++;
+	}
+	free(buf);
+	CHECK_EQ(next, 2 * ROUNDS3);
+	/* the filters on it: the test's lines exactly, in order */
+	snprintf(args, sizeof(args), "relay-merge --pid %d " THREE " | grep -c "
+		 "' three-[kt] ' | grep -qx %d", getpid(), 2 * ROUNDS3);
+	CHECK_EQ(system(args), 0);
+	/* nothing else but loss markers (sample's, if any) */
+	snprintf(args, sizeof(args), "test $(relay-merge --pid %d " THREE
+		 " | grep -v '^[^]]*] cpu[0-9]* [a-z]* \\*\\*\\* lost ' | wc -l) "
+		 "-eq %d", getpid(), 2 * ROUNDS3);
+	CHECK_EQ(system(args), 0);
+	snprintf(args, sizeof(args), "test $(relay-merge --cgroup rfs-three "
+		 "--app klog,tprintk " THREE " | wc -l) -eq %d", 2 * ROUNDS3);
+	CHECK_EQ(system(args), 0);
+	snprintf(args, sizeof(args), "test $(relay-merge --comm rfs-log "
+		 "--cgroup rfs-three --app tprintk " THREE " | wc -l) -eq %d",
+		 ROUNDS3);
+	CHECK_EQ(system(args), 0);
+	CHECK_EQ(rmdir("/sys/fs/cgroup/rfs-three"), 0);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
 	{ "klog_every_context_merged", test_klog_every_context_merged },
 	{ "tprintk_marked_lines_exactly_once",
@@ -845,6 +985,7 @@ static const struct ktap_case cases[] = {
 	  test_tprintk_twice_and_unload_while_collecting },
 	{ "two_apps_wall_clock_timeline", test_two_apps_wall_clock_timeline },
 	{ "task_context_in_cgroup", test_task_context_in_cgroup },
+	{ "three_apps_one_run", test_three_apps_one_run },
 };
 
 int main(int argc, char **argv)
