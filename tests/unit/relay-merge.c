@@ -65,20 +65,28 @@ static void put_header(FILE *f, const struct run_desc *d)
 	free(p);
 }
 
-static void put_frame(FILE *f, unsigned int cpu, uint64_t seq,
-		      uint64_t t_open, uint64_t t_close, uint64_t drops,
-		      const char *text)
+/* A frame of app @app (0: a run of one app), its payload @text. */
+static void put_app_frame_t(FILE *f, unsigned int app, unsigned int cpu,
+			    uint64_t seq, uint64_t t_open, uint64_t t_close,
+			    uint64_t drops, const char *text)
 {
 	struct relay_frame fr = {
 		.cpu = cpu, .seq = seq, .t_open = t_open, .t_close = t_close,
 		.drops = drops, .records = 1, .bytes = strlen(text),
-		.len = strlen(text),
+		.len = strlen(text), .flags = RELAY_FRAME_APP_FLAGS(app),
 	};
 	uint8_t hdr[RELAY_FRAME_HDR_LEN];
 
 	relay_encode_frame(hdr, &fr, fr.len);
 	fwrite(hdr, 1, sizeof(hdr), f);
 	fwrite(text, 1, fr.len, f);
+}
+
+static void put_frame(FILE *f, unsigned int cpu, uint64_t seq,
+		      uint64_t t_open, uint64_t t_close, uint64_t drops,
+		      const char *text)
+{
+	put_app_frame_t(f, 0, cpu, seq, t_open, t_close, drops, text);
 }
 
 /* The same, its payload one zstd frame (as relay-collect --compress). */
@@ -426,21 +434,12 @@ static void put_app_header(FILE *f, const char *app, unsigned int index,
 	free(p);
 }
 
-/* put_frame() of app @app. */
+/* put_frame() of app @app, closed when opened. */
 static void put_app_frame(FILE *f, unsigned int app, unsigned int cpu,
 			  uint64_t seq, uint64_t t_open, uint64_t drops,
 			  const char *text)
 {
-	struct relay_frame fr = {
-		.cpu = cpu, .seq = seq, .t_open = t_open, .t_close = t_open,
-		.drops = drops, .records = 1, .bytes = strlen(text),
-		.len = strlen(text), .flags = RELAY_FRAME_APP_FLAGS(app),
-	};
-	uint8_t hdr[RELAY_FRAME_HDR_LEN];
-
-	relay_encode_frame(hdr, &fr, fr.len);
-	fwrite(hdr, 1, sizeof(hdr), f);
-	fwrite(text, 1, fr.len, f);
+	put_app_frame_t(f, app, cpu, seq, t_open, t_open, drops, text);
 }
 
 /*
