@@ -622,7 +622,7 @@ int main(int argc, char **argv)
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	int quiet = 0, progress_lines = 0, json = 0, fail_on_loss = 0;
-	int list = 0, opt, err, ret;
+	int list = 0, opt, err, ret, i, k;
 	const char *dir_opt = NULL, *mode_opt = NULL;
 	unsigned long v;
 	struct relay_run *run;
@@ -758,6 +758,11 @@ int main(int argc, char **argv)
 				 "them)");
 	if (argc - optind > RELAY_MAX_APPS)
 		return bad_usage("at most %d APPs", RELAY_MAX_APPS);
+	for (i = optind + 1; i < argc; i++)
+		for (k = optind; k < i; k++)
+			if (!strcmp(argv[i], argv[k]))
+				return bad_usage("APP '%s' named twice",
+						 argv[i]);
 	if (o.out_fd >= 0 && dir_opt)
 		return bad_usage("-c/--stdout and -o/--output conflict");
 	if (o.out_fd >= 0 && (o.rotate_size || o.rotate_time > 0))
