@@ -569,28 +569,34 @@ static int test_concatenated_runs_end(void)
 static const char *const app_names[3] = { "klog", "tprintk", "sample" };
 
 /*
- * A run of three apps through the files sink, rotated: every file starts
+ * A run of three apps through the files sink, rotated (and compressed by
+ * the zstd stage, @zstd): every file starts
  * with the three headers (version 2, app 0 first, its file_index), every
  * frame keeps its app, counters and sink totals are per app and CPU.
  */
-static int test_several_apps_roundtrip(void)
+static int several_apps_roundtrip(bool zstd)
 {
 	char dir[] = "/tmp/librelay-apps.XXXXXX", path[300], cmd[340];
 	struct relay_file_opts fo = { .size = sizeof(fo), .name = "k+t+s",
-				      .rotate_size = 4096 };
+				      .rotate_size = 4096, .compressed = zstd };
+	struct relay_sink *files;
 	struct relay_cpu_counters ctr[6], c;
 	struct relay_sink_totals t;
 	struct relay_stream *s;
 	struct relay_sink *sk;
 	struct relay_frame f;
 	uint8_t data[4096];
-	unsigned int app, i, files, headers = 0, next = 0;
+	unsigned int app, i, nfiles, headers = 0, next = 0;
 	int ret;
 	FILE *raw;
 
 	CHECK(mkdtemp(dir) != NULL);
 	fo.dir = dir;
-	CHECK_EQ(relay_sink_files(&fo, &sk), 0);
+	CHECK_EQ(relay_sink_files(&fo, &files), 0);
+	if (zstd)
+		CHECK_EQ(relay_sink_zstd(1, 0, files, &sk), 0);
+	else
+		sk = files;
 	for (app = 0; app < 3; app++) {
 		struct relay_run_header h = {
 			.flags = RELAY_HDR_ANCHOR | RELAY_HDR_APPS,
@@ -614,22 +620,23 @@ static int test_several_apps_roundtrip(void)
 		payload(i, data, fr.len);
 		CHECK_EQ(relay_sink_frame(sk, &fr), 0);
 	}
-	/* app 2, cpu 1: i = 5, 11, 17, 23, 29 */
-	relay_sink_totals(sk, RELAY_APP_CPU(2, 1), &t);
-	CHECK_EQ(t.frames, 5);
-	CHECK_EQ(t.bytes, frame_len(5) + frame_len(11) + frame_len(17) +
-			  frame_len(23) + frame_len(29));
-	relay_sink_totals(sk, RELAY_APP_CPU(3, 0), &t);
-	CHECK_EQ(t.frames, 0);
 	for (i = 0; i < 6; i++) {
 		memset(&ctr[i], 0, sizeof(ctr[i]));
 		ctr[i].cpu = RELAY_APP_CPU(i / 2, i % 2);
 		ctr[i].stats.attempted_records = 100 * (i / 2) + i % 2;
 	}
 	CHECK_EQ(relay_sink_end(sk, ctr, 6, 0), 0);
+	/* what reached the files: app 2, cpu 1 had i = 5, 11, 17, 23, 29 */
+	relay_sink_totals(sk, RELAY_APP_CPU(2, 1), &t);
+	CHECK_EQ(t.frames, 5);
+	CHECK_EQ(t.bytes, frame_len(5) + frame_len(11) + frame_len(17) +
+			  frame_len(23) + frame_len(29));
+	relay_sink_totals(sk, RELAY_APP_CPU(3, 0), &t);
+	CHECK_EQ(t.frames, 0);
 	relay_sink_free(sk);
-	for (files = 0;; files++) {
-		snprintf(path, sizeof(path), "%s/k+t+s.%06u.relay", dir, files);
+	for (nfiles = 0;; nfiles++) {
+		snprintf(path, sizeof(path), "%s/k+t+s.%06u.relay%s", dir,
+			 nfiles, zstd ? ".zst" : "");
 		if (access(path, F_OK))
 			break;
 		raw = fopen(path, "r");
@@ -644,7 +651,7 @@ static int test_several_apps_roundtrip(void)
 				CHECK_EQ(h->version, 2);
 				CHECK_EQ(h->app_index, headers % 3);
 				CHECK_EQ(h->napps, 3);
-				CHECK_EQ(h->file_index, files);
+				CHECK_EQ(h->file_index, nfiles);
 				CHECK(!strcmp(h->app, app_names[headers % 3]));
 				CHECK(relay_stream_app_header(s, headers % 3) &&
 				      !strcmp(relay_stream_app_header(s,
@@ -655,6 +662,7 @@ static int test_several_apps_roundtrip(void)
 			}
 			CHECK_EQ(headers % 3, 0);	/* all three first */
 			CHECK_EQ(RELAY_FRAME_APP(f.flags), next % 3);
+			CHECK_EQ(!!(f.flags & RELAY_FRAME_ZSTD), zstd);
 			CHECK_EQ(f.cpu, next % 2);
 			CHECK_EQ(f.len, frame_len(next));
 			payload(next, data, f.len);
@@ -680,13 +688,20 @@ static int test_several_apps_roundtrip(void)
 		}
 		relay_stream_close(s);
 	}
-	printf("# %u files, %u headers, %u frames\n", files, headers, next);
-	CHECK(files >= 2);
-	CHECK_EQ(headers, 3 * files);
+	printf("# %s: %u files, %u headers, %u frames\n",
+	       zstd ? "zstd" : "plain", nfiles, headers, next);
+	CHECK(nfiles >= 2);
+	CHECK_EQ(headers, 3 * nfiles);
 	CHECK_EQ(next, 30);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK_EQ(system(cmd), 0);
 	return 0;
+}
+
+static int test_several_apps_roundtrip(void)
+{
+	/* files, and zstd in front of them (frames compressed on its thread) */
+	return several_apps_roundtrip(false) || several_apps_roundtrip(true);
 }
 
 /* Put app @app's header of a run of @napps (0: a run of one app). */
