@@ -171,6 +171,11 @@ $(BUILD)/user/unit/librelay-stream: tests/unit/librelay-stream.c $(LIB_SRCS) \
 	$(CC) $(USER_CFLAGS) $(VERSION_CFLAGS) $(SAN_FLAGS) -Ilib -o $@ $< \
 		$(LIB_SRCS) $(LIB_LIBS)
 
+# relay-merge's filters parse klog/tprintk records through these.
+$(BUILD)/bin/relay-merge $(BUILD)/bin/shared/relay-merge \
+$(BUILD)/user/vm/relay-merge: tools/merge-filter.h \
+	examples/include/relayfs_text.h
+
 # relay-merge's host test runs the tool itself.
 $(BUILD)/user/unit/relay-merge: $(BUILD)/bin/relay-merge
 

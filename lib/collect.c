@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -55,7 +56,18 @@ struct relay_collector {
 	struct relay_latency lat;	/* o.latency > 0 */
 	struct relay_snap_req snap_req;	/* relay_run_snapshot() */
 	double snap_next;		/* the snapshot loop's next tick */
+	/*
+	 * A run of several apps: one collector per app; the first (main)
+	 * owns the loop, the output and the stop flags, sub[] the others.
+	 */
+	struct relay_collector *main, **sub;
+	unsigned int nsub, app_index;
 };
+
+/* Every app's collector of @c's run: main (app 0), then the others. */
+#define for_each_app(c, a, i)						\
+	for ((i) = 0; (i) <= (c)->main->nsub &&				\
+	     ((a) = (i) ? (c)->main->sub[(i) - 1] : (c)->main, 1); (i)++)
 
 /* Lock-free, so relay_run_stop() stays async-signal-safe. */
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int is not lock-free");
@@ -79,13 +91,13 @@ static int relay_fail(struct relay_collector *c, int err, const char *fmt,
 static int relay_fail(struct relay_collector *c, int err, const char *fmt,
 		      ...)
 {
+	struct relay_run *run = c->main->run;
 	va_list ap;
 
-	if (!c->run->error) {
-		c->run->error = err;
+	if (!run->error) {
+		run->error = err;
 		va_start(ap, fmt);
-		vsnprintf(c->run->error_msg, sizeof(c->run->error_msg), fmt,
-			  ap);
+		vsnprintf(run->error_msg, sizeof(run->error_msg), fmt, ap);
 		va_end(ap);
 	}
 	return err;
@@ -138,7 +150,7 @@ static int relay_open_cpus(struct relay_collector *c)
 		c->cpu[run->ncpus].reader = r;
 		run->cpu[run->ncpus].cpu = i;
 		run->mapped = relay_reader_mapped(r);
-		ev.data.u32 = run->ncpus++;
+		ev.data.u32 = RELAY_APP_CPU(c->app_index, run->ncpus++);
 		if (epoll_ctl(c->ep, EPOLL_CTL_ADD, relay_reader_fd(r), &ev))
 			return -errno;
 		c->live++;
@@ -182,6 +194,17 @@ static void relay_make_header(struct relay_collector *c)
 			h->run_id[i] = (uint8_t)((h->start_ns >> (i % 8 * 8)) ^
 						 getpid() >> (i % 4 * 8));
 	}
+	/* Several apps: one run (app 0's id and start), one header each. */
+	if (c->main->nsub) {
+		h->flags |= RELAY_HDR_APPS;
+		h->app_index = c->app_index;
+		h->napps = c->main->nsub + 1;
+		if (c != c->main) {
+			memcpy(h->run_id, c->main->hdr.run_id,
+			       sizeof(h->run_id));
+			h->start_ns = c->main->hdr.start_ns;
+		}
+	}
 	/* A kernel without the ioctl (ENOTTY) gives no anchor: flagged. */
 	if (!relay_clock_anchor(relay_reader_fd(c->cpu[0].reader),
 				&h->anchor)) {
@@ -196,7 +219,7 @@ static void relay_make_header(struct relay_collector *c)
 static int relay_make_sink(struct relay_collector *c)
 {
 	struct relay_file_opts fo = {
-		.size = sizeof(fo), .dir = c->o.dir, .name = c->state.base,
+		.size = sizeof(fo), .dir = c->o.dir, .name = c->run->base,
 		.compressed = c->o.compress > 0,
 		.rotate_size = c->o.rotate_size,
 		.rotate_time = c->o.rotate_time,
@@ -278,6 +301,7 @@ static int relay_drain(struct relay_collector *c, unsigned int i)
 			.drops = sb.meta.drops, .records = sb.meta.records,
 			.bytes = sb.meta.bytes, .payload = sb.data,
 			.len = sb.len, .stored = sb.len,
+			.flags = RELAY_FRAME_APP_FLAGS(c->app_index),
 		};
 
 		relay_note_loss(res, cpu, &sb.meta, c->run->subbuf_size);
@@ -318,7 +342,8 @@ static void relay_update(struct relay_collector *c)
 		struct relay_cpu_result *res = &run->cpu[i];
 
 		if (c->sink) {
-			relay_sink_totals(c->sink, res->cpu, &t);
+			relay_sink_totals(c->sink, RELAY_APP_CPU(c->app_index,
+								 res->cpu), &t);
 			res->written_subbufs = t.frames;
 			res->written_records = t.records;
 			res->written_bytes = t.bytes;
@@ -333,6 +358,16 @@ static void relay_update(struct relay_collector *c)
 		relay_sink_totals(c->sink, -1, &run->out);
 }
 
+/* relay_update() of every app, the main run's elapsed time for all. */
+static void relay_update_all(struct relay_collector *c)
+{
+	struct relay_collector *a;
+	unsigned int i;
+
+	for_each_app(c, a, i)
+		relay_update(a);
+}
+
 /* <dir>/<base>.stats, replaced whole by a rename: never half-written. */
 static int relay_write_stats(struct relay_collector *c, const char *state)
 {
@@ -345,7 +380,7 @@ static int relay_write_stats(struct relay_collector *c, const char *state)
 
 	if (c->o.out_fd >= 0 || c->o.sink)
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s.stats", dir, run->base);
+	snprintf(path, sizeof(path), "%s/%s.stats", dir, c->state.base);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f)
@@ -394,6 +429,20 @@ static int relay_write_stats(struct relay_collector *c, const char *state)
 	return 0;
 }
 
+/* relay_write_stats() of every app: each its own <base>.stats. */
+static int relay_write_stats_all(struct relay_collector *c,
+				 const char *state)
+{
+	struct relay_collector *a;
+	unsigned int i;
+	int err = 0;
+
+	for_each_app(c, a, i)
+		if (!err)
+			err = relay_write_stats(a, state);
+	return err;
+}
+
 /*
  * The caller's flags, set by a signal handler of any thread: read
  * atomically (the zstd thread reads the abort one too).
@@ -424,30 +473,65 @@ static int relay_abort_test(void *arg)
 }
 
 /*
- * --latency: RELAYFS_IOC_FLUSH on each buffer whose open sub-buffer may
- * be older than the latency's kernel part allows (lib/latency.c).
+ * --latency: RELAYFS_IOC_FLUSH on each buffer, of every app, whose open
+ * sub-buffer may be older than the latency's kernel part allows
+ * (lib/latency.c).
  */
 static int relay_flush_stale(struct relay_collector *c)
 {
 	double now = relay_now();
-	unsigned int i;
+	struct relay_collector *a;
+	unsigned int i, k;
 	int err;
 
 	if (!(c->o.latency > 0) || c->stopping ||
 	    !relay_latency_due(&c->lat, now))
 		return 0;
-	for (i = 0; i < c->run->ncpus; i++) {
-		if (c->cpu[i].done ||
-		    !relay_latency_stale(&c->lat, c->cpu[i].last_close, now))
-			continue;
-		err = relay_flush_fd(relay_reader_fd(c->cpu[i].reader));
-		if (err)
-			return relay_fail(c, err, "%s/%s/%s%u: flush: %s",
-					  relay_root(c), c->o.app,
-					  c->state.base, c->run->cpu[i].cpu,
-					  strerror(-err));
-	}
+	for_each_app(c, a, k)
+		for (i = 0; i < a->run->ncpus; i++) {
+			if (a->cpu[i].done ||
+			    !relay_latency_stale(&c->lat, a->cpu[i].last_close,
+						 now))
+				continue;
+			err = relay_flush_fd(relay_reader_fd(a->cpu[i].reader));
+			if (err)
+				return relay_fail(a, err,
+						  "%s/%s/%s%u: flush: %s",
+						  relay_root(a), a->o.app,
+						  a->state.base,
+						  a->run->cpu[i].cpu,
+						  strerror(-err));
+		}
 	return 0;
+}
+
+/* Readers not at their end, over every app. */
+static unsigned int relay_live(struct relay_collector *c)
+{
+	struct relay_collector *a;
+	unsigned int i, live = 0;
+
+	for_each_app(c, a, i)
+		live += a->live;
+	return live;
+}
+
+/* Stop every app's run: each kernel closes its last sub-buffers. */
+static int relay_stop_apps(struct relay_collector *c)
+{
+	struct relay_collector *a;
+	unsigned int i;
+	int err, ret = 0;
+
+	for_each_app(c, a, i) {
+		if (a->control < 0)
+			continue;
+		err = relay_app_stop(a->control);
+		if (err && !ret)
+			ret = relay_fail(a, err, "%s: stop: %s", a->o.app,
+					 strerror(-err));
+	}
+	return ret;
 }
 
 /* Drain until stopped, stop the run, drain to the end. */
@@ -457,15 +541,16 @@ static int relay_loop(struct relay_collector *c)
 			  c->o.progress_interval : 1.0;
 	double next_progress = c->t0 + interval;
 	struct epoll_event ev[16];
+	struct relay_collector *a;
+	unsigned int k;
 	int n, i, err;
 
-	while (c->live) {
+	while (relay_live(c)) {
 		if (!c->stopping && relay_should_stop(c)) {
 			c->stopping = 1;
-			err = relay_app_stop(c->control);
+			err = relay_stop_apps(c);
 			if (err)
-				return relay_fail(c, err, "%s: stop: %s",
-						  c->o.app, strerror(-err));
+				return err;
 		}
 		if (relay_aborting(c)) {
 			c->run->aborted = 1;
@@ -485,7 +570,9 @@ static int relay_loop(struct relay_collector *c)
 				}
 				continue;
 			}
-			err = relay_drain(c, ev[i].data.u32);
+			k = RELAY_APP_OF(ev[i].data.u32);
+			a = k ? c->sub[k - 1] : c;
+			err = relay_drain(a, RELAY_CPU_OF(ev[i].data.u32));
 			if (err)
 				return err;
 		}
@@ -493,10 +580,10 @@ static int relay_loop(struct relay_collector *c)
 		if (err)
 			return err;
 		if (relay_now() >= next_progress) {
-			relay_update(c);
+			relay_update_all(c);
 			if (c->o.progress)
 				c->o.progress(c->run, c->o.progress_arg);
-			err = relay_write_stats(c, "running");
+			err = relay_write_stats_all(c, "running");
 			if (err)
 				return err;
 			next_progress += interval;
@@ -510,29 +597,37 @@ static int relay_end(struct relay_collector *c, int err)
 {
 	struct relay_run *run = c->run;
 	struct relay_cpu_counters *ctr;
-	unsigned int i;
+	struct relay_collector *a;
+	unsigned int i, k, n = 0;
 	int end_err;
 
-	relay_update(c);
-	ctr = calloc(run->ncpus ? run->ncpus : 1, sizeof(*ctr));
+	relay_update_all(c);
+	for_each_app(c, a, k)
+		n += a->run->ncpus;
+	ctr = calloc(n ? n : 1, sizeof(*ctr));
 	if (!ctr)
 		return err ? err : -ENOMEM;
-	for (i = 0; i < run->ncpus; i++) {
-		ctr[i].cpu = run->cpu[i].cpu;
-		ctr[i].stats = run->cpu[i].stats;
-		ctr[i].frames = run->cpu[i].subbufs;
-		ctr[i].bytes = run->cpu[i].bytes;
+	n = 0;
+	for_each_app(c, a, k) {
+		for (i = 0; i < a->run->ncpus; i++, n++) {
+			const struct relay_cpu_result *r = &a->run->cpu[i];
+
+			ctr[n].cpu = RELAY_APP_CPU(a->app_index, r->cpu);
+			ctr[n].stats = r->stats;
+			ctr[n].frames = r->subbufs;
+			ctr[n].bytes = r->bytes;
+		}
 	}
-	end_err = relay_sink_end(c->sink, ctr, run->ncpus,
+	end_err = relay_sink_end(c->sink, ctr, n,
 				 err ? RELAY_TRAILER_ERROR : 0);
 	free(ctr);
 	if (relay_aborting(c))
 		run->aborted = 1;
-	relay_update(c);	/* what reached the output, in the end */
+	relay_update_all(c);	/* what reached the output, in the end */
 	if (end_err && !err)
 		err = relay_fail(c, end_err, "%s", relay_sink_error(c->sink));
-	end_err = relay_write_stats(c, err ? "error" : run->aborted ?
-				    "aborted" : "finished");
+	end_err = relay_write_stats_all(c, err ? "error" : run->aborted ?
+					"aborted" : "finished");
 	return err ? err : end_err;
 }
 
@@ -616,6 +711,8 @@ static void relay_collector_close(struct relay_collector *c)
 {
 	unsigned int i;
 
+	for (i = 0; i < c->nsub; i++)
+		relay_collector_close(c->sub[i]);
 	for (i = 0; c->cpu && i < c->run->ncpus; i++) {
 		relay_reader_close(c->cpu[i].reader);
 		c->cpu[i].reader = NULL;
@@ -628,13 +725,14 @@ static void relay_collector_close(struct relay_collector *c)
 	c->control = -1;
 }
 
-int relay_run_create(const struct relay_app_opts *o, struct relay_run **runp)
+/* One app's run and its collector, not started. */
+static int relay_run_new(const struct relay_app_opts *o, const char *app,
+			 struct relay_run **runp)
 {
 	struct relay_collector *c;
 	struct relay_run *run;
 
-	if (!o || !o->size || !o->app || !*o->app || strchr(o->app, '/') ||
-	    strlen(o->app) >= sizeof(run->app) || o->compress < 0)
+	if (!app || !*app || strchr(app, '/') || strlen(app) >= sizeof(run->app))
 		return -EINVAL;
 	if (o->size > offsetof(struct relay_app_opts, latency) &&
 	    (o->latency < 0 || (o->latency > 0 &&
@@ -650,7 +748,11 @@ int relay_run_create(const struct relay_app_opts *o, struct relay_run **runp)
 	}
 	memcpy(&c->o, o, o->size < sizeof(c->o) ? o->size : sizeof(c->o));
 	c->o.size = sizeof(c->o);
+	c->o.app = run->app;
+	c->o.apps = NULL;
+	c->o.napps = 0;
 	c->run = run;
+	c->main = c;
 	c->control = c->ep = -1;
 	c->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->wake < 0) {
@@ -659,7 +761,74 @@ int relay_run_create(const struct relay_app_opts *o, struct relay_run **runp)
 		return -errno;
 	}
 	run->priv = c;
-	strcpy(run->app, o->app);
+	strcpy(run->app, app);
+	*runp = run;
+	return 0;
+}
+
+/* The apps asked for: o->apps (since 1.1) if two or more, else o->app. */
+static int relay_opts_apps(const struct relay_app_opts *o,
+			   const char *const **apps, unsigned int *napps)
+{
+	unsigned int i, j;
+
+	*apps = &o->app;
+	*napps = 1;
+	if (o->size < offsetof(struct relay_app_opts, napps) +
+		      sizeof(o->napps) || o->napps < 2)
+		return 0;
+	if (!o->apps || o->napps > RELAY_MAX_APPS)
+		return -EINVAL;
+	/* A snapshot is of one app's buffers (lib/snapshot.c). */
+	if (o->snapshot)
+		return -EINVAL;
+	for (i = 0; i < o->napps; i++)
+		for (j = 0; j < i; j++)
+			if (o->apps[i] && o->apps[j] &&
+			    !strcmp(o->apps[i], o->apps[j]))
+				return -EINVAL;	/* an app twice */
+	*apps = o->apps;
+	*napps = o->napps;
+	return 0;
+}
+
+int relay_run_create(const struct relay_app_opts *o, struct relay_run **runp)
+{
+	const char *const *apps;
+	struct relay_collector *c;
+	struct relay_run *run, *sub;
+	unsigned int napps, i;
+	int err;
+
+	if (!o || !o->size || o->compress < 0)
+		return -EINVAL;
+	err = relay_opts_apps(o, &apps, &napps);
+	if (!err)
+		err = relay_run_new(o, apps[0], &run);
+	if (err)
+		return err;
+	c = run->priv;
+	run->napps = napps;
+	run->apps = calloc(napps, sizeof(*run->apps));
+	c->sub = calloc(napps, sizeof(*c->sub));
+	if (!run->apps || !c->sub) {
+		relay_run_free(run);
+		return -ENOMEM;
+	}
+	run->apps[0] = run;
+	for (i = 1; i < napps; i++) {
+		err = relay_run_new(o, apps[i], &sub);
+		if (err) {
+			relay_run_free(run);
+			return err;
+		}
+		c->sub[c->nsub] = sub->priv;
+		c->sub[c->nsub]->main = c;
+		c->sub[c->nsub++]->app_index = i;
+		run->apps[i] = sub;
+		sub->napps = 1;
+		sub->apps = &run->apps[i];	/* its apps[0]: itself */
+	}
 	*runp = run;
 	return 0;
 }
@@ -683,34 +852,98 @@ void relay_run_abort(struct relay_run *run)
 	relay_run_stop(run);
 }
 
+/* A run of several apps is named <app1>+<app2>+... (its files). */
+static int relay_run_name(struct relay_collector *c)
+{
+	struct relay_collector *a;
+	struct relay_run *run = c->run;
+	unsigned int i;
+	size_t n = 0;
+
+	if (!c->nsub)
+		return 0;
+	for_each_app(c, a, i) {
+		int len = snprintf(run->base + n, sizeof(run->base) - n,
+				   "%s%s", i ? "+" : "", a->o.app);
+
+		if (len < 0 || (size_t)len >= sizeof(run->base) - n)
+			return relay_fail(c, -ENAMETOOLONG, "the apps' names "
+					  "make too long a file name");
+		n += len;
+	}
+	return 0;
+}
+
+/* Start every app and open its buffers; the run's header of each. */
+static int relay_start_all(struct relay_collector *c)
+{
+	struct relay_collector *a;
+	unsigned int i;
+	int err;
+
+	for_each_app(c, a, i) {
+		a->ep = c->ep;
+		err = relay_start(a);
+		if (err)
+			return relay_fail(a, err, "%s: %s", a->o.app,
+					  strerror(-err));
+	}
+	c->t0 = relay_now();
+	for_each_app(c, a, i) {
+		struct relay_run *run = a->run;
+
+		a->t0 = c->t0;
+		strcpy(run->base, a->state.base);
+		run->subbuf_size = a->state.subbuf_size;
+		run->n_subbufs = a->state.n_subbufs;
+		run->overwrite = a->state.overwrite;
+		run->snapshot = !!a->o.snapshot;
+		err = relay_open_cpus(a);
+		if (err)
+			return relay_fail(a, err, "%s: %s", a->o.app,
+					  strerror(-err));
+		relay_make_header(a);
+	}
+	return relay_run_name(c);
+}
+
+/* The output, and every app's header to it, app 0 first. */
+static int relay_begin_all(struct relay_collector *c)
+{
+	struct relay_collector *a;
+	unsigned int i;
+	int err = relay_make_sink(c);
+
+	if (err)
+		return relay_fail(c, err, "%s: output: %s", c->run->base,
+				  strerror(-err));
+	/* Aborted, the output may not block the end (a stalled pipe). */
+	relay_sink_set_abort(c->sink, relay_abort_test, c);
+	for_each_app(c, a, i) {
+		a->sink = c->sink;
+		err = relay_sink_begin(c->sink, &a->hdr);
+		if (err)
+			return relay_fail(c, err, "%s",
+					  relay_sink_error(c->sink));
+	}
+	return 0;
+}
+
 int relay_run_collect(struct relay_run *run)
 {
 	struct relay_collector *c = run->priv;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+	unsigned int i;
 	int err;
 
-	if (c->ep >= 0)
+	if (c->ep >= 0 || c != c->main)
 		return -EALREADY;	/* a run is collected once */
 	c->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (c->ep < 0 || epoll_ctl(c->ep, EPOLL_CTL_ADD, c->wake, &ev))
 		return -errno;
-	err = relay_start(c);
-	if (err) {
-		relay_collector_close(c);
-		return relay_fail(c, err, "%s: %s", c->o.app, strerror(-err));
-	}
-	c->t0 = relay_now();
-	strcpy(run->base, c->state.base);
-	run->subbuf_size = c->state.subbuf_size;
-	run->n_subbufs = c->state.n_subbufs;
-	run->overwrite = c->state.overwrite;
-	run->snapshot = !!c->o.snapshot;
-	err = relay_open_cpus(c);
-	if (err) {
-		relay_fail(c, err, "%s: %s", c->o.app, strerror(-err));
+	err = relay_start_all(c);
+	if (err)
 		goto fail;
-	}
-	relay_make_header(c);
 	if (c->o.latency > 0)
 		relay_latency_init(&c->lat, c->o.latency, relay_now(),
 				   c->run->anchored ? &c->hdr.anchor : NULL);
@@ -718,47 +951,49 @@ int relay_run_collect(struct relay_run *run)
 		err = relay_snap_collect(c);
 		goto fail;
 	}
-	err = relay_make_sink(c);
-	if (err) {
-		relay_fail(c, err, "%s: output: %s", c->o.app, strerror(-err));
+	err = relay_begin_all(c);
+	if (err)
 		goto fail;
-	}
-	/* Aborted, the output may not block the end (a stalled pipe). */
-	relay_sink_set_abort(c->sink, relay_abort_test, c);
-	err = relay_sink_begin(c->sink, &c->hdr);
-	if (err) {
-		relay_fail(c, err, "%s", relay_sink_error(c->sink));
-		goto fail;
-	}
 	err = relay_loop(c);
 	if (relay_aborting(c))
 		run->aborted = 1;
 	if (err && !c->stopping) {
-		/* Output or read error: switch the app off, keep counting. */
+		/* Output or read error: switch the apps off, keep counting. */
 		c->stopping = 1;
-		relay_app_stop(c->control);
+		relay_stop_apps(c);
 	}
 	err = relay_end(c, err);
 fail:
 	relay_collector_close(c);
+	for (i = 0; i < c->nsub; i++)
+		c->sub[i]->run->aborted = run->aborted;
 	return err;
 }
 
 void relay_run_free(struct relay_run *run)
 {
 	struct relay_collector *c;
+	unsigned int i;
 
 	if (!run)
 		return;
 	c = run->priv;
 	if (c) {
 		relay_collector_close(c);
+		for (i = 0; c == c->main && run->apps && i < c->nsub; i++) {
+			c->sub[i]->main = c->sub[i];	/* its own now */
+			run->apps[i + 1]->apps = NULL;
+			relay_run_free(run->apps[i + 1]);
+		}
+		free(c->sub);
 		free(c->cpu);
-		if (c->ep >= 0)
+		if (c->ep >= 0 && c == c->main)
 			close(c->ep);
 		close(c->wake);
 		free(c);
 	}
+	if (run->apps && run->apps[0] == run)
+		free(run->apps);
 	free(run->cpu);
 	free(run);
 }

@@ -88,6 +88,8 @@ void relay_encode_frame(uint8_t b[RELAY_FRAME_HDR_LEN],
 /* The run header block, malloc'ed into *@bp. */
 int relay_encode_run(const struct relay_run_header *h, uint8_t **bp,
 		     size_t *lenp);
+/* Set file_index in @len bytes of run header blocks, and reseal them. */
+void relay_reindex_runs(uint8_t *b, size_t len, uint32_t index);
 void relay_encode_trailer(uint8_t b[RELAY_TRAILER_LEN],
 			  const struct relay_trailer *t);
 void relay_encode_stats(uint8_t b[RELAY_STATS_LEN],

@@ -36,12 +36,20 @@ uint32_t relay_crc32(uint32_t crc, const void *p, size_t n)
 	return ~crc;
 }
 
+/*
+ * Version 1 for every block, but for the run headers of a run of several
+ * apps (RELAY_HDR_APPS): 2, so that a version 1 reader refuses such a run
+ * rather than take its apps' frames for one app's.
+ */
 void relay_block_seal(uint8_t *b, size_t len, unsigned int type)
 {
+	int v2 = type == RELAY_BLOCK_RUN &&
+		 (relay_get32(b + RELAY_BLOCK_PREFIX) & RELAY_HDR_APPS);
+
 	relay_put32(b, RELAY_BLOCK_MAGIC);
 	relay_put32(b + 4, len - 8);
 	relay_put32(b + 8, RELAY_BLOCK_TAG);
-	relay_put16(b + 12, RELAY_FORMAT_VERSION);
+	relay_put16(b + 12, v2 ? 2 : 1);
 	relay_put16(b + 14, type);
 	relay_put32(b + 16, relay_block_crc(b, len));
 }
@@ -158,6 +166,10 @@ int relay_encode_run(const struct relay_run_header *h, uint8_t **bp,
 	relay_put32(p + 8, h->ncpus);
 	relay_put32(p + 12, h->subbuf_size);
 	relay_put32(p + 16, h->n_subbufs);
+	if (h->flags & RELAY_HDR_APPS) {
+		relay_put16(p + 20, h->app_index);
+		relay_put16(p + 22, h->napps);
+	}
 	memcpy(p + 24, h->run_id, 16);
 	relay_put64(p + 40, h->start_ns);
 	relay_put32(p + 48, h->anchor.version);
@@ -180,6 +192,19 @@ int relay_encode_run(const struct relay_run_header *h, uint8_t **bp,
 	*bp = b;
 	*lenp = len;
 	return 0;
+}
+
+void relay_reindex_runs(uint8_t *b, size_t len, uint32_t index)
+{
+	size_t pos = 0;
+
+	while (pos + RELAY_BLOCK_PREFIX + 8 <= len) {
+		size_t n = 8 + relay_get32(b + pos + 4);
+
+		relay_put32(b + pos + RELAY_BLOCK_PREFIX + 4, index);
+		relay_block_seal(b + pos, n, RELAY_BLOCK_RUN);
+		pos += n;
+	}
 }
 
 void relay_encode_trailer(uint8_t b[RELAY_TRAILER_LEN],
@@ -295,6 +320,13 @@ int relay_decode_run(const uint8_t *b, size_t len, struct relay_run_header *h,
 	h->ncpus = relay_get32(p + 8);
 	h->subbuf_size = relay_get32(p + 12);
 	h->n_subbufs = relay_get32(p + 16);
+	h->napps = 1;
+	if (h->flags & RELAY_HDR_APPS) {
+		h->app_index = relay_get16(p + 20);
+		h->napps = relay_get16(p + 22);
+		if (h->app_index >= h->napps)
+			return -EBADMSG;
+	}
 	memcpy(h->run_id, p + 24, 16);
 	h->start_ns = relay_get64(p + 40);
 	h->anchor.version = relay_get32(p + 48);
@@ -354,7 +386,7 @@ int relay_decode_stats(const uint8_t *b, size_t len,
 		v[i] = relay_get64(p + 8 + 8 * i);
 	i = 0;
 	s->version = RELAYFS_ABI_VERSION;
-	s->cpu = c->cpu;
+	s->cpu = RELAY_CPU_OF(c->cpu);
 	s->attempted_records = v[i++];
 	s->attempted_bytes = v[i++];
 	s->accepted_records = v[i++];

@@ -79,7 +79,8 @@ void relay_reader_close(struct relay_reader *r);
 
 /* ---- the run format (docs/format.md): frames, and their reader ---- */
 
-#define RELAY_FORMAT_VERSION	1
+/* The highest version read; runs of one app are still written in 1. */
+#define RELAY_FORMAT_VERSION	2
 
 /* struct relay_run_header.flags */
 #define RELAY_HDR_ANCHOR	(1U << 0)	/* .anchor is a real reading */
@@ -118,6 +119,20 @@ struct relay_trigger {
 	char reason[RELAY_TRIGGER_REASON_MAX];
 };
 
+#define RELAY_HDR_APPS		(1U << 4)	/* app_index, napps valid */
+
+/*
+ * A run of several apps (relay_app_opts.apps): one run header per app at
+ * the start of every file, app 0 first, all with RELAY_HDR_APPS; each
+ * frame says its app in relay_frame.flags (RELAY_FRAME_APP()), and a
+ * buffer (sink totals, counters) is named by RELAY_APP_CPU(app, cpu)
+ * where a CPU number was: app 0's are the plain CPU numbers.
+ */
+#define RELAY_MAX_APPS		64
+#define RELAY_APP_CPU(app, cpu)	((uint32_t)(app) << 16 | (uint32_t)(cpu))
+#define RELAY_CPU_OF(id)	((id) & 0xffffU)
+#define RELAY_APP_OF(id)	((id) >> 16)
+
 /*
  * What produced a run: the first block of every file of it.  The strings
  * are never NULL (empty when unknown) and, from the reader, valid until
@@ -136,10 +151,15 @@ struct relay_run_header {
 	const char *host, *kernel, *app, *base;
 	const char *tool, *library, *cmdline;
 	struct relay_trigger trigger;	/* with RELAY_HDR_SNAPSHOT */
+	/* Read only with RELAY_HDR_APPS (added in 1.1); else 0 and 1. */
+	uint32_t app_index, napps;
 };
 
 /* struct relay_frame.flags */
 #define RELAY_FRAME_ZSTD	(1U << 0)	/* stored as a zstd frame */
+/* Bits 16..31: the frame's app in a run of several (0 otherwise). */
+#define RELAY_FRAME_APP(flags)		((flags) >> 16)
+#define RELAY_FRAME_APP_FLAGS(app)	((uint32_t)(app) << 16)
 
 /*
  * One sub-buffer of one CPU.  From the reader: @payload is the
@@ -198,8 +218,14 @@ int relay_stream_fdopen(int fd, struct relay_stream **sp);
  * Errors and the end are sticky.
  */
 int relay_stream_next(struct relay_stream *s, struct relay_frame *f);
-/* The current run header; NULL before the first. */
+/*
+ * The run header just read (in a run of several apps, each app's header
+ * is returned in turn); NULL before the first.
+ */
 const struct relay_run_header *relay_stream_header(const struct relay_stream *s);
+/* Since 1.1: app @app's header of the current run; NULL if none. */
+const struct relay_run_header *
+relay_stream_app_header(const struct relay_stream *s, unsigned int app);
 /*
  * The trailer of the run (or part) just read, once relay_stream_next()
  * returned 0 or a new header (then it is the previous run's); NULL if
@@ -208,7 +234,8 @@ const struct relay_run_header *relay_stream_header(const struct relay_stream *s)
  */
 const struct relay_trailer *relay_stream_trailer(const struct relay_stream *s);
 /*
- * CPU @cpu's final counters from the end of the run just read, once
+ * CPU @cpu's final counters (in a run of several apps @cpu is
+ * RELAY_APP_CPU(app, cpu)) from the end of the run just read, once
  * relay_stream_next() returned 0 or a new header (then the previous
  * run's, until the next call); -ENOENT if the run had none for it
  * (unfinished, or a rotated part other than the last).
@@ -326,7 +353,11 @@ int relay_sink_fd(int fd, struct relay_sink **sp);
 int relay_sink_zstd(int level, size_t max_queue, struct relay_sink *next,
 		    struct relay_sink **sp);
 
-/* Drive a sink (the collector does; a program replaying a run may). */
+/*
+ * Drive a sink (the collector does; a program replaying a run may).  A
+ * run of several apps: begin once per app, app 0 first, before any frame;
+ * end once, with every app's counters (cpu: RELAY_APP_CPU(app, cpu)).
+ */
 int relay_sink_begin(struct relay_sink *s, const struct relay_run_header *h);
 int relay_sink_frame(struct relay_sink *s, const struct relay_frame *f);
 int relay_sink_end(struct relay_sink *s, const struct relay_cpu_counters *c,
@@ -341,7 +372,7 @@ struct relay_sink_totals {
 	uint64_t files_deleted;		/* by max_files, and in them: */
 	uint64_t frames_deleted, records_deleted;
 };
-/* @cpu, or all CPUs with @cpu = -1. */
+/* @cpu (RELAY_APP_CPU(app, cpu) in a run of several), or all with -1. */
 void relay_sink_totals(const struct relay_sink *s, int cpu,
 		       struct relay_sink_totals *t);
 /* The error that failed the sink, naming the path: "out/x.relay: ...". */
@@ -390,6 +421,14 @@ struct relay_run {
 	uint64_t snapshots, triggers, coalesced;
 	char last_snapshot[4096];	/* its directory */
 	void *priv;			/* librelay's */
+	/*
+	 * Since 1.1: a run of several apps (relay_app_opts.apps) has each
+	 * app's results in apps[0..napps-1], apps[0] being this one (the
+	 * first app's; error, aborted and out are the whole run's, here).
+	 * napps is 1 and apps[0] this run otherwise.
+	 */
+	unsigned int napps;
+	struct relay_run **apps;
 };
 
 struct relay_app_opts {
@@ -446,6 +485,14 @@ struct relay_app_opts {
 	unsigned int max_snapshots;	/* then the run stops; 0: no limit */
 	double snapshot_interval;	/* seconds, minimum between two */
 	const char *trigger_match;	/* POSIX ERE; NULL: none */
+	/*
+	 * Since 1.1: several apps (2 .. RELAY_MAX_APPS) collected at once
+	 * into one run (docs/format.md: one header per app, frames marked
+	 * with their app), one output: files named <app1>+<app2>+... .
+	 * @app is then ignored; sizes and mode apply to every app.
+	 */
+	const char *const *apps;
+	unsigned int napps;
 };
 
 /*

@@ -84,8 +84,7 @@ static int file_open(struct file_sink *f, unsigned int index)
 	f->index = index;
 	f->size = f->frames = f->records = f->bytes = 0;
 	f->t0 = mono_now();
-	relay_put32(f->hdr + RELAY_BLOCK_PREFIX + 4, index);
-	relay_block_seal(f->hdr, f->hdr_len, RELAY_BLOCK_RUN);
+	relay_reindex_runs(f->hdr, f->hdr_len, index);
 	err = relay_write_full(f->self, f->fd, f->hdr, f->hdr_len);
 	if (err) {
 		cut_back(f->fd, 0);
@@ -162,6 +161,28 @@ static int file_rotate(struct file_sink *f)
 	return err;
 }
 
+/* Add app @h's run header to those every file starts with. */
+static int file_add_header(struct file_sink *f,
+			   const struct relay_run_header *h)
+{
+	uint8_t *b, *all;
+	size_t n;
+	int err = relay_encode_run(h, &b, &n);
+
+	if (err)
+		return err;
+	all = realloc(f->hdr, f->hdr_len + n);
+	if (!all) {
+		free(b);
+		return -ENOMEM;
+	}
+	memcpy(all + f->hdr_len, b, n);
+	free(b);
+	f->hdr = all;
+	f->hdr_len += n;
+	return h->app_index + 1 == h->napps ? file_open(f, 0) : 0;
+}
+
 static int file_begin(void *ctx, const struct relay_run_header *h)
 {
 	struct file_sink *f = ctx;
@@ -171,10 +192,16 @@ static int file_begin(void *ctx, const struct relay_run_header *h)
 	if (err)
 		return relay_sink_fail(f->self, err, "%s: %s", f->dir,
 				       strerror(-err));
+	/* A later app of a run of several: its header after the others. */
+	if ((h->flags & RELAY_HDR_APPS) && h->app_index)
+		return file_add_header(f, h);
 	free(f->hdr);
 	err = relay_encode_run(h, &f->hdr, &f->hdr_len);
 	if (err)
 		return err;
+	/* Opened when the last app's header is in (all go in every file). */
+	if ((h->flags & RELAY_HDR_APPS) && h->napps > 1)
+		return 0;
 	return file_open(f, 0);
 }
 

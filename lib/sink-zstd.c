@@ -12,6 +12,7 @@
  * (only inside a job, where it holds no lock).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -249,7 +250,9 @@ static int zstd_begin(void *ctx, const struct relay_run_header *h)
 		zjob_free(j);
 		return -ENOMEM;
 	}
-	j->h = *h;
+	/* A 1.0 caller's header ends before app_index: only with APPS. */
+	memcpy(&j->h, h, h->flags & RELAY_HDR_APPS ? sizeof(*h) :
+	       offsetof(struct relay_run_header, app_index));
 	dst[0] = &j->h.host;
 	dst[1] = &j->h.kernel;
 	dst[2] = &j->h.app;

@@ -70,17 +70,27 @@ static const struct relay_sink *terminal(const struct relay_sink *s)
 	return s;
 }
 
+/* The index in s->cpu[] of buffer @id (RELAY_APP_CPU), or -1. */
+static long sink_index(const struct relay_sink *s, uint32_t id)
+{
+	if (RELAY_APP_OF(id) >= s->napps || RELAY_CPU_OF(id) >= s->ncpus)
+		return -1;
+	return (long)RELAY_APP_OF(id) * s->ncpus + RELAY_CPU_OF(id);
+}
+
 void relay_sink_totals(const struct relay_sink *s, int cpu,
 		       struct relay_sink_totals *t)
 {
 	struct relay_sink *e = (struct relay_sink *)terminal(s);
+	long i;
 
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_lock(&e->lock);
+	i = cpu < 0 ? -1 : sink_index(e, (uint32_t)cpu);
 	if (cpu < 0)
 		*t = e->all;
-	else if ((unsigned int)cpu < e->ncpus)
-		*t = e->cpu[cpu];
+	else if (i >= 0)
+		*t = e->cpu[i];
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -101,20 +111,35 @@ void relay_sink_count_file(struct relay_sink *s, int deleted,
 int relay_sink_begin(struct relay_sink *s, const struct relay_run_header *h)
 {
 	struct relay_sink_totals *c;
+	unsigned int n;
 	int err;
 
 	if (s->failed)
 		return s->failed;
+	/* A later app of a run of several: counted in app 0's table. */
+	if ((h->flags & RELAY_HDR_APPS) && h->app_index) {
+		if (h->app_index >= s->napps || h->ncpus != s->ncpus)
+			return relay_sink_fail(s, -EINVAL, "app %u of a run of "
+					       "%u, %u CPUs", h->app_index,
+					       s->napps, h->ncpus);
+		goto begin;
+	}
+	n = h->flags & RELAY_HDR_APPS ? h->napps : 1;
+	if (!n || n > RELAY_MAX_APPS)
+		return relay_sink_fail(s, -EINVAL, "%u apps", n);
+	n *= h->ncpus ? h->ncpus : 1;
 	pthread_mutex_lock(&s->lock);
-	c = realloc(s->cpu, (h->ncpus ? h->ncpus : 1) * sizeof(*c));
+	c = realloc(s->cpu, n * sizeof(*c));
 	if (c) {
 		s->cpu = c;
-		memset(c, 0, (h->ncpus ? h->ncpus : 1) * sizeof(*c));
+		memset(c, 0, n * sizeof(*c));
 		s->ncpus = h->ncpus;
+		s->napps = h->flags & RELAY_HDR_APPS ? h->napps : 1;
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (!c)
 		return relay_sink_fail(s, -ENOMEM, "out of memory");
+begin:
 	err = s->ops.begin(s->ctx, h);
 	if (err)
 		return relay_sink_fail(s, err, "%s", strerror(-err));
@@ -123,6 +148,7 @@ int relay_sink_begin(struct relay_sink *s, const struct relay_run_header *h)
 
 int relay_sink_frame(struct relay_sink *s, const struct relay_frame *f)
 {
+	long i;
 	int err;
 
 	if (s->failed)
@@ -131,11 +157,12 @@ int relay_sink_frame(struct relay_sink *s, const struct relay_frame *f)
 	if (err)
 		return relay_sink_fail(s, err, "%s", strerror(-err));
 	pthread_mutex_lock(&s->lock);
-	if (f->cpu < s->ncpus) {
-		s->cpu[f->cpu].frames++;
-		s->cpu[f->cpu].records += f->records;
-		s->cpu[f->cpu].bytes += f->len;
-		s->cpu[f->cpu].stored += f->stored;
+	i = sink_index(s, RELAY_APP_CPU(RELAY_FRAME_APP(f->flags), f->cpu));
+	if (i >= 0) {
+		s->cpu[i].frames++;
+		s->cpu[i].records += f->records;
+		s->cpu[i].bytes += f->len;
+		s->cpu[i].stored += f->stored;
 	}
 	s->all.frames++;
 	s->all.records += f->records;

@@ -14,6 +14,7 @@ struct relay_sink {
 	pthread_mutex_t lock;	/* counters and err: read by other threads */
 	struct relay_sink_totals *cpu;	/* per CPU, counted after ops */
 	unsigned int ncpus;
+	unsigned int napps;		/* cpu[app * ncpus + cpu] */
 	struct relay_sink_totals all;
 	int failed;		/* the first error, sticky */
 	char err[512];

@@ -32,9 +32,12 @@ struct relay_stream {
 				 * 2 a pipe (non-blocking) */
 	enum stream_state state;
 	int result;
-	struct relay_run_header hdr;
+	struct relay_run_header hdr;	/* the last one read */
 	int have_hdr;
-	char *strs;		/* the header's strings */
+	/* The run's apps' headers (one: apps[0] = hdr) and their strings */
+	struct relay_run_header apps[RELAY_MAX_APPS];
+	char *strs[RELAY_MAX_APPS];
+	unsigned int napps;	/* read so far, of apps[0].napps */
 	struct relay_trailer trailer;
 	int have_trailer;
 	int new_run;		/* a header was returned: the last run's end
@@ -77,11 +80,14 @@ int relay_stream_open(const char *path, struct relay_stream **sp)
 
 void relay_stream_close(struct relay_stream *s)
 {
+	unsigned int i;
+
 	if (!s)
 		return;
 	close(s->fd);
 	free(s->buf);
-	free(s->strs);
+	for (i = 0; i < RELAY_MAX_APPS; i++)
+		free(s->strs[i]);
 	free(s->ctr);
 	free(s->out);
 	ZSTD_freeDCtx(s->dctx);
@@ -91,6 +97,12 @@ void relay_stream_close(struct relay_stream *s)
 const struct relay_run_header *relay_stream_header(const struct relay_stream *s)
 {
 	return s->have_hdr ? &s->hdr : NULL;
+}
+
+const struct relay_run_header *
+relay_stream_app_header(const struct relay_stream *s, unsigned int app)
+{
+	return s->have_hdr && app < s->napps ? &s->apps[app] : NULL;
 }
 
 const struct relay_trailer *relay_stream_trailer(const struct relay_stream *s)
@@ -270,29 +282,63 @@ static int stream_payload(struct relay_stream *s, struct relay_frame *f,
 	return 1;
 }
 
+/*
+ * A run header: a run's (or a rotated part's) first, or in a run of
+ * several apps the next app's, right after the ones before it.
+ */
 static int stream_run_header(struct relay_stream *s, const uint8_t *b,
 			     size_t len, uint64_t off)
 {
+	struct relay_run_header h;
 	char *strs = malloc(len);
+	unsigned int k;
 
 	if (!strs)
 		return stream_fail(s, -ENOMEM, off, "out of memory");
-	if (relay_decode_run(b, len, &s->hdr, strs)) {
+	if (relay_decode_run(b, len, &h, strs)) {
 		free(strs);
 		return stream_fail(s, -EBADMSG, off, "bad run header");
 	}
-	if (!s->hdr.ncpus || s->hdr.ncpus > RELAY_MAX_CPUS) {
+	if (!h.ncpus || h.ncpus > RELAY_MAX_CPUS || h.napps > RELAY_MAX_APPS) {
 		free(strs);
-		return stream_fail(s, -EBADMSG, off, "run header: %u CPUs",
-				   s->hdr.ncpus);
+		return stream_fail(s, -EBADMSG, off, "run header: %u CPUs, "
+				   "%u apps", h.ncpus, h.napps);
 	}
-	free(s->strs);
-	s->strs = strs;
+	k = h.app_index;
+	if (s->state == S_RUN &&
+	    (k != s->napps || k >= s->apps[0].napps ||
+	     h.napps != s->apps[0].napps ||
+	     h.file_index != s->apps[0].file_index ||
+	     memcmp(h.run_id, s->apps[0].run_id, sizeof(h.run_id)))) {
+		free(strs);
+		return stream_fail(s, -EBADMSG, off, "run header in the "
+				   "middle of a run");
+	}
+	if (s->state != S_RUN && k) {
+		free(strs);
+		return stream_fail(s, -EBADMSG, off, "run header of app %u "
+				   "first", k);
+	}
+	free(s->strs[k]);
+	s->strs[k] = strs;
+	s->apps[k] = h;
+	s->hdr = h;
+	s->napps = k + 1;
 	s->have_hdr = 1;
 	/* The last run's counters and trailer: cleared on the next block. */
-	s->new_run = 1;
+	if (!k)
+		s->new_run = 1;
 	s->state = S_RUN;
 	return 2;
+}
+
+/* Where every app's header must have come: -EBADMSG if one is missing. */
+static int stream_apps_complete(struct relay_stream *s, uint64_t off)
+{
+	if (s->napps == s->apps[0].napps)
+		return 0;
+	return stream_fail(s, -EBADMSG, off, "no run header of app %u",
+			   s->napps);
 }
 
 static int stream_counters(struct relay_stream *s, const uint8_t *b,
@@ -301,9 +347,12 @@ static int stream_counters(struct relay_stream *s, const uint8_t *b,
 	struct relay_cpu_counters c, *v;
 
 	relay_decode_stats(b, len, &c);
-	if (c.cpu >= s->hdr.ncpus)
-		return stream_fail(s, -EBADMSG, off, "counters of cpu %u, the "
-				   "run has %u", c.cpu, s->hdr.ncpus);
+	if (RELAY_APP_OF(c.cpu) >= s->napps ||
+	    RELAY_CPU_OF(c.cpu) >= s->apps[RELAY_APP_OF(c.cpu)].ncpus)
+		return stream_fail(s, -EBADMSG, off, "counters of cpu %u of "
+				   "app %u, the run has %u apps, %u CPUs",
+				   RELAY_CPU_OF(c.cpu), RELAY_APP_OF(c.cpu),
+				   s->napps, s->apps[0].ncpus);
 	if (relay_stream_counters(s, c.cpu, &c) == 0)
 		return stream_fail(s, -EBADMSG, off, "counters of cpu %u "
 				   "twice", c.cpu);
@@ -361,11 +410,11 @@ int relay_stream_next(struct relay_stream *s, struct relay_frame *f)
 		if (version > RELAY_FORMAT_VERSION || !version)
 			return stream_fail(s, -EPROTONOSUPPORT, off, "format "
 					   "version %u", version);
-		if ((type == RELAY_BLOCK_RUN) != (s->state != S_RUN))
-			return stream_fail(s, -EBADMSG, off, type ==
-					   RELAY_BLOCK_RUN ? "run header in "
-					   "the middle of a run" :
-					   "no run header");
+		if (type != RELAY_BLOCK_RUN && s->state != S_RUN)
+			return stream_fail(s, -EBADMSG, off, "no run header");
+		if (type != RELAY_BLOCK_RUN && s->state == S_RUN &&
+		    stream_apps_complete(s, off))
+			return s->result;
 		switch (type) {
 		case RELAY_BLOCK_RUN:
 			err = stream_run_header(s, b, 8 + size, off);
@@ -375,11 +424,17 @@ int relay_stream_next(struct relay_stream *s, struct relay_frame *f)
 			if (relay_decode_frame(b, 8 + size, f, &stored))
 				return stream_fail(s, -EBADMSG, off, "frame "
 						   "too long");
-			if (f->cpu >= s->hdr.ncpus)
+			if (RELAY_FRAME_APP(f->flags) >= s->napps)
+				return stream_fail(s, -EBADMSG, off, "frame "
+						   "of app %u, the run has "
+						   "%u", RELAY_FRAME_APP(
+						   f->flags), s->napps);
+			if (f->cpu >= s->apps[RELAY_FRAME_APP(f->flags)].ncpus)
 				return stream_fail(s, -EBADMSG, off, "frame "
 						   "of cpu %u, the run has "
-						   "%u", f->cpu,
-						   s->hdr.ncpus);
+						   "%u", f->cpu, s->apps[
+						   RELAY_FRAME_APP(f->flags)]
+						   .ncpus);
 			if (f->flags & RELAY_FRAME_ZSTD ?
 			    stored > ZSTD_compressBound(f->len) || stored < 8 :
 			    stored != f->len)

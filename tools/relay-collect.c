@@ -46,13 +46,14 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: relay-collect [options] APP\n"
+"usage: relay-collect [options] APP...\n"
 "       relay-collect --snapshot [options] APP\n"
 "       relay-collect --trigger APP [REASON]\n"
 "       relay-collect --list\n"
 "Start APP's relay channel and write its data, one frame per sub-buffer\n"
 "of every CPU, to DIR/<base>.relay (relayfs-format(5)) until Ctrl-C or the\n"
-"duration; then print a summary.\n"
+"duration; then print a summary.  Several APPs: one run of them all, in\n"
+"DIR/<app1>+<app2>....relay, a summary per app.\n"
 "\n"
 "  -o, --output DIR         output directory (default: .); -d, --dir too\n"
 "  -c, --stdout             the frames to standard output, no files\n"
@@ -144,21 +145,31 @@ static void progress(const struct relay_run *run, void *arg)
 	static double last_t;
 	double dt = run->elapsed - last_t;
 	uint64_t bytes = 0, lost = 0, bl = 0;
-	unsigned int i, cols = term_cols(), busiest = 0;
+	unsigned int i, k, cols = term_cols(), busiest = 0;
 	char line[1024], a[32], b[32];
 	size_t len;
 
 	(void)arg;
-	for (i = 0; i < run->ncpus; i++) {
-		bytes += run->cpu[i].bytes;
-		lost += cpu_lost(&run->cpu[i]);
-		if (run->cpu[i].backlog >= bl) {
-			bl = run->cpu[i].backlog;
-			busiest = run->cpu[i].cpu;
+	for (k = 0; k < run->napps; k++) {
+		const struct relay_run *r = run->apps[k];
+
+		for (i = 0; i < r->ncpus; i++) {
+			bytes += r->cpu[i].bytes;
+			lost += cpu_lost(&r->cpu[i]);
+			if (r->cpu[i].backlog >= bl) {
+				bl = r->cpu[i].backlog;
+				busiest = r->cpu[i].cpu;
+			}
 		}
 	}
 	len = snprintf(line, sizeof(line), "%6.1fs", run->elapsed);
-	if (run->ncpus <= 4) {
+	if (run->napps > 1) {
+		len += snprintf(line + len, sizeof(line) - len,
+				" | %u apps %s | backlog max %llu | lost %llu",
+				run->napps, human(bytes, a, sizeof(a)),
+				(unsigned long long)bl,
+				(unsigned long long)lost);
+	} else if (run->ncpus <= 4) {
 		for (i = 0; i < run->ncpus && len < sizeof(line); i++) {
 			const struct relay_cpu_result *c = &run->cpu[i];
 
@@ -239,10 +250,23 @@ static void sum(const struct relay_run *run, struct totals *t)
 static uint64_t run_lost(const struct relay_run *run)
 {
 	struct totals t;
+	uint64_t lost = run->out.records_deleted;
+	unsigned int k;
+
+	for (k = 0; k < run->napps; k++) {
+		sum(run->apps[k], &t);
+		lost += t.dropped + t.overwritten + t.not_written + t.unread;
+	}
+	return lost;
+}
+
+/* Records lost by one app of the run. */
+static uint64_t app_lost(const struct relay_run *run)
+{
+	struct totals t;
 
 	sum(run, &t);
-	return t.dropped + t.overwritten + t.not_written + t.unread +
-	       run->out.records_deleted;
+	return t.dropped + t.overwritten + t.not_written + t.unread;
 }
 
 static void summary(FILE *f, const struct relay_run *run)
@@ -361,7 +385,8 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void summary_json(FILE *f, const struct relay_run *run)
+/* @part: one app of a run of several, whose deleted files are the run's. */
+static void summary_json(FILE *f, const struct relay_run *run, int part)
 {
 	struct totals t;
 	size_t size = 0, n = 0;
@@ -417,17 +442,50 @@ static void summary_json(FILE *f, const struct relay_run *run)
 		(unsigned long long)t.overwritten,
 		(unsigned long long)t.unread,
 		(unsigned long long)t.not_written,
-		(unsigned long long)run_lost(run),
+		(unsigned long long)(part ? app_lost(run) : run_lost(run)),
 		(unsigned long long)run->out.files,
 		(unsigned long long)run->out.files_deleted,
 		(unsigned long long)run->out.records_deleted,
 		(unsigned long long)run->out.bytes,
 		(unsigned long long)run->out.stored);
 	if (advised)
-		fprintf(f, "{\"subbuf_size\":%zu,\"n_subbufs\":%zu}}\n", size,
+		fprintf(f, "{\"subbuf_size\":%zu,\"n_subbufs\":%zu}}", size,
 			n);
 	else
-		fprintf(f, "null}\n");
+		fprintf(f, "null}");
+}
+
+/*
+ * The summary of every app of the run: one app's as before; several
+ * apps' one after the other (text), or {"apps":[...],"lost":N} (JSON).
+ */
+static void summaries(FILE *f, const struct relay_run *run, int json)
+{
+	unsigned int k;
+
+	if (run->napps < 2) {
+		if (json) {
+			summary_json(f, run, 0);
+			fputc('\n', f);
+		} else {
+			summary(f, run);
+		}
+		return;
+	}
+	if (json)
+		fprintf(f, "{\"apps\":[");
+	for (k = 0; k < run->napps; k++) {
+		if (json) {
+			if (k)
+				fputc(',', f);
+			summary_json(f, run->apps[k], 1);
+		} else {
+			summary(f, run->apps[k]);
+		}
+	}
+	if (json)
+		fprintf(f, "],\"lost\":%llu}\n",
+			(unsigned long long)run_lost(run));
 }
 
 static int parse_count(const char *s, unsigned long *out)
@@ -611,7 +669,7 @@ int main(int argc, char **argv)
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	int quiet = 0, progress_lines = 0, json = 0, fail_on_loss = 0;
-	int list = 0, trigger = 0, opt, err, ret;
+	int list = 0, trigger = 0, opt, err, ret, i, k;
 	const char *dir_opt = NULL, *mode_opt = NULL;
 	unsigned long v;
 	struct relay_run *run;
@@ -803,8 +861,13 @@ int main(int argc, char **argv)
 	if (optind == argc)
 		return bad_usage("no APP given (relay-collect --list shows "
 				 "them)");
-	if (optind != argc - 1)
-		return bad_usage("one APP only, not '%s'", argv[optind + 1]);
+	if (argc - optind > RELAY_MAX_APPS)
+		return bad_usage("at most %d APPs", RELAY_MAX_APPS);
+	for (i = optind + 1; i < argc; i++)
+		for (k = optind; k < i; k++)
+			if (!strcmp(argv[i], argv[k]))
+				return bad_usage("APP '%s' named twice",
+						 argv[i]);
 	if (o.out_fd >= 0 && dir_opt)
 		return bad_usage("-c/--stdout and -o/--output conflict");
 	if (o.out_fd >= 0 && (o.rotate_size || o.rotate_time > 0))
@@ -824,10 +887,16 @@ int main(int argc, char **argv)
 			    o.trigger_match))
 		return bad_usage("--max-snapshots, --snapshot-interval and "
 				 "--trigger-match need --snapshot");
+	if (o.snapshot && argc - optind > 1)
+		return bad_usage("--snapshot takes one APP");
 	if (quiet && (json || progress_lines))
 		return bad_usage("-q/--quiet conflicts with %s",
 				 json ? "--json" : "-p/--progress");
 	o.app = argv[optind];
+	if (argc - optind > 1) {
+		o.apps = (const char *const *)&argv[optind];
+		o.napps = argc - optind;
+	}
 	snprintf(tool, sizeof(tool), "relay-collect %s", relay_version());
 	o.tool = tool;
 	o.cmdline = join_args(argc, argv);
@@ -844,8 +913,9 @@ int main(int argc, char **argv)
 
 	err = relay_run_create(&o, &run);
 	if (err) {
-		fprintf(stderr, "relay-collect: %s: %s\n", o.app,
-			strerror(-err));
+		fprintf(stderr, "relay-collect: %s: %s%s\n", o.app,
+			strerror(-err), err == -EINVAL && o.napps ?
+			" (an APP named twice?)" : "");
 		return 1;
 	}
 	if (o.snapshot) {
@@ -876,10 +946,8 @@ int main(int argc, char **argv)
 	if (err)
 		fprintf(stderr, "relay-collect: %s\n", run->error_msg);
 	out = o.out_fd >= 0 ? stderr : stdout;
-	if (json)
-		summary_json(out, run);
-	else if (!quiet)
-		summary(out, run);
+	if (json || !quiet)
+		summaries(out, run, json);
 	/* A summary that did not get out is an error too. */
 	if ((fflush(out) || ferror(out)) && !ret) {
 		fprintf(stderr, "relay-collect: writing the summary: %s\n",

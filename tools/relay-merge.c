@@ -25,6 +25,7 @@
 #include <time.h>
 #include <sys/stat.h>
 #include "librelay.h"
+#include "merge-filter.h"
 
 static const char *prog = "relay-merge";
 
@@ -50,6 +51,7 @@ struct cpu_state {
 
 struct run {
 	uint8_t id[16];
+	unsigned int app_index;	/* in a run of several apps */
 	char *host, *app, *path;
 	struct relayfs_clocks anchor;
 	int anchored;
@@ -71,6 +73,7 @@ struct merge {
 	int follow;		/* --follow: records own their text */
 	double hold;		/* --hold-back, seconds */
 	double now;		/* --follow: when the last input came */
+	struct merge_filter filter;	/* --pid, --comm, --cgroup */
 };
 
 static void usage_error(const char *fmt, const char *arg)
@@ -84,8 +87,11 @@ static void usage_error(const char *fmt, const char *arg)
 static void help(void)
 {
 	printf(
-"usage: relay-merge [-T | --clock=CLOCK] INPUT...\n"
-"       relay-merge --follow [--hold-back=TIME] [-T | --clock=CLOCK] INPUT\n"
+"usage: relay-merge [-T | --clock=CLOCK] [--app APP[,APP..]]\n"
+"                   [--pid PID[,PID..]] [--comm NAME] [--cgroup ID|PATH]\n"
+"                   INPUT...\n"
+"       relay-merge --follow [--hold-back=TIME] [-T | --clock=CLOCK]\n"
+"                   [filters as above] INPUT\n"
 "Print the records of text relay-app runs (klog, tprintk) collected by\n"
 "relay-collect, merged by time, with a marker where data was lost.\n"
 "\n"
@@ -100,6 +106,12 @@ static void help(void)
 "      --clock=CLOCK   local (default: the kernel's local_clock(), as\n"
 "                      written), boot, mono or real (seconds since the\n"
 "                      Epoch), through each run's clock anchor\n"
+"      --app APP,...   only these apps' records (of a run of several)\n"
+"      --pid PID,...   only records of these processes or threads\n"
+"      --comm NAME     only records of tasks with this name (comm)\n"
+"      --cgroup ID|PATH  only records of tasks in this cgroup v2 (an id,\n"
+"                      or a directory under /sys/fs/cgroup of this host)\n"
+"                      filters: all must match, task context only\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version\n"
 "\n"
@@ -277,6 +289,8 @@ static int add_frame(struct merge *m, unsigned int ri,
 	const char *data;
 	size_t pos = 0;
 
+	if (!merge_filter_app(&m->filter, r->app))
+		return 0;	/* --app: another app's frame */
 	/* The reader refuses such a frame: never an index out of range. */
 	if (f->cpu >= r->ncpu) {
 		fprintf(stderr, "%s: %s: a frame of cpu %u, the run has %u\n",
@@ -323,6 +337,9 @@ static int add_frame(struct merge *m, unsigned int ri,
 			end = nl ? (size_t)(nl - data) + 1 : f->len;
 		} while (end < f->len && data[end] == '\t');
 		x.len = end - pos;
+		pos = end;
+		if (!merge_filter_match(&m->filter, x.text, x.len))
+			continue;
 		if (m->follow)
 			x.text = x.own = memcpy(xrealloc(NULL, x.len),
 						x.text, x.len);
@@ -330,7 +347,6 @@ static int add_frame(struct merge *m, unsigned int ri,
 			return -ERANGE;
 		x.order = m->order++;
 		push(m, &x);
-		pos = end;
 	}
 	return 0;
 }
@@ -394,7 +410,8 @@ static int add_run(struct merge *m, const struct relay_run_header *h,
 	unsigned int i;
 
 	for (i = 0; i < m->nruns; i++) {
-		if (same_id(m->runs[i].id, h->run_id)) {
+		if (same_id(m->runs[i].id, h->run_id) &&
+		    m->runs[i].app_index == h->app_index) {
 			*ri = i;
 			return 0;
 		}
@@ -409,6 +426,7 @@ static int add_run(struct merge *m, const struct relay_run_header *h,
 	r = &m->runs[m->nruns];
 	memset(r, 0, sizeof(*r));
 	memcpy(r->id, h->run_id, 16);
+	r->app_index = h->app_index;
 	r->host = xstrdup(h->host);
 	r->app = xstrdup(h->app);
 	r->path = xstrdup(path);
@@ -431,7 +449,8 @@ static int read_input(struct merge *m, const char *path)
 	const char *name = strcmp(path, "-") ? path : "standard input";
 	struct relay_stream *s;
 	struct relay_frame f;
-	unsigned int ri = 0;
+	/* The merge's run of each app of the stream's current run. */
+	unsigned int ri[RELAY_MAX_APPS] = { 0 };
 	int ret, have_run = 0;
 
 	ret = relay_stream_open(path, &s);
@@ -441,13 +460,18 @@ static int read_input(struct merge *m, const char *path)
 	}
 	while ((ret = relay_stream_next(s, &f)) > 0) {
 		if (ret == 2) {
-			ret = add_run(m, relay_stream_header(s), name, &ri);
+			const struct relay_run_header *h =
+				relay_stream_header(s);
+
+			/* The reader checked app_index < RELAY_MAX_APPS. */
+			ret = add_run(m, h, name, &ri[h->app_index]);
 			if (ret)
 				break;
 			have_run = 1;
 			continue;
 		}
-		ret = have_run ? add_frame(m, ri, &f) : -EBADMSG;
+		ret = have_run ? add_frame(m, ri[RELAY_FRAME_APP(f.flags)], &f) :
+				 -EBADMSG;
 		if (ret)
 			break;
 	}
@@ -751,6 +775,10 @@ int main(int argc, char **argv)
 		{ "clock", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "app", required_argument, NULL, 'a' },
+		{ "comm", required_argument, NULL, 'm' },
+		{ "cgroup", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct merge m = { .clock = RELAY_CLOCK_LOCAL, .hold = 1.0 };
@@ -786,6 +814,32 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("relay-merge %s\n", relay_version());
 			return fflush(stdout) || ferror(stdout) ? 1 : 0;
+		case 'p':
+			if (merge_filter_pids(&m.filter, optarg))
+				usage_error("--pid: '%s' is not a list of "
+					    "numbers", optarg);
+			break;
+		case 'a':
+			if (merge_filter_apps(&m.filter, optarg))
+				usage_error("--app: '%s' is not a list of "
+					    "apps", optarg);
+			break;
+		case 'm':
+			m.filter.comm = optarg;
+			m.filter.active = 1;
+			break;
+		case 'g':
+			ret = merge_filter_cgroup(&m.filter, optarg);
+			if (ret == -EINVAL)
+				usage_error("--cgroup: '%s' is not an id",
+					    optarg);
+			if (ret) {
+				fprintf(stderr, "%s: --cgroup: /sys/fs/cgroup/"
+					"%s: %s\n", prog, optarg,
+					strerror(-ret));
+				return 2;
+			}
+			break;
 		case ':':
 			usage_error("%s needs an argument", argv[optind - 1]);
 			break;

@@ -14,6 +14,10 @@
  *
  * with S counting from 0 per CPU and context.  The write returns when
  * all are written.  sink=printk sends them to printk instead.
+ *
+ *   echo TEXT > /sys/module/klog_demo/parameters/say
+ *
+ * klog()s TEXT once from the writing task itself (its pid, comm, cgroup).
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -239,6 +243,20 @@ static const struct kernel_param_ops go_ops = {
 };
 module_param_cb(go, &go_ops, NULL, 0200);
 MODULE_PARM_DESC(go, "write anything: log the messages now");
+
+/* One message from the writer's own task, to test the record's context. */
+static int say_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = klog("%s", val);
+
+	return ret < 0 ? ret : 0;
+}
+
+static const struct kernel_param_ops say_ops = {
+	.set = say_set,
+};
+module_param_cb(say, &say_ops, NULL, 0200);
+MODULE_PARM_DESC(say, "write TEXT: klog() it from the writing task");
 
 static int __init demo_init(void)
 {

@@ -12,8 +12,8 @@
  *
  * Records (examples/include/relayfs_text.h):
  *
- *   [seconds.micros] cpuN <L> message      L: level 0..7 (KERN_*)
- *   [seconds.micros] cpuN <c> text         a continuation (pr_cont)
+ *   [seconds.micros] cpuN <L> CTX message  L: level 0..7 (KERN_*)
+ *   [seconds.micros] cpuN <c> CTX text     a continuation (pr_cont)
  *   <TAB>next line                         a multi-line message
  *
  * Parameters, read at each message: level_max (keep levels <= it) and
@@ -169,7 +169,7 @@ static notrace void tprintk_one(char *buf, struct pt_regs *regs)
 	va_list ap;
 
 	/* Format after room for the header, written once the level is known. */
-	hdr = 32;
+	hdr = RTEXT_HDR_MAX;
 	memcpy(ap, args, sizeof(va_list));
 	len = vscnprintf(buf + hdr, RTEXT_MAX - hdr, fmt, ap);
 	body = buf + hdr;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # librelay.so.1 exports exactly the functions of lib/librelay.h, each
-# versioned LIBRELAY_1 (lib/librelay.map), and debian/librelay1.symbols
+# versioned LIBRELAY_1 or, added since, LIBRELAY_1.1 (lib/librelay.map), and debian/librelay1.symbols
 # lists the same.  Run from the source tree, after make lib.
 so=build/lib/librelay.so.1
 tmp=$(mktemp -d)
@@ -36,7 +36,7 @@ check "no other symbol exported" "$([ -z "$other" ]; echo $?)"
 unversioned=$(awk '$2 == "T" && $3 !~ /@@LIBRELAY_1(\.1)?$/ { print $3 }' \
 	"$tmp/nm")
 [ -z "$unversioned" ] || echo "# $unversioned"
-check "every export versioned LIBRELAY_1 (or 1.1, added since)" \
+check "every export versioned LIBRELAY_1 or LIBRELAY_1.1" \
 	"$([ -s "$tmp/exported" ] && [ -z "$unversioned" ]; echo $?)"
 check "soname librelay.so.1" \
 	"$(objdump -p "$so" | grep -q 'SONAME *librelay\.so\.1$'; echo $?)"

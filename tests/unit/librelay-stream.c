@@ -566,6 +566,207 @@ static int test_concatenated_runs_end(void)
 	return 0;
 }
 
+static const char *const app_names[3] = { "klog", "tprintk", "sample" };
+
+/*
+ * A run of three apps through the files sink, rotated (and compressed by
+ * the zstd stage, @zstd): every file starts
+ * with the three headers (version 2, app 0 first, its file_index), every
+ * frame keeps its app, counters and sink totals are per app and CPU.
+ */
+static int several_apps_roundtrip(bool zstd)
+{
+	char dir[] = "/tmp/librelay-apps.XXXXXX", path[300], cmd[340];
+	struct relay_file_opts fo = { .size = sizeof(fo), .name = "k+t+s",
+				      .rotate_size = 4096, .compressed = zstd };
+	struct relay_sink *files;
+	struct relay_cpu_counters ctr[6], c;
+	struct relay_sink_totals t;
+	struct relay_stream *s;
+	struct relay_sink *sk;
+	struct relay_frame f;
+	uint8_t data[4096];
+	unsigned int app, i, nfiles, headers = 0, next = 0;
+	int ret;
+	FILE *raw;
+
+	CHECK(mkdtemp(dir) != NULL);
+	fo.dir = dir;
+	CHECK_EQ(relay_sink_files(&fo, &files), 0);
+	if (zstd)
+		CHECK_EQ(relay_sink_zstd(1, 0, files, &sk), 0);
+	else
+		sk = files;
+	for (app = 0; app < 3; app++) {
+		struct relay_run_header h = {
+			.flags = RELAY_HDR_ANCHOR | RELAY_HDR_APPS,
+			.ncpus = 2, .subbuf_size = 4096, .n_subbufs = 8,
+			.host = "h", .kernel = "k", .app = app_names[app],
+			.base = app_names[app], .tool = "t", .library = "l",
+			.cmdline = "relay-collect klog tprintk sample",
+			.app_index = app, .napps = 3,
+		};
+
+		memset(h.run_id, 0xcd, sizeof(h.run_id));
+		CHECK_EQ(relay_sink_begin(sk, &h), 0);
+	}
+	for (i = 0; i < 30; i++) {
+		struct relay_frame fr = {
+			.cpu = i % 2, .seq = i / 6, .t_open = 10 * i,
+			.records = 1, .len = frame_len(i), .stored = frame_len(i),
+			.flags = RELAY_FRAME_APP_FLAGS(i % 3), .payload = data,
+		};
+
+		payload(i, data, fr.len);
+		CHECK_EQ(relay_sink_frame(sk, &fr), 0);
+	}
+	for (i = 0; i < 6; i++) {
+		memset(&ctr[i], 0, sizeof(ctr[i]));
+		ctr[i].cpu = RELAY_APP_CPU(i / 2, i % 2);
+		ctr[i].stats.attempted_records = 100 * (i / 2) + i % 2;
+	}
+	CHECK_EQ(relay_sink_end(sk, ctr, 6, 0), 0);
+	/* what reached the files: app 2, cpu 1 had i = 5, 11, 17, 23, 29 */
+	relay_sink_totals(sk, RELAY_APP_CPU(2, 1), &t);
+	CHECK_EQ(t.frames, 5);
+	CHECK_EQ(t.bytes, frame_len(5) + frame_len(11) + frame_len(17) +
+			  frame_len(23) + frame_len(29));
+	relay_sink_totals(sk, RELAY_APP_CPU(3, 0), &t);
+	CHECK_EQ(t.frames, 0);
+	relay_sink_free(sk);
+	for (nfiles = 0;; nfiles++) {
+		snprintf(path, sizeof(path), "%s/k+t+s.%06u.relay%s", dir,
+			 nfiles, zstd ? ".zst" : "");
+		if (access(path, F_OK))
+			break;
+		raw = fopen(path, "r");
+		CHECK(raw && fread(data, 1, 16, raw) == 16 && !fclose(raw));
+		CHECK_EQ(relay_get16(data + 12), 2);	/* version 2 */
+		CHECK_EQ(relay_stream_open(path, &s), 0);
+		while ((ret = relay_stream_next(s, &f)) > 0) {
+			const struct relay_run_header *h;
+
+			if (ret == 2) {
+				h = relay_stream_header(s);
+				CHECK_EQ(h->version, 2);
+				CHECK_EQ(h->app_index, headers % 3);
+				CHECK_EQ(h->napps, 3);
+				CHECK_EQ(h->file_index, nfiles);
+				CHECK(!strcmp(h->app, app_names[headers % 3]));
+				CHECK(relay_stream_app_header(s, headers % 3) &&
+				      !strcmp(relay_stream_app_header(s,
+					      headers % 3)->base,
+					      app_names[headers % 3]));
+				headers++;
+				continue;
+			}
+			CHECK_EQ(headers % 3, 0);	/* all three first */
+			CHECK_EQ(RELAY_FRAME_APP(f.flags), next % 3);
+			CHECK_EQ(!!(f.flags & RELAY_FRAME_ZSTD), zstd);
+			CHECK_EQ(f.cpu, next % 2);
+			CHECK_EQ(f.len, frame_len(next));
+			payload(next, data, f.len);
+			CHECK(!memcmp(data, f.payload, f.len));
+			next++;
+		}
+		CHECK_EQ(ret, 0);
+		CHECK(relay_stream_app_header(s, 3) == NULL);
+		if (relay_stream_counters(s, RELAY_APP_CPU(2, 1), &c) == 0) {
+			for (i = 0; i < 6; i++) {
+				CHECK_EQ(relay_stream_counters(s, ctr[i].cpu,
+							       &c), 0);
+				CHECK_EQ(c.stats.attempted_records,
+					 100 * (i / 2) + i % 2);
+				CHECK_EQ(c.stats.cpu, i % 2);
+			}
+			CHECK_EQ(relay_stream_counters(s, RELAY_APP_CPU(3, 0),
+						       &c), -ENOENT);
+			CHECK_EQ(relay_stream_trailer(s)->flags, 0);
+		} else {
+			CHECK_EQ(relay_stream_trailer(s)->flags,
+				 RELAY_TRAILER_CONTINUED);
+		}
+		relay_stream_close(s);
+	}
+	printf("# %s: %u files, %u headers, %u frames\n",
+	       zstd ? "zstd" : "plain", nfiles, headers, next);
+	CHECK(nfiles >= 2);
+	CHECK_EQ(headers, 3 * nfiles);
+	CHECK_EQ(next, 30);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_EQ(system(cmd), 0);
+	return 0;
+}
+
+static int test_several_apps_roundtrip(void)
+{
+	/* files, and zstd in front of them (frames compressed on its thread) */
+	return several_apps_roundtrip(false) || several_apps_roundtrip(true);
+}
+
+/* Put app @app's header of a run of @napps (0: a run of one app). */
+static void put_app_header(struct buf *b, unsigned int app,
+			   unsigned int napps)
+{
+	struct relay_run_header h = {
+		.flags = napps ? RELAY_HDR_APPS : 0, .ncpus = 2,
+		.host = "h", .kernel = "k", .app = "a", .base = "a",
+		.tool = "t", .library = "l", .cmdline = "c",
+		.app_index = app, .napps = napps,
+	};
+	uint8_t *p;
+	size_t n;
+
+	if (relay_encode_run(&h, &p, &n))
+		abort();
+	put(b, p, n);
+	free(p);
+}
+
+/* A run of several apps that lacks a header or names a 4th app. */
+static int test_several_apps_refused(void)
+{
+	static const char *const why[] = {
+		"no run header of app 1", "frame of app 2, the run has 2",
+		"run header of app 1 first", "run header in the middle",
+	};
+	struct relay_stream *s;
+	struct relay_frame f;
+	struct buf b;
+	unsigned int k;
+	int ret;
+
+	/* Of one app: written as version 1, as ever. */
+	memset(&b, 0, sizeof(b));
+	put_app_header(&b, 0, 0);
+	CHECK_EQ(relay_get16(b.p + 12), 1);
+	free(b.p);
+	for (k = 0; k < 4; k++) {
+		memset(&b, 0, sizeof(b));
+		put_app_header(&b, k == 2, 2);
+		if (k == 1 || k == 3)
+			put_app_header(&b, k == 1 ? 1 : 0, 2);
+		put_frame(&b, 0, 0);
+		if (k == 1) {	/* its app in flags: 2 */
+			b.p[b.n - frame_len(0) - RELAY_FRAME_HDR_LEN + 26] = 2;
+			relay_put32(b.p + b.n - frame_len(0) -
+				    RELAY_FRAME_HDR_LEN + 16, relay_block_crc(
+				    b.p + b.n - frame_len(0) -
+				    RELAY_FRAME_HDR_LEN, RELAY_FRAME_HDR_LEN));
+		}
+		s = open_mem(b.p, b.n);
+		CHECK(s != NULL);
+		while ((ret = relay_stream_next(s, &f)) > 0)
+			;
+		CHECK_EQ(ret, -EBADMSG);
+		CHECK(strstr(relay_stream_error(s), why[k]) ||
+		      (printf("# %s\n", relay_stream_error(s)), 0));
+		relay_stream_close(s);
+		free(b.p);
+	}
+	return 0;
+}
+
 static int test_newer_version_refused(void)
 {
 	struct relay_stream *s;
@@ -573,12 +774,12 @@ static int test_newer_version_refused(void)
 	unsigned int frames, headers;
 
 	make_run(&b, 1);
-	b.p[12] = 2;	/* the run header's version */
+	b.p[12] = RELAY_FORMAT_VERSION + 1;	/* the run header's version */
 	relay_put32(b.p + 16, relay_block_crc(b.p, relay_get32(b.p + 4) + 8));
 	s = open_mem(b.p, b.n);
 	CHECK(s != NULL);
 	CHECK_EQ(read_all(s, &frames, &headers, 0), -EPROTONOSUPPORT);
-	CHECK(strstr(relay_stream_error(s), "version 2") != NULL);
+	CHECK(strstr(relay_stream_error(s), "version 3") != NULL);
 	relay_stream_close(s);
 	free(b.p);
 	return 0;
@@ -826,6 +1027,8 @@ static const struct ktap_case cases[] = {
 	{ "huge_len_small_file", test_huge_len_small_file },
 	{ "concatenated_runs_end", test_concatenated_runs_end },
 	{ "newer_version_refused", test_newer_version_refused },
+	{ "several_apps_roundtrip", test_several_apps_roundtrip },
+	{ "several_apps_refused", test_several_apps_refused },
 	{ "not_a_run", test_not_a_run },
 	{ "pipe_in_dribbles", test_pipe_in_dribbles },
 	{ "fuzz", test_fuzz },

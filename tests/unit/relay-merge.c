@@ -72,20 +72,28 @@ static void put_header(FILE *f, const struct run_desc *d)
 	free(p);
 }
 
-static void put_frame(FILE *f, unsigned int cpu, uint64_t seq,
-		      uint64_t t_open, uint64_t t_close, uint64_t drops,
-		      const char *text)
+/* A frame of app @app (0: a run of one app), its payload @text. */
+static void put_app_frame_t(FILE *f, unsigned int app, unsigned int cpu,
+			    uint64_t seq, uint64_t t_open, uint64_t t_close,
+			    uint64_t drops, const char *text)
 {
 	struct relay_frame fr = {
 		.cpu = cpu, .seq = seq, .t_open = t_open, .t_close = t_close,
 		.drops = drops, .records = 1, .bytes = strlen(text),
-		.len = strlen(text),
+		.len = strlen(text), .flags = RELAY_FRAME_APP_FLAGS(app),
 	};
 	uint8_t hdr[RELAY_FRAME_HDR_LEN];
 
 	relay_encode_frame(hdr, &fr, fr.len);
 	fwrite(hdr, 1, sizeof(hdr), f);
 	fwrite(text, 1, fr.len, f);
+}
+
+static void put_frame(FILE *f, unsigned int cpu, uint64_t seq,
+		      uint64_t t_open, uint64_t t_close, uint64_t drops,
+		      const char *text)
+{
+	put_app_frame_t(f, 0, cpu, seq, t_open, t_close, drops, text);
 }
 
 /* The same, its payload one zstd frame (as relay-collect --compress). */
@@ -394,6 +402,148 @@ static int test_snapshot_trigger_line(void)
 		  "[    3.500000] cpu0 klog between\n"
 		  "[    5.000000] === trigger SIGUSR1 (signal, cpu 0; 3 more "
 		  "missed) ===\n");
+	return 0;
+}
+
+/*
+ * --pid, --comm, --cgroup: task records only, all filters at once (AND),
+ * a record's continuation lines with it, loss markers always.
+ */
+static int test_filters(void)
+{
+	FILE *f = new_file("ctx.relay");
+
+	put_header(f, &klog);
+	put_frame(f, 0, 0, 1000000000ULL, 2000000000ULL, 0,
+		  "[    1.100000] cpu0 klog t:100/100:7:sh one\n"
+		  "[    1.200000] cpu0 klog t:100/101:7:work\\x20a two\n"
+		  "\tsecond line of two\n"
+		  "[    1.300000] cpu0 klog h:100/100:7:sh three\n"
+		  "[    1.400000] cpu0 klog old form four\n");
+	put_frame(f, 0, 1, 3000000000ULL, 4000000000ULL, 2,
+		  "[    3.100000] cpu0 klog t:200/200:9:sh five\n"
+		  "[    3.200000] cpu0 klog n:200/200:-:sh six\n"
+		  "[    3.300000] cpu0 klog t:0/0:-:swapper/0 seven\n");
+	put_end(f);
+	fclose(f);
+#define LOSS "[    2.000000] cpu0 klog *** lost 2 records, 0 sub-buffers," \
+	" between [    2.000000] and [    3.000000] ***\n"
+	CHECK_EQ(merge("--pid 100 ctx.relay"), 0);
+	CHECK_STR(out, "[    1.100000] cpu0 klog t:100/100:7:sh one\n"
+		  "[    1.200000] cpu0 klog t:100/101:7:work\\x20a two\n"
+		  "\tsecond line of two\n" LOSS);
+	CHECK_STR(err, "");
+	CHECK_EQ(merge("--pid 101 ctx.relay"), 0);
+	CHECK_STR(out, "[    1.200000] cpu0 klog t:100/101:7:work\\x20a two\n"
+		  "\tsecond line of two\n" LOSS);
+	CHECK_EQ(merge("--pid 0,200 ctx.relay"), 0);
+	CHECK_STR(out, LOSS "[    3.100000] cpu0 klog t:200/200:9:sh five\n"
+		  "[    3.300000] cpu0 klog t:0/0:-:swapper/0 seven\n");
+	CHECK_EQ(merge("--comm sh ctx.relay"), 0);
+	CHECK_STR(out, "[    1.100000] cpu0 klog t:100/100:7:sh one\n" LOSS
+		  "[    3.100000] cpu0 klog t:200/200:9:sh five\n");
+	CHECK_EQ(merge("--comm 'work a' ctx.relay"), 0);
+	CHECK_STR(out, "[    1.200000] cpu0 klog t:100/101:7:work\\x20a two\n"
+		  "\tsecond line of two\n" LOSS);
+	CHECK_EQ(merge("--cgroup 9 ctx.relay"), 0);
+	CHECK_STR(out, LOSS "[    3.100000] cpu0 klog t:200/200:9:sh five\n");
+	CHECK_EQ(merge("--cgroup 7 --comm sh ctx.relay"), 0);
+	CHECK_STR(out, "[    1.100000] cpu0 klog t:100/100:7:sh one\n" LOSS);
+	CHECK_EQ(merge("--cgroup 9 --pid 100 ctx.relay"), 0);
+	CHECK_STR(out, LOSS);
+	/* no filter: everything */
+	CHECK_EQ(merge("ctx.relay"), 0);
+	CHECK(strstr(out, "old form four") && strstr(out, "h:100/100:7:sh"));
+	CHECK_EQ(merge("--pid 1x ctx.relay"), 2);
+	CHECK_STR(err, "relay-merge: --pid: '1x' is not a list of numbers\n"
+		  "Try 'relay-merge --help' for more information.\n");
+	CHECK_EQ(merge("--pid 1, ctx.relay"), 2);
+	CHECK_EQ(merge("--cgroup 12z ctx.relay"), 2);
+	CHECK_EQ(merge("--cgroup no/such/cgroup ctx.relay"), 2);
+	CHECK_STR(err, "relay-merge: --cgroup: /sys/fs/cgroup/no/such/cgroup: "
+		  "No such file or directory\n");
+	return 0;
+#undef LOSS
+}
+
+/* App @app of a run of @napps, anchored as klog's. */
+static void put_app_header(FILE *f, const char *app, unsigned int index,
+			   unsigned int napps)
+{
+	struct relay_run_header h = {
+		.flags = RELAY_HDR_ANCHOR | RELAY_HDR_APPS, .ncpus = 2,
+		.subbuf_size = 4096, .n_subbufs = 4,
+		.start_ns = klog.real0, .host = "host1",
+		.kernel = "6.12.0-test", .app = app, .base = app,
+		.tool = "relay-collect 1.0", .library = "librelay 1.0",
+		.cmdline = "relay-collect klog tprintk sample",
+		.app_index = index, .napps = napps,
+		.anchor = { .version = 1, .local_ns = 1000000000000ULL,
+			    .realtime_ns = klog.real0 },
+	};
+	uint8_t *p;
+	size_t n;
+
+	memset(h.run_id, 7, sizeof(h.run_id));
+	if (relay_encode_run(&h, &p, &n))
+		abort();
+	fwrite(p, 1, n, f);
+	free(p);
+}
+
+/* put_frame() of app @app, closed when opened. */
+static void put_app_frame(FILE *f, unsigned int app, unsigned int cpu,
+			  uint64_t seq, uint64_t t_open, uint64_t drops,
+			  const char *text)
+{
+	put_app_frame_t(f, app, cpu, seq, t_open, t_open, drops, text);
+}
+
+/*
+ * A run of three apps (relay-collect klog tprintk sample): one timeline
+ * of the text apps (--app), each app's losses under its own name, its
+ * CPUs its own (the same CPU number in two apps is two buffers).
+ */
+static int test_several_apps_one_run(void)
+{
+	FILE *f = new_file("k+t+s.relay");
+
+	put_app_header(f, "klog", 0, 3);
+	put_app_header(f, "tprintk", 1, 3);
+	put_app_header(f, "sample", 2, 3);
+	put_app_frame(f, 0, 0, 0, 1000000000000ULL, 0,
+		      "[ 1000.100000] cpu0 klog t:1/1:1:init k0\n");
+	put_app_frame(f, 2, 0, 0, 1000000000000ULL, 0, "\x01\x02binary\n");
+	put_app_frame(f, 1, 0, 0, 1000000000000ULL, 0,
+		      "[ 1000.200000] cpu0 <5> t:1/1:1:init t0\n");
+	put_app_frame(f, 0, 0, 1, 1001000000000ULL, 0,
+		      "[ 1001.100000] cpu0 klog t:1/1:1:init k1\n");
+	/* tprintk's cpu0 lost 3 records; klog's cpu0 did not */
+	put_app_frame(f, 1, 0, 1, 1001000000000ULL, 3,
+		      "[ 1001.200000] cpu0 <5> t:1/1:1:init t1\n");
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(merge("--app klog,tprintk k+t+s.relay"), 0);
+	/* the loss at the close of tprintk's cpu0 frame before it */
+	CHECK_STR(out,
+		  "[ 1000.000000] cpu0 tprintk *** lost 3 records, 0 sub-buffers,"
+		  " between [ 1000.000000] and [ 1001.000000] ***\n"
+		  "[ 1000.100000] cpu0 klog t:1/1:1:init k0\n"
+		  "[ 1000.200000] cpu0 <5> t:1/1:1:init t0\n"
+		  "[ 1001.100000] cpu0 klog t:1/1:1:init k1\n"
+		  "[ 1001.200000] cpu0 <5> t:1/1:1:init t1\n");
+	CHECK_STR(err, "");
+	CHECK_EQ(merge("--app tprintk -T k+t+s.relay"), 0);
+	CHECK_STR(out,
+		  "[2026-11-28 11:00:00.000000] cpu0 tprintk *** lost 3 "
+		  "records, 0 sub-buffers, between [2026-11-28 11:00:00.000000]"
+		  " and [2026-11-28 11:00:01.000000] ***\n"
+		  "[2026-11-28 11:00:00.200000] cpu0 <5> t:1/1:1:init t0\n"
+		  "[2026-11-28 11:00:01.200000] cpu0 <5> t:1/1:1:init t1\n");
+	/* every app: sample's bytes too, as they are */
+	CHECK_EQ(merge("k+t+s.relay"), 0);
+	CHECK(strstr(out, "\x01\x02binary\n"));
+	CHECK_EQ(merge("--app , k+t+s.relay"), 2);
 	return 0;
 }
 
@@ -958,6 +1108,8 @@ static const struct ktap_case cases[] = {
 	{ "two_hosts", test_two_hosts },
 	{ "lines_keep_their_context", test_lines_keep_their_context },
 	{ "loss_markers", test_loss_markers },
+	{ "filters", test_filters },
+	{ "several_apps_one_run", test_several_apps_one_run },
 	{ "rotated_parts", test_rotated_parts },
 	{ "compressed_run", test_compressed_run },
 	{ "input_errors", test_input_errors },

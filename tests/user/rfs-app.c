@@ -715,7 +715,7 @@ static int test_usage_errors_exit_2(void)
 		{ "relay-collect", "-t", "-1", "sample", NULL },
 		{ "relay-collect", "-t", "5x", "sample", NULL },
 		{ "relay-collect", "--bogus", "sample", NULL },
-		{ "relay-collect", "sample", "extra", NULL },
+		{ "relay-collect", "sample", "sample", NULL },
 		/* conflicts are refused, not settled by the last one */
 		{ "relay-collect", "-w", "-O", "sample", NULL },
 		{ "relay-collect", "-c", "-o", "/tmp/x", "sample", NULL },

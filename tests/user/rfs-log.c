@@ -16,11 +16,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <time.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
 #include "lib/run.h"
+#include "../../examples/include/relayfs_text.h"
 
 #define DEMO	"/sys/module/klog_demo/parameters"
 #define TPK	"/sys/module/tprintk/parameters"
@@ -126,18 +129,29 @@ static int dump_text(const char *dir, const char *base, const char *path)
 	return ret;
 }
 
-/* One line of a collected file: "[s.us] cpuN TAG text" */
+/*
+ * One line of a collected file: "[s.us] cpuN TAG CTX text", or
+ * relay-merge's "[s.us] cpuN APP *** lost ..." (@ctx->kind 0).
+ */
 static int parse_record(const char *line, unsigned long long *ns,
-			unsigned int *cpu, char *tag, const char **text)
+			unsigned int *cpu, char *tag, struct rtext_ctx *ctx,
+			const char **text)
 {
 	unsigned long long s, us;
-	int n = 0;
+	int n = 0, m = 0;
 
-	if (sscanf(line, "[%llu.%llu] cpu%u %7s %n", &s, &us, cpu, tag,
-		   &n) != 4 || !n)
+	if (sscanf(line, "[%llu.%llu] cpu%u %7s %n%*s %n", &s, &us, cpu, tag,
+		   &n, &m) != 4 || !m)
 		return -1;
 	*ns = s * 1000000000ULL + us * 1000;
-	*text = line + n;
+	if (!strncmp(line + n, "*** lost ", 9)) {
+		ctx->kind = 0;
+		*text = line + n;
+		return 0;
+	}
+	if (rtext_parse_ctx(line, strlen(line), ctx))
+		return -1;
+	*text = line + m;
 	return 0;
 }
 
@@ -163,6 +177,7 @@ static long scan_run(const char *dir, const char *base, const char *tag,
 		unsigned int rcpu, mcpu, seq;
 		const char *text;
 		char ctx[16], *buf, *line, *save = NULL;
+		struct rtext_ctx rc;
 		size_t len;
 		int c;
 
@@ -172,7 +187,8 @@ static long scan_run(const char *dir, const char *base, const char *tag,
 		     line = strtok_r(NULL, "\n", &save)) {
 			if (line[0] == '\t')
 				continue;	/* a multi-line message */
-			CHECK(parse_record(line, &ns, &rcpu, rtag, &text) == 0 ||
+			CHECK(parse_record(line, &ns, &rcpu, rtag, &rc,
+					   &text) == 0 ||
 			      (printf("# bad record: %s\n", line), 0));
 			CHECK_EQ(rcpu, cpu);
 			/*
@@ -190,6 +206,11 @@ static long scan_run(const char *dir, const char *base, const char *tag,
 				;
 			CHECK(c < NCTX && seq < MAXLINES);
 			CHECK_EQ(mcpu, cpu);	/* logged on the CPU it names */
+			/* The record says its context: kworker's, or which. */
+			CHECK(rc.kind == "tshn"[c] ||
+			      (printf("# context %c: %s\n", rc.kind, line), 0));
+			CHECK(c || !strncmp(rc.comm, "kworker/", 8) ||
+			      (printf("# comm %s: %s\n", rc.comm, line), 0));
 			CHECK(!seen[cpu][c][seq] ||
 			      (printf("# twice: %s\n", line), 0));
 			seen[cpu][c][seq] = 1;
@@ -244,6 +265,7 @@ static int test_klog_every_context_merged(void)
 	long dropped, lost = 0;
 	unsigned long long ns, last = 0;
 	unsigned int rcpu;
+	struct rtext_ctx rc;
 	const char *text;
 	char rtag[8], *buf, *line, *save = NULL;
 	long found, lines = 0;
@@ -285,7 +307,7 @@ static int test_klog_every_context_merged(void)
 	     line = strtok_r(NULL, "\n", &save)) {
 		long n;
 
-		CHECK(parse_record(line, &ns, &rcpu, rtag, &text) == 0);
+		CHECK(parse_record(line, &ns, &rcpu, rtag, &rc, &text) == 0);
 		CHECK(ns >= last);
 		last = ns;
 		/* relay-merge's marker of records dropped, not a record */
@@ -374,8 +396,9 @@ static int test_tprintk_marked_lines_exactly_once(void)
 	CHECK(nmi == ncpus * 50 || ncpus * 50 - nmi <= dropped);
 	/* /dev/kmsg lines too, with their level. */
 	CHECK(dump_text("/tmp/tpk", "tprintk", "/tmp/tpk.all") == 0);
-	CHECK_EQ(system("for i in $(seq 0 19); do grep -q \"<5> tprintk-kmsg "
-			"$i\\$\" /tmp/tpk.all || exit 1; done"), 0);
+	CHECK_EQ(system("for i in $(seq 0 19); do grep -q "
+			"\"<5> t:[0-9/]*:[0-9-]*:[^ ]* tprintk-kmsg $i\\$\" "
+			"/tmp/tpk.all || exit 1; done"), 0);
 	/* printk itself is untouched: the log has every line. */
 	CHECK_EQ(system("test $(dmesg | grep -c 'klog_demo: tag=P1 ') -eq "
 			"$(( $(nproc) * 200 ))"), 0);
@@ -407,8 +430,9 @@ static int test_tprintk_level_and_text_filters(void)
 	CHECK(f && fwrite(rd.all, 1, rd.all_len, f) == rd.all_len &&
 	      !fclose(f));
 	run_free(&rd);
-	CHECK_EQ(system("sed 's/^[^]]*] cpu[0-9]* //' /tmp/tpf.raw | sort "
-			"> /tmp/tpf.all"), 0);
+	/* "<L> text": without time, CPU and context */
+	CHECK_EQ(system("sed 's/^[^]]*] cpu[0-9]* \\([^ ]*\\) [^ ]* /\\1 /' "
+			"/tmp/tpf.raw | sort > /tmp/tpf.all"), 0);
 	buf = read_all("/tmp/tpf.all", &len);
 	CHECK(buf != NULL);
 	printf("# kept:\n%s", buf);
@@ -423,6 +447,7 @@ static long count_records(const char *dir, const char *base)
 	char rtag[8], *buf, *line, *save = NULL;
 	unsigned long long ns;
 	unsigned int rcpu;
+	struct rtext_ctx rc;
 	const char *text;
 	long n = 0;
 	size_t len;
@@ -436,7 +461,7 @@ static long count_records(const char *dir, const char *base)
 		     line = strtok_r(NULL, "\n", &save)) {
 			if (line[0] == '\t')
 				continue;
-			if (parse_record(line, &ns, &rcpu, rtag, &text) ||
+			if (parse_record(line, &ns, &rcpu, rtag, &rc, &text) ||
 			    rcpu != (unsigned int)cpu) {
 				printf("# bad record: %s\n", line);
 				free(buf);
@@ -563,14 +588,14 @@ static int test_tprintk_twice_and_unload_while_collecting(void)
 	CHECK_EQ(collect_wait(pid), 0);
 	CHECK(count_records("/tmp/unl", "tprintk") >= 1);
 	CHECK(dump_text("/tmp/unl", "tprintk", "/tmp/unl.all") == 0);
-	CHECK(system("grep -q '<5> before unload' /tmp/unl.all") == 0);
+	CHECK(system("grep -q '<5> [^ ]* before unload' /tmp/unl.all") == 0);
 	CHECK_EQ(system("insmod /lib/relayfs/tprintk.ko"), 0);
 	pid = start_collector("tprintk", "/tmp/again", "64k", "8");
 	CHECK(app_running("tprintk"));
 	CHECK(kmsg("<5>after reload\n") == 0);
 	CHECK_EQ(stop_collector(pid), 0);
 	CHECK(dump_text("/tmp/again", "tprintk", "/tmp/again.all") == 0);
-	CHECK(system("grep -q '<5> after reload' /tmp/again.all") == 0);
+	CHECK(system("grep -q '<5> [^ ]* after reload' /tmp/again.all") == 0);
 	return 0;
 }
 
@@ -667,7 +692,8 @@ static int test_two_apps_wall_clock_timeline(void)
 		      (printf("# outside %lld..%lld: %s\n", t0, t1, line), 0));
 		last = ns;
 		lines++;
-		if (strstr(rest, "<5> two-apps round ")) {
+		if (strstr(rest, " <5> t:") &&
+		    strstr(rest, " two-apps round ")) {
 			/*
 			 * The previous round's klog lines all came before:
 			 * every one, but for NMI ones lost (counted below).
@@ -683,7 +709,7 @@ static int test_two_apps_wall_clock_timeline(void)
 			klines_round = 0;
 			continue;
 		}
-		if (sscanf(rest, "cpu%d klog klog_demo: tag=T%d ctx=%15s", &cpu,
+		if (sscanf(rest, "cpu%d klog %*s klog_demo: tag=T%d ctx=%15s", &cpu,
 			   &r, ctx) == 3) {
 			CHECK(r == round ||
 			      (printf("# round %d line in round %d: %s\n", r,
@@ -971,6 +997,289 @@ static int test_live_follow_latency(void)
 	return ret;
 }
 
+/*
+ * cgroup v2 at /sys/fs/cgroup and the directory @dir in it: *@have.  A
+ * kernel without cgroups (the debug test kernels) has no cgroup2 file
+ * system (ENODEV), no /sys/fs/cgroup (ENOENT), no /proc/self/cgroup: *@have false, and its records
+ * say "-" for the cgroup (docs/klog-tprintk.md), which the tests check.
+ */
+static int cgroup_dir(const char *dir, bool *have)
+{
+	*have = true;
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) &&
+	    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL)) {
+		/* no cgroup2 file system, nor sysfs's /sys/fs/cgroup */
+		CHECK(errno == ENODEV || errno == ENOENT);
+		CHECK(access("/proc/self/cgroup", F_OK) && errno == ENOENT);
+		printf("# no cgroups in this kernel: records say '-'\n");
+		*have = false;
+		return 0;
+	}
+	CHECK(!mkdir(dir, 0755) || errno == EEXIST);
+	return 0;
+}
+
+#define CG	"/sys/fs/cgroup/rfs-ctx"
+#define COMM	"ctx t\\st"		/* a blank and a backslash: escaped */
+
+/* relay-merge @args > /tmp/ctx.out: its exit status, the output in @out. */
+static int merge_to(const char *args, char *out, size_t size)
+{
+	char cmd[512], *buf;
+	size_t len;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "relay-merge %s > /tmp/ctx.out", args);
+	st = system(cmd);
+	buf = read_all("/tmp/ctx.out", &len);
+	snprintf(out, size, "%s", buf ? buf : "");
+	free(buf);
+	return st;
+}
+
+/*
+ * A task in a cgroup v2 of its own, with a name of its own, klog()s (via
+ * klog_demo's "say") and printks (/dev/kmsg): both records carry exactly
+ * its tgid/pid, cgroup id (the directory's inode number, which kernfs
+ * makes the id) and escaped name, and relay-merge's --pid, --comm and
+ * --cgroup (id and path) keep exactly its records.
+ */
+static int test_task_context_in_cgroup(void)
+{
+	char ctx[128], want[256], out[4096], args[256], cg[24] = "-";
+	struct stat st = { .st_ino = 1 };	/* the root's id */
+	pid_t pk, pt, child, self = getpid();
+	int status, pfd[2];
+	bool have;
+
+	CHECK(cgroup_dir(CG, &have) == 0);
+	if (have) {
+		CHECK_EQ(stat(CG, &st), 0);
+		snprintf(cg, sizeof(cg), "%llu", (unsigned long long)st.st_ino);
+	}
+	pk = start_collector("klog", "/tmp/ctx-klog", "64k", "8");
+	CHECK(app_running("klog"));
+	pt = start_collector("tprintk", "/tmp/ctx-tpk", "64k", "8");
+	CHECK(app_running("tprintk"));
+	CHECK_EQ(pipe(pfd), 0);
+	child = fork();
+	CHECK(child >= 0);
+	if (!child) {
+		char pid[16], c;
+
+		close(pfd[1]);
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if ((have && write_file(CG "/cgroup.procs", pid)) ||
+		    prctl(PR_SET_NAME, COMM) || read(pfd[0], &c, 1) != 1 ||
+		    write_file(DEMO "/say", "ctx-say") ||
+		    kmsg("<5>ctx-kmsg\n"))
+			_exit(1);
+		_exit(0);
+	}
+	close(pfd[0]);
+	CHECK_EQ(write(pfd[1], "x", 1), 1);
+	close(pfd[1]);
+	CHECK_EQ(waitpid(child, &status, 0), child);
+	CHECK_EQ(status, 0);
+	CHECK(write_file(DEMO "/say", "ctx-parent") == 0);
+	CHECK_EQ(stop_collector(pt), 0);
+	CHECK_EQ(stop_collector(pk), 0);
+	snprintf(ctx, sizeof(ctx), "t:%d/%d:%s:ctx\\x20t\\x5cst", child,
+		 child, cg);
+	printf("# child's context: %s\n", ctx);
+	/* klog: the child's record, exactly, and only it */
+	snprintf(want, sizeof(want), " klog %s ctx-say\n", ctx);
+	snprintf(args, sizeof(args), "--pid %d /tmp/ctx-klog", child);
+	CHECK_EQ(merge_to(args, out, sizeof(out)), 0);
+	CHECK((strstr(out, want) && strchr(out, '\n') == strrchr(out, '\n'))
+	      || (printf("# got: %s# want:%s", out, want), 0));
+	CHECK_EQ(merge_to("--comm '" COMM "' /tmp/ctx-klog", out, sizeof(out)),
+		 0);
+	CHECK(strstr(out, want) && strchr(out, '\n') == strrchr(out, '\n'));
+	snprintf(args, sizeof(args), "--cgroup %llu --comm '" COMM
+		 "' /tmp/ctx-klog", (unsigned long long)st.st_ino);
+	CHECK_EQ(merge_to(args, out, sizeof(out)), 0);
+	/* without cgroups no record has an id: none is kept */
+	CHECK(have ? strstr(out, want) && strchr(out, '\n') ==
+		     strrchr(out, '\n') : !out[0]);
+	/* the parent's: not in that cgroup, its own name */
+	snprintf(args, sizeof(args), "--pid %d /tmp/ctx-klog", self);
+	CHECK_EQ(merge_to(args, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), " klog t:%d/%d:", self, self);
+	CHECK(strstr(out, want) && strstr(out, ":rfs-log ctx-parent\n") &&
+	      strchr(out, '\n') == strrchr(out, '\n'));
+	snprintf(args, sizeof(args), "--pid %d --cgroup %llu /tmp/ctx-klog",
+		 self, (unsigned long long)st.st_ino);
+	CHECK_EQ(merge_to(args, out, sizeof(out)), 0);
+	CHECK_EQ(out[0], 0);
+	snprintf(want, sizeof(want), " <5> %s ctx-kmsg\n", ctx);
+	if (!have) {
+		/* the tprintk line by pid; a path does not resolve: exit 2 */
+		snprintf(args, sizeof(args), "--pid %d /tmp/ctx-tpk", child);
+		CHECK_EQ(merge_to(args, out, sizeof(out)), 0);
+		CHECK(strstr(out, want) &&
+		      strchr(out, '\n') == strrchr(out, '\n'));
+		CHECK_EQ(WEXITSTATUS(merge_to("--cgroup rfs-ctx /tmp/ctx-tpk",
+					      out, sizeof(out))), 2);
+		return 0;
+	}
+	/* tprintk: the child's /dev/kmsg line, by its cgroup's path */
+	CHECK_EQ(merge_to("--cgroup rfs-ctx /tmp/ctx-tpk", out, sizeof(out)),
+		 0);
+	CHECK((strstr(out, want) && strchr(out, '\n') == strrchr(out, '\n'))
+	      || (printf("# got: %s# want:%s", out, want), 0));
+	CHECK_EQ(merge_to("--cgroup /rfs-ctx --comm rfs-log /tmp/ctx-tpk", out,
+			  sizeof(out)), 0);
+	CHECK_EQ(out[0], 0);
+	CHECK_EQ(rmdir(CG), 0);
+	return 0;
+}
+
+#define THREE	"/tmp/three"
+#define ROUNDS3	20
+
+/* Each "three-k N" / "three-t N" of @app's text exactly once; how many. */
+static int three_lines_once(struct run_data *rd, const char *key)
+{
+	char want[32];
+	int i;
+
+	for (i = 0; i < ROUNDS3; i++) {
+		const char *p, *end = (char *)rd->all + rd->all_len;
+		int n = 0;
+
+		snprintf(want, sizeof(want), " %s %d\n", key, i);
+		for (p = (char *)rd->all; p < end; p++) {
+			p = memmem(p, end - p, want, strlen(want));
+			if (!p)
+				break;
+			n++;
+		}
+		CHECK(n == 1 || (printf("# %s %d: %d times\n", key, i, n), 0));
+	}
+	return 0;
+}
+
+/*
+ * One relay-collect of three apps at once, klog, tprintk and sample, into
+ * one run: the test, in a cgroup of its own, writes klog and printk lines
+ * in turns while sample produces numbered records.  Each app read back
+ * alone from the run: sample every record and its counters exact (the
+ * run's counters blocks and sample.stats agree with the producer), klog
+ * exactly the test's lines, tprintk each of its lines once; relay-merge
+ * --app klog,tprintk: the turns in order; --pid, --comm, --cgroup: the
+ * test's 2 x 20 lines exactly.
+ */
+static int test_three_apps_one_run(void)
+{
+	char *argv[] = { "relay-collect", "-q", "-s", "64k", "-n", "8", "-o",
+			 THREE, "-t", "120", "klog", "tprintk", "sample", NULL };
+	char line[64], pid[16], args[256], *buf, *l, *save = NULL;
+	struct run_data rd;
+	int i, next = 0, cpu;
+	long records = 0, consumed = 0;
+	size_t len;
+	pid_t pc;
+	bool have;
+
+	CHECK(cgroup_dir("/sys/fs/cgroup/rfs-three", &have) == 0);
+	CHECK(sample_producer(1000, 64, "task,hardirq") == 0);
+	pc = collect_start(argv, THREE);
+	for (i = 0; i < 200 && !(app_running("klog") &&
+	     app_running("tprintk") && app_running("sample")); i++)
+		usleep(50000);
+	CHECK(app_running("klog") && app_running("tprintk") &&
+	      app_running("sample"));
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	CHECK(!have ||
+	      write_file("/sys/fs/cgroup/rfs-three/cgroup.procs", pid) == 0);
+	for (i = 0; i < ROUNDS3; i++) {
+		snprintf(line, sizeof(line), "three-k %d", i);
+		CHECK(write_file(DEMO "/say", line) == 0);
+		usleep(10000);
+		snprintf(line, sizeof(line), "<5>three-t %d\n", i);
+		CHECK(kmsg(line) == 0);
+		usleep(10000);
+	}
+	CHECK(!have || write_file("/sys/fs/cgroup/cgroup.procs", pid) == 0);
+	CHECK(sample_wait_records(30) == 0);
+	CHECK_EQ(stop_collector(pc), 0);
+	/* sample: every record, its counters from the run and sample.stats */
+	CHECK_EQ(run_read_app(THREE, "klog+tprintk+sample", "sample", &rd), 0);
+	CHECK_EQ(rd.hdr.napps, 3);
+	CHECK_EQ(rd.hdr.app_index, 2);
+	CHECK(sample_check_data(NULL, &rd, 64, false, true) == 0);
+	CHECK(sample_check_data(THREE, &rd, 64, false, true) == 0);
+	run_free(&rd);
+	/* klog: the test's 20 lines, nothing else, counters exact */
+	CHECK_EQ(run_read_app(THREE, "klog+tprintk+sample", "klog", &rd), 0);
+	CHECK(!strcmp(rd.app, "klog") && rd.hdr.app_index == 0);
+	CHECK(three_lines_once(&rd, "three-k") == 0);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		const struct run_cpu *c = &rd.cpu[cpu];
+		size_t k;
+
+		CHECK(c->have_ctr);
+		CHECK(check_equations(&c->ctr.stats) == 0);
+		CHECK_EQ(c->ctr.stats.dropped_records, 0);
+		CHECK_EQ(c->ctr.frames, c->nf);
+		for (k = 0; k < c->nf; k++)
+			records += c->f[k].records;
+		consumed += c->ctr.stats.consumed_records;
+	}
+	CHECK_EQ(records, ROUNDS3);
+	CHECK_EQ(consumed, ROUNDS3);
+	CHECK_EQ(run_dropped(THREE, "klog"), 0);
+	run_free(&rd);
+	/* tprintk: each of its lines once */
+	CHECK_EQ(run_read_app(THREE, "klog+tprintk+sample", "tprintk", &rd),
+		 0);
+	CHECK(!strcmp(rd.app, "tprintk") && rd.hdr.app_index == 1);
+	CHECK(three_lines_once(&rd, "three-t") == 0);
+	CHECK(run_dropped(THREE, "tprintk") >= 0);
+	run_free(&rd);
+	/* merged: the turns in order, k0 t0 k1 t1 ... */
+	CHECK_EQ(system("relay-merge --app klog,tprintk " THREE
+			" > /tmp/three.merged"), 0);
+	buf = read_all("/tmp/three.merged", &len);
+	CHECK(buf != NULL);
+	for (l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		const char *k = strstr(l, " three-k "), *t = strstr(l, " three-t ");
+
+		if (!k && !t)
+			continue;
+		CHECK((k ? 2 * atoi(k + 9) : 2 * atoi(t + 9) + 1) == next ||
+		      (printf("# out of turn (%d): %s\n", next, l), 0));
+		next++;
+	}
+	free(buf);
+	CHECK_EQ(next, 2 * ROUNDS3);
+	/* the filters on it: the test's lines exactly, in order */
+	snprintf(args, sizeof(args), "relay-merge --pid %d " THREE " | grep -c "
+		 "' three-[kt] ' | grep -qx %d", getpid(), 2 * ROUNDS3);
+	CHECK_EQ(system(args), 0);
+	/* nothing else but loss markers (sample's, if any) */
+	snprintf(args, sizeof(args), "test $(relay-merge --pid %d " THREE
+		 " | grep -v '^[^]]*] cpu[0-9]* [a-z]* \\*\\*\\* lost ' | wc -l) "
+		 "-eq %d", getpid(), 2 * ROUNDS3);
+	CHECK_EQ(system(args), 0);
+	if (!have) {
+		/* no record has a cgroup id: klog (no loss) keeps nothing */
+		CHECK_EQ(system("test $(relay-merge --cgroup 1 --app klog "
+				THREE " | wc -l) -eq 0"), 0);
+		return 0;
+	}
+	snprintf(args, sizeof(args), "test $(relay-merge --cgroup rfs-three "
+		 "--app klog,tprintk " THREE " | wc -l) -eq %d", 2 * ROUNDS3);
+	CHECK_EQ(system(args), 0);
+	snprintf(args, sizeof(args), "test $(relay-merge --comm rfs-log "
+		 "--cgroup rfs-three --app tprintk " THREE " | wc -l) -eq %d",
+		 ROUNDS3);
+	CHECK_EQ(system(args), 0);
+	CHECK_EQ(rmdir("/sys/fs/cgroup/rfs-three"), 0);
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
 	{ "live_follow_latency", test_live_follow_latency },
 	{ "klog_every_context_merged", test_klog_every_context_merged },
@@ -983,6 +1292,8 @@ static const struct ktap_case cases[] = {
 	{ "tprintk_twice_and_unload_while_collecting",
 	  test_tprintk_twice_and_unload_while_collecting },
 	{ "two_apps_wall_clock_timeline", test_two_apps_wall_clock_timeline },
+	{ "task_context_in_cgroup", test_task_context_in_cgroup },
+	{ "three_apps_one_run", test_three_apps_one_run },
 };
 
 int main(int argc, char **argv)

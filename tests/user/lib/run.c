@@ -74,14 +74,27 @@ static void keep_header(struct run_data *rd, const struct relay_run_header *h)
 	rd->headers++;
 }
 
-int run_read_files(char *const paths[], unsigned int n, struct run_data *rd)
+/* With rd->want_app: is this header or frame of another app? */
+static bool other_app(struct run_data *rd, const struct relay_run_header *h,
+		      const struct relay_frame *f)
+{
+	if (!rd->want_app)
+		return false;
+	if (h && !strcmp(h->app, rd->want_app))
+		rd->app_index = h->app_index;
+	if (h)
+		return strcmp(h->app, rd->want_app);
+	return RELAY_FRAME_APP(f->flags) != rd->app_index;
+}
+
+static int read_files(char *const paths[], unsigned int n,
+		      struct run_data *rd)
 {
 	struct relay_stream *s;
 	struct relay_frame f;
 	unsigned int i, cpu;
 	int ret = 0;
 
-	memset(rd, 0, sizeof(*rd));
 	for (i = 0; i < n; i++) {
 		ret = relay_stream_open(paths[i], &s);
 		if (ret) {
@@ -90,6 +103,11 @@ int run_read_files(char *const paths[], unsigned int n, struct run_data *rd)
 		}
 		rd->files++;
 		while ((ret = relay_stream_next(s, &f)) > 0) {
+			if (ret == 2 && other_app(rd, relay_stream_header(s),
+						  NULL))
+				continue;
+			if (ret == 1 && other_app(rd, NULL, &f))
+				continue;
 			if (ret == 2)
 				keep_header(rd, relay_stream_header(s));
 			else if (add_frame(rd, &f))
@@ -99,9 +117,15 @@ int run_read_files(char *const paths[], unsigned int n, struct run_data *rd)
 		}
 		if (relay_stream_trailer(s))
 			rd->trailer_flags = relay_stream_trailer(s)->flags;
-		for (cpu = 0; !ret && cpu < MAXCPU; cpu++)
-			if (!relay_stream_counters(s, cpu, &rd->cpu[cpu].ctr))
-				rd->cpu[cpu].have_ctr = true;
+		for (cpu = 0; !ret && cpu < MAXCPU; cpu++) {
+			struct relay_cpu_counters *c = &rd->cpu[cpu].ctr;
+
+			if (relay_stream_counters(s, RELAY_APP_CPU(
+					rd->app_index, cpu), c))
+				continue;
+			c->cpu = cpu;
+			rd->cpu[cpu].have_ctr = true;
+		}
 		if (ret) {
 			snprintf(rd->error, sizeof(rd->error), "%s: %s",
 				 paths[i], relay_stream_error(s));
@@ -114,6 +138,12 @@ int run_read_files(char *const paths[], unsigned int n, struct run_data *rd)
 	}
 	rd->end = ret;
 	return ret;
+}
+
+int run_read_files(char *const paths[], unsigned int n, struct run_data *rd)
+{
+	memset(rd, 0, sizeof(*rd));
+	return read_files(paths, n, rd);
 }
 
 static int by_name(const void *a, const void *b)
@@ -169,6 +199,24 @@ int run_read(const char *dir, const char *base, struct run_data *rd)
 	for (i = 0; i < n; i++)
 		pp[i] = paths[i];
 	return run_read_files(pp, n, rd);
+}
+
+int run_read_app(const char *dir, const char *name, const char *app,
+		 struct run_data *rd)
+{
+	static char paths[4096][256];
+	char *pp[4096];
+	unsigned int n = run_files(dir, name, paths, 4096), i;
+
+	memset(rd, 0, sizeof(*rd));
+	if (!n) {
+		printf("# %s: no run %s\n", dir, name);
+		return -ENOENT;
+	}
+	for (i = 0; i < n; i++)
+		pp[i] = paths[i];
+	rd->want_app = app;
+	return read_files(pp, n, rd);
 }
 
 void run_free(struct run_data *rd)

@@ -38,6 +38,9 @@ struct run_data {
 	struct run_cpu cpu[MAXCPU];
 	uint8_t *all;		/* every payload in frame order */
 	size_t all_len, all_cap;
+	/* run_read_app(): the app kept, its index in the run */
+	const char *want_app;
+	unsigned int app_index;
 };
 
 /*
@@ -55,6 +58,13 @@ int run_read(const char *dir, const char *base, struct run_data *rd);
 /* The files of the run in @dir, in order; how many. */
 unsigned int run_files(const char *dir, const char *base, char paths[][256],
 		       unsigned int max);
+/*
+ * One app's part of a run of several (relay-collect APP1 APP2 ...) in
+ * @dir, files <name>.relay...: its header, frames and counters (their
+ * cpu made plain), as run_read() gives a run of that app alone.
+ */
+int run_read_app(const char *dir, const char *name, const char *app,
+		 struct run_data *rd);
 void run_free(struct run_data *rd);
 
 #endif
