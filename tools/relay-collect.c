@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include "librelay.h"
+#include "fleet.h"
 
 #define RELAYFS_SUPER_MAGIC	0x72656c61	/* kernel/internal.h */
 #define EXIT_LOSS		3	/* --fail-on-loss and records lost */
@@ -61,11 +62,15 @@ static void usage(FILE *f)
 "  -r, --root PATH          relayfs mount (default: " RELAY_DEFAULT_ROOT ")\n"
 "      --no-mmap            read() instead of the zero-copy mmap protocol\n"
 "      --list               the registered relay-apps and their state\n"
+"      --sink nats://HOST:PORT[,...]  publish to a NATS JetStream cluster\n"
+"                           instead of files (docs/fleet.md, options below)\n"
 "  -V, --version            the version\n"
 "  -h, --help               this text\n"
 "\n"
 "Exit status: 0 done, 1 runtime or output error, 2 usage error,\n"
-"3 records lost (with --fail-on-loss).\n");
+"3 records lost (with --fail-on-loss), 4 the NATS cluster refused at start\n"
+"(connection, credentials, certificate, stream).\n\n");
+	relay_nats_usage(f, 1);
 }
 
 /* A usage error: one line, and where to look. */
@@ -328,7 +333,7 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void summary_json(FILE *f, const struct relay_run *run)
+static void summary_json(FILE *f, const struct relay_run *run, void *nats)
 {
 	struct totals t;
 	size_t size = 0, n = 0;
@@ -387,10 +392,18 @@ static void summary_json(FILE *f, const struct relay_run *run)
 		(unsigned long long)run->out.bytes,
 		(unsigned long long)run->out.stored);
 	if (advised)
-		fprintf(f, "{\"subbuf_size\":%zu,\"n_subbufs\":%zu}}\n", size,
+		fprintf(f, "{\"subbuf_size\":%zu,\"n_subbufs\":%zu}", size,
 			n);
 	else
-		fprintf(f, "null}\n");
+		fprintf(f, "null");
+	if (nats) {
+		struct relay_nats_stats st;
+
+		relay_nats_sink_stats(nats, &st);
+		fprintf(f, ",\"nats\":");
+		relay_nats_stats_print(f, &st, 1);
+	}
+	fprintf(f, "}\n");
 }
 
 static int parse_count(const char *s, unsigned long *out)
@@ -503,7 +516,7 @@ static char *join_args(int argc, char **argv)
 
 enum {
 	OPT_NO_MMAP = 256, OPT_ROTATE_SIZE, OPT_ROTATE_TIME, OPT_MAX_FILES,
-	OPT_JSON, OPT_FAIL_ON_LOSS, OPT_LIST,
+	OPT_JSON, OPT_FAIL_ON_LOSS, OPT_LIST, OPT_SINK,
 };
 
 /* The options that may be given once (the rest: flags, or checked). */
@@ -554,6 +567,7 @@ int main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "sink", required_argument, NULL, OPT_SINK },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -564,16 +578,23 @@ int main(int argc, char **argv)
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	int quiet = 0, progress_lines = 0, json = 0, fail_on_loss = 0;
-	int list = 0, opt, err, ret;
+	int list = 0, opt, err, ret, nats_given = 0;
 	const char *dir_opt = NULL, *mode_opt = NULL;
 	unsigned long v;
 	struct relay_run *run;
-	char tool[64], seen[OPT_LIST + 1] = { 0 };
+	char tool[64], seen[OPT_SINK + 1] = { 0 }, nerr[600];
+	struct relay_nats_opts nats;
+	struct relay_nats_out nout = { 0 };
+	struct option *allopts = relay_nats_merge_longopts(longopts);
 	FILE *out;
 
+	relay_nats_opts_init(&nats);
+	nats.abort = &abort_flag;
+	if (!allopts)
+		return 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":o:d:cs:n:wOt:z::qpr:Vh",
-				  longopts, NULL)) != -1) {
+				  allopts, NULL)) != -1) {
 		/* Given twice is refused, not settled by the last one. */
 		if (opt > 0 && opt < (int)sizeof(seen) && once_only(opt)) {
 			if (seen[opt])
@@ -667,6 +688,11 @@ int main(int argc, char **argv)
 		case OPT_LIST:
 			list = 1;
 			break;
+		case OPT_SINK:
+			if (nats.url)
+				return bad_usage("--sink given twice");
+			nats.url = optarg;
+			break;
 		case 'V':
 			printf("relay-collect (relayfs) %s\n", relay_version());
 			return 0;
@@ -680,6 +706,13 @@ int main(int argc, char **argv)
 			return bad_usage("option '%s' needs a value",
 					 argv[optind - 1]);
 		default:
+			if (opt >= RELAY_NOPT_SUBJECT && opt < RELAY_NOPT_END) {
+				if (relay_nats_parse(&nats, opt, optarg, nerr,
+						     sizeof(nerr)))
+					return bad_usage("%s", nerr);
+				nats_given = 1;
+				break;
+			}
 			if (optopt)
 				return bad_usage("unknown option '-%c'",
 						 optopt);
@@ -710,6 +743,15 @@ int main(int argc, char **argv)
 	if (quiet && (json || progress_lines))
 		return bad_usage("-q/--quiet conflicts with %s",
 				 json ? "--json" : "-p/--progress");
+	if (nats_given && !nats.url)
+		return bad_usage("NATS options need --sink nats://...");
+	if (nats.url && (o.out_fd >= 0 || o.rotate_size ||
+			 o.rotate_time > 0))
+		return bad_usage("--sink conflicts with -c and rotation");
+	if (nats.url && relay_nats_check(&nats, nerr, sizeof(nerr)))
+		return bad_usage("%s", nerr);
+	if (nats.url && !nats.spool)
+		nats.spool = dir_opt ? dir_opt : ".";
 	o.app = argv[optind];
 	snprintf(tool, sizeof(tool), "relay-collect %s", relay_version());
 	o.tool = tool;
@@ -725,6 +767,16 @@ int main(int argc, char **argv)
 	/* A reader of -c that went away: the run ends, the write fails. */
 	sigaction(SIGPIPE, &sa, NULL);
 
+	if (nats.url) {
+		/* The cluster's refusals are clear at start: exit 4. */
+		err = relay_nats_out_open(&nats, o.compress, &nout, nerr,
+					  sizeof(nerr));
+		if (err) {
+			fprintf(stderr, "relay-collect: %s\n", nerr);
+			return RELAY_EXIT_NATS;
+		}
+		o.sink = nout.sink;
+	}
 	err = relay_run_create(&o, &run);
 	if (err) {
 		fprintf(stderr, "relay-collect: %s: %s\n", o.app,
@@ -750,12 +802,20 @@ int main(int argc, char **argv)
 	}
 	ret = err ? 1 : 0;
 	if (err)
-		fprintf(stderr, "relay-collect: %s\n", run->error_msg);
+		fprintf(stderr, "relay-collect: %s\n", nout.ctx &&
+			relay_nats_sink_error(nout.ctx) ?
+			relay_nats_sink_error(nout.ctx) : run->error_msg);
 	out = o.out_fd >= 0 ? stderr : stdout;
 	if (json)
-		summary_json(out, run);
+		summary_json(out, run, nout.ctx);
 	else if (!quiet)
 		summary(out, run);
+	if (!json && !quiet && nout.ctx) {
+		struct relay_nats_stats st;
+
+		relay_nats_sink_stats(nout.ctx, &st);
+		relay_nats_stats_print(out, &st, 0);
+	}
 	/* A summary that did not get out is an error too. */
 	if ((fflush(out) || ferror(out)) && !ret) {
 		fprintf(stderr, "relay-collect: writing the summary: %s\n",
@@ -765,6 +825,8 @@ int main(int argc, char **argv)
 	if (!ret && fail_on_loss && run_lost(run))
 		ret = EXIT_LOSS;
 	relay_run_free(run);
+	relay_nats_out_close(&nout);
+	free(allopts);
 	free((char *)o.cmdline);
 	return ret;
 }
