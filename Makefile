@@ -177,7 +177,20 @@ modules:
 	@[ -n "$(KDIRS)" ] || { echo "no kernel headers: make deps" >&2; exit 1; }
 	@set -e; for k in $(KDIRS); do scripts/build-modules.sh $$k; done
 
-user: $(VM_TESTS) $(M32_TESTS) $(UNIT_TESTS) $(VM_TOOLS)
+# The fleet tests' producer and checker (tests/fleet/run.sh).
+FLEET_TESTS := $(BUILD)/user/fleet/fleet-pub $(BUILD)/user/fleet/fleet-check
+
+user: $(VM_TESTS) $(M32_TESTS) $(UNIT_TESTS) $(VM_TOOLS) $(FLEET_TESTS)
+
+$(BUILD)/user/fleet/fleet-pub: tests/fleet/fleet-pub.c $(FLEET_LIB) \
+		$(BUILD)/lib/librelay.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(FLEET_LIB) $(BUILD)/lib/librelay.a \
+		-lnats $(LIB_LIBS)
+
+$(BUILD)/user/fleet/fleet-check: tests/fleet/fleet-check.c $(BUILD)/lib/librelay.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(BUILD)/lib/librelay.a $(LIB_LIBS)
 
 # In-VM test programs are static: the initramfs has no libc.
 # They read collected runs through librelay (tests/user/lib/run.c).

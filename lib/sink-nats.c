@@ -374,12 +374,17 @@ static int submit(struct nats_sink *s, unsigned int kind, unsigned int cpu,
 	int err;
 
 	if (!s->spooling) {
+		double t = now();
+		int full;
+
 		advance(s);
-		while (!in_trouble(s) && e.pseq - s->acked >= s->w) {
+		/* A window full for 100 ms: the cluster is slow, spool. */
+		while ((full = e.pseq - s->acked >= s->w) && !in_trouble(s) &&
+		       now() - t < 0.1) {
 			wait_a_little(s);
 			advance(s);
 		}
-		if (in_trouble(s)) {
+		if (full || in_trouble(s)) {
 			err = go_spool(s);
 			if (err)
 				goto out;

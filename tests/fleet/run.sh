@@ -1,0 +1,285 @@
+#!/bin/bash
+# Fleet collection through NATS JetStream, on real servers (docs/fleet.md):
+# a 3-node JetStream cluster of nats-server on 127.0.0.1 (free ports, data
+# in a temp dir, every server killed at the end, even on failure), an R3
+# stream, runs published by fleet-pub (the real NATS sink, at a kernel's
+# pace) and gathered by relay-gather; fleet-check reads each central run
+# record by record.  KTAP on stdout ("ok N - ..."), counted by check.sh.
+#
+#   tests/fleet/run.sh [BUILD]        (BUILD: build/, default)
+set -u
+B=${1:-build}
+PUB=$B/user/fleet/fleet-pub
+CHECK=$B/user/fleet/fleet-check
+GATHER=$B/bin/relay-gather
+COLLECT=$B/bin/relay-collect
+T=$(mktemp -d /tmp/relay-fleet.XXXXXX)
+AUTH="--user relay --password s3cret"
+n=0 failed=0
+declare -A PID PORT CPORT
+
+cleanup() {
+	for k in "${!PID[@]}"; do
+		kill -9 "${PID[$k]}" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+ok() {	# ok COND-STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+for i in 1 2 3; do
+	PORT[$i]=$(free_port)
+	CPORT[$i]=$(free_port)
+done
+URL="nats://127.0.0.1:${PORT[1]},nats://127.0.0.1:${PORT[2]},nats://127.0.0.1:${PORT[3]}"
+
+node_conf() {
+	local i=$1 routes="" j
+	for j in 1 2 3; do
+		[ "$j" = "$i" ] ||
+			routes="$routes${routes:+, }nats-route://127.0.0.1:${CPORT[$j]}"
+	done
+	cat >"$T/n$i.conf" <<EOF
+server_name: n$i
+listen: 127.0.0.1:${PORT[$i]}
+jetstream { store_dir: "$T/data$i" }
+authorization { user: relay, password: s3cret }
+cluster {
+  name: relayfs-test
+  listen: 127.0.0.1:${CPORT[$i]}
+  routes: [$routes ]
+}
+EOF
+}
+
+start_node() {
+	nats-server -c "$T/n$1.conf" >"$T/n$1.log" 2>&1 &
+	PID[n$1]=$!
+}
+
+stop_node() {
+	kill -9 "${PID[n$1]}" 2>/dev/null
+	wait "${PID[n$1]}" 2>/dev/null
+	unset "PID[n$1]"
+}
+
+start_gather() {	# start_gather NAME: the central consumer, in the background
+	$GATHER --from "$URL" $AUTH -o "$T/central" --json \
+		>"$T/gather-$1.out" 2>"$T/gather-$1.err" &
+	PID[gather]=$!
+}
+
+stop_gather() {
+	kill -TERM "${PID[gather]}" 2>/dev/null
+	wait "${PID[gather]}" 2>/dev/null
+	unset "PID[gather]"
+}
+
+# central HOST RECORDS DROPPED: wait up to 40 s for the run to be whole
+central() {
+	local f i out
+	for i in $(seq 80); do
+		f=$(ls "$T"/central/"$1"/fleetapp/fleetapp.*.relay 2>/dev/null | head -1)
+		if [ -n "$f" ] && out=$($CHECK "$f" "$2" "$3"); then
+			echo "# $1: $out"
+			return 0
+		fi
+		sleep 0.5
+	done
+	echo "# $1: ${out:-no file}"
+	return 1
+}
+
+pub() {	# pub HOST ARGS...: fleet-pub's output in $T/pub-HOST.out
+	local h=$1
+	shift
+	$PUB --sink "$URL" $AUTH --host "$h" --spool "$T/spool-$h" "$@" \
+		>"$T/pub-$h.out" 2>"$T/pub-$h.err"
+}
+
+field() {	# field FILE NAME: a number from fleet-pub's output
+	grep -o "\"$2\":[0-9]*" "$1" | head -1 | cut -d: -f2
+}
+
+echo "KTAP version 1"
+echo "1..15"
+T0=$(date +%s)
+for i in 1 2 3; do node_conf "$i"; start_node "$i"; done
+
+# 1: the cluster elects a leader and takes an R3 stream
+r=1
+for i in $(seq 60); do
+	if $PUB --sink "$URL" $AUTH --host probe --frames 1 --cpus 1 \
+		--create-stream --replicas 3 --max-age 1h --max-bytes 1G \
+		--retention limits >"$T/probe.out" 2>&1; then
+		r=0
+		break
+	fi
+	sleep 0.5
+done
+ok $r "3-node cluster on 127.0.0.1 up, stream RELAYFS created R3"
+start_gather 1
+
+# 2: every record exactly once
+pub h-plain --cpus 2 --frames 300 --rate 300
+r=$?
+central h-plain 9600 0
+ok $((r + $?)) "a run through the cluster: every record once, counters exact"
+
+# 3: compressed frames
+pub h-zstd --cpus 2 --frames 200 --rate 300 --compress 3
+r=$?
+central h-zstd 6400 0
+ok $((r + $?)) "a compressed run: every record once"
+
+# 4: one node killed mid-stream (the first the producer connects to)
+pub h-kill --cpus 2 --frames 1200 --rate 300 &
+p=$!
+sleep 1.5
+stop_node 1
+wait $p
+r=$?
+central h-kill 38400 0
+ok $((r + $?)) "one node killed mid-stream: nothing lost, nothing twice"
+start_node 1
+
+# 5: all three stopped for 10 s: spooled, replayed, nothing lost
+sleep 2
+pub h-outage --cpus 2 --frames 2000 --rate 100 --drain-timeout 60s \
+	--ack-timeout 1s &
+p=$!
+sleep 4
+for i in 1 2 3; do stop_node "$i"; done
+sleep 10
+for i in 1 2 3; do start_node "$i"; done
+wait $p
+r=$?
+central h-outage 64000 0
+r2=$?
+sp=$(field "$T/pub-h-outage.out" spooled)
+rp=$(field "$T/pub-h-outage.out" replayed)
+echo "# spooled ${sp:-?} replayed ${rp:-?}"
+ok $((r + r2)) "all three stopped for 10 s: nothing lost"
+[ "${sp:-0}" -gt 0 ] && [ "$sp" = "$rp" ]
+ok $? "the outage's frames went to the spool and were all replayed"
+
+# 6: the central consumer restarted mid-stream
+pub h-restart --cpus 2 --frames 900 --rate 300 &
+p=$!
+sleep 1
+kill -9 "${PID[gather]}"
+wait "${PID[gather]}" 2>/dev/null
+sleep 1
+start_gather 2
+wait $p
+r=$?
+central h-restart 28800 0
+ok $((r + $?)) "the consumer killed and restarted mid-stream: nothing lost or twice"
+
+# 7: a spool too small: drops counted exactly, placed in time
+pub h-small --cpus 2 --frames 600 --rate 100 --n-subbufs 4 \
+	--spool-size 64k --ack-timeout 500ms --drain-timeout 60s &
+p=$!
+sleep 1.5
+for i in 1 2 3; do stop_node "$i"; done
+sleep 3
+for i in 1 2 3; do start_node "$i"; done
+wait $p
+r=$?
+d=$(grep -o 'dropped [0-9]*' "$T/pub-h-small.out" | cut -d' ' -f2)
+echo "# the producer's kernel counted ${d:-?} records dropped"
+central h-small 19200 "${d:-x}"
+r2=$?
+[ "${d:-0}" -gt 0 ]
+ok $((r + r2 + $?)) "a spool too small: draining stopped, drops counted exactly and placed in time"
+
+# 8: relay-merge reads the central output across hosts on one timeline
+$B/bin/relay-merge --clock=real "$T"/central/h-plain/fleetapp/*.relay \
+	"$T"/central/h-zstd/fleetapp/*.relay >"$T/merged" 2>"$T/merge.err"
+r=$?
+[ $r -eq 0 ] && [ -s "$T/merged" ]
+ok $? "relay-merge reads two hosts' central runs together"
+
+# 9-12: bad input, each a clear error
+$PUB --sink "$URL" --user relay --password wrong --host x >/dev/null \
+	2>"$T/e1"
+r=$?
+cat "$T/e1" | sed 's/^/# /'
+[ $r -eq 4 ] && grep -q "uthorization" "$T/e1"
+ok $? "wrong credentials: exit 4, 'Authorization Violation'"
+
+$COLLECT --sink "$URL" --subject 'bad subject' x >/dev/null 2>"$T/e2"
+r=$?
+sed 's/^/# /' "$T/e2"
+[ $r -eq 2 ] && grep -q "bad subject" "$T/e2"
+ok $? "a subject with junk: exit 2, 'bad subject'"
+
+$PUB --sink "$URL" $AUTH --host x --create-stream --replicas 1 \
+	>/dev/null 2>"$T/e3"
+r=$?
+sed 's/^/# /' "$T/e3"
+[ $r -eq 4 ] && grep -q "exists with other settings: replicas 3 (asked 1)" "$T/e3"
+ok $? "an existing stream with other settings: exit 4, what differs"
+
+# TLS: one more server with a certificate from our CA; a client with
+# another CA refuses it
+mkdir -p "$T/tls"
+(cd "$T/tls" &&
+ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca \
+	-keyout ca.key -out ca.pem &&
+ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other-ca \
+	-keyout other.key -out other.pem &&
+ openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+	-keyout srv.key -out srv.csr &&
+ printf 'subjectAltName=IP:127.0.0.1\n' >ext &&
+ openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+	-days 1 -extfile ext -out srv.pem) >/dev/null 2>&1
+TPORT=$(free_port)
+cat >"$T/tls.conf" <<EOF
+listen: 127.0.0.1:$TPORT
+jetstream { store_dir: "$T/datatls" }
+tls { cert_file: "$T/tls/srv.pem", key_file: "$T/tls/srv.key" }
+EOF
+nats-server -c "$T/tls.conf" >"$T/tls.log" 2>&1 &
+PID[tls]=$!
+sleep 1
+$PUB --sink "tls://127.0.0.1:$TPORT" --tls-ca "$T/tls/other.pem" --host x \
+	>/dev/null 2>"$T/e4"
+r=$?
+sed 's/^/# /' "$T/e4"
+[ $r -eq 4 ] && grep -qi "certificate\|SSL" "$T/e4"
+ok $? "a server certificate from another CA: exit 4, the TLS error"
+
+$PUB --sink "tls://127.0.0.1:$TPORT" --tls-ca "$T/tls/ca.pem" --host tls1 \
+	--spool "$T/spool-tls" --create-stream --frames 20 --cpus 1 \
+	>/dev/null 2>"$T/e5"
+ok $? "the right CA: a run published over TLS"
+
+# 14: no leak in the sink nor in the consumer (valgrind, definite leaks)
+stop_gather
+VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9"
+$VG $PUB --sink "$URL" $AUTH --host h-vg --spool "$T/spool-vg" --frames 50 --n-subbufs 64 \
+	--rate 100 >/dev/null 2>"$T/vg-pub"
+r=$?
+$VG $GATHER --from "$URL" $AUTH -o "$T/central" --idle 3s -q 2>"$T/vg-gather"
+r2=$?
+sed 's/^/# /' "$T/vg-pub" "$T/vg-gather" | head -20
+central h-vg 1600 -
+ok $((r + r2 + $?)) "under valgrind: the sink and the consumer leak nothing"
+
+echo "# fleet tests took $(( $(date +%s) - T0 )) s"
+[ "$failed" -eq 0 ]
