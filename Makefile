@@ -177,7 +177,7 @@ modules:
 	@[ -n "$(KDIRS)" ] || { echo "no kernel headers: make deps" >&2; exit 1; }
 	@set -e; for k in $(KDIRS); do scripts/build-modules.sh $$k; done
 
-# The fleet tests' producer and checker (tests/fleet/run.sh).
+# The fleet tests' producer and checker (tests/fleet/fleet.sh).
 FLEET_TESTS := $(BUILD)/user/fleet/fleet-pub $(BUILD)/user/fleet/fleet-check
 
 user: $(VM_TESTS) $(M32_TESTS) $(UNIT_TESTS) $(VM_TOOLS) $(FLEET_TESTS)

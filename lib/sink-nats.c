@@ -249,7 +249,7 @@ static int spool_add(struct nats_sink *s, const struct ent *e,
 		     const uint8_t *body, int force);
 
 /*
- * Direct -> spool: the unacknowledged messages into the spool, in order
+ * Direct -> spool: the window's messages into the spool, in order
  * (beyond its size if need be: they were taken from the kernel already,
  * at most a window's worth).
  */
@@ -263,23 +263,16 @@ static int go_spool(struct nats_sink *s)
 		return err;
 	drop_pending(s);
 	s->st.outages++;
+	/*
+	 * All of the window, the acknowledged ones behind a missing one
+	 * too: the spool's messages follow each other without a gap, and
+	 * one sent twice is dropped by the stream or the consumer.
+	 */
 	for (p = s->acked; p < s->sent; p++) {
-		struct ent *e = &s->ring[p % s->w];
-
-		if (e->state == E_ACKED)
-			continue;	/* acked late: counted, not resent */
-		err = spool_add(s, e, e->body, 1);
+		err = spool_add(s, &s->ring[p % s->w],
+				s->ring[p % s->w].body, 1);
 		if (err)
 			return err;
-	}
-	/* The acked ones inside the window: counted now. */
-	for (p = s->acked; p < s->sent; p++) {
-		struct ent *e = &s->ring[p % s->w];
-
-		if (e->state == E_ACKED && e->kind == RELAY_MSG_FRAME) {
-			s->st.published++;
-			s->st.published_bytes += e->len;
-		}
 	}
 	clear_window(s);
 	s->spooling = 1;

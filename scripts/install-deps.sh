@@ -24,7 +24,11 @@
 #   debootstrap              the clean Debian root the packages are
 #                            installed into (scripts/check-install.sh)
 #   pkgconf                  pkg-config, for the installed .pc files
-#   openssl                  the install proof's DKMS signing key
+#   openssl                  the install proof's DKMS signing key, and
+#                            the fleet test's TLS certificates
+#   libnats-dev, nats-server fleet collection through NATS JetStream
+#                            (relay-collect --sink, relay-gather; the
+#                            fleet test's 3-node cluster)
 set -eu
 
 PKGS="qemu-system-x86 busybox-static cpio
@@ -33,7 +37,8 @@ linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils valgrind libc6-dbg
 libzstd-dev zstd
 bc bison flex libelf-dev libssl-dev
-debhelper dh-dkms dkms fakeroot lintian debootstrap pkgconf openssl"
+debhelper dh-dkms dkms fakeroot lintian debootstrap pkgconf openssl
+libnats-dev nats-server"
 
 missing=""
 for p in $PKGS; do

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A producer for the fleet tests (tests/fleet/run.sh): a run replayed
+ * A producer for the fleet tests (tests/fleet/fleet.sh): a run replayed
  * into the real NATS sink (lib/sink-nats.c) at a kernel's pace.  Each
  * CPU's "writer" fills a sub-buffer every 1/RATE s into a ring of
  * n_subbufs; the drain loop hands full ones to the sink as frames.  A
@@ -9,7 +9,7 @@
  * (cumulative drops on the next sub-buffer, the counters at the end),
  * so the SPEC equations hold and every loss is placed in time.
  *
- *   fleet-pub --sink URL --host H --cpus C --frames N --rate R
+ *   fleet-pub --sink URL|file:DIR --host H --cpus C --frames N --rate R
  *             [--records K] [--record-size B] [-z LEVEL] [NATS options]
  *
  * Record j of sub-buffer s of CPU c is the line "c <c> s <s> r <j>"
@@ -30,7 +30,7 @@
 
 struct cpu {
 	uint64_t produced, enqueued, sent, dropped_recs;
-	uint64_t head_t[64], head_drops[64];	/* ring: close time, drops */
+	uint64_t head_t[4096], head_drops[4096];	/* ring: close, drops */
 	uint64_t last_t;
 };
 
@@ -83,9 +83,9 @@ int main(int argc, char **argv)
 		.library = relay_version(), .cmdline = "fleet-pub",
 	};
 	struct relay_cpu_counters ctr[MAXCPU];
-	struct cpu cpu[MAXCPU] = { 0 };
-	unsigned int cpus = 2, recs = 16, size = 64, nsub = 32, i;
-	uint64_t frames = 100, t0, now, total = 0, dropped = 0;
+	static struct cpu cpu[MAXCPU];
+	unsigned int cpus = 2, recs = 16, size = 64, nsub = 1024, i;
+	uint64_t frames = 100, t0, now, total = 0, dropped = 0, t_end;
 	double rate = 100;
 	int opt, z = 0, err, done;
 	char e[600];
@@ -114,13 +114,31 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!cpus || cpus > MAXCPU || nsub < 2 || nsub > 64 || size < 32 ||
-	    !recs || rate <= 0 || relay_nats_check(&no, e, sizeof(e))) {
+	if (!cpus || cpus > MAXCPU || nsub < 2 || nsub > 4096 || size < 32 ||
+	    !recs || rate <= 0 || !no.url ||
+	    (strncmp(no.url, "file:", 5) &&
+	     relay_nats_check(&no, e, sizeof(e)))) {
 		fprintf(stderr, "fleet-pub: bad arguments %s\n", e);
 		return 2;
 	}
 	free(opts);
-	if (relay_nats_out_open(&no, z, &out, e, sizeof(e))) {
+	if (!strncmp(no.url, "file:", 5)) {
+		/* The local files sink, to compare (docs/fleet.md). */
+		struct relay_file_opts fo = { .size = sizeof(fo),
+					      .dir = no.url + 5,
+					      .name = "fleetapp",
+					      .compressed = z > 0 };
+		struct relay_sink *fs;
+
+		memset(&out, 0, sizeof(out));
+		err = relay_sink_files(&fo, &fs);
+		if (!err && z)
+			err = relay_sink_zstd(z, 0, fs, &out.sink);
+		else if (!err)
+			out.sink = fs;
+		if (err)
+			return 1;
+	} else if (relay_nats_out_open(&no, z, &out, e, sizeof(e))) {
 		fprintf(stderr, "fleet-pub: %s\n", e);
 		return RELAY_EXIT_NATS;
 	}
@@ -156,8 +174,8 @@ int main(int argc, char **argv)
 				uint64_t t = t0 + (c->produced + 1) * 1e9 / rate;
 
 				if (c->enqueued - c->sent < nsub) {
-					c->head_t[c->enqueued % 64] = t;
-					c->head_drops[c->enqueued % 64] =
+					c->head_t[c->enqueued % 4096] = t;
+					c->head_drops[c->enqueued % 4096] =
 						c->dropped_recs;
 					c->enqueued++;
 				} else {
@@ -170,8 +188,8 @@ int main(int argc, char **argv)
 				struct relay_frame f = {
 					.cpu = i, .seq = s,
 					.t_open = s ? c->last_t : t0,
-					.t_close = c->head_t[s % 64],
-					.drops = c->head_drops[s % 64],
+					.t_close = c->head_t[s % 4096],
+					.drops = c->head_drops[s % 4096],
 					.records = recs,
 					.bytes = (uint64_t)recs * size,
 					.payload = buf,
@@ -213,13 +231,17 @@ int main(int argc, char **argv)
 	}
 	if (!err)
 		err = relay_sink_end(out.sink, ctr, cpus, 0);
-	relay_nats_sink_stats(out.ctx, &st);
-	printf("records %llu dropped %llu ", (unsigned long long)total,
-	       (unsigned long long)dropped);
+	t_end = mono_ns();
+	memset(&st, 0, sizeof(st));
+	if (out.ctx)
+		relay_nats_sink_stats(out.ctx, &st);
+	printf("records %llu dropped %llu seconds %.3f ",
+	       (unsigned long long)total, (unsigned long long)dropped,
+	       (t_end - t0) / 1e9);
 	relay_nats_stats_print(stdout, &st, 1);
 	printf("\n");
 	if (err)
-		fprintf(stderr, "fleet-pub: %s\n",
+		fprintf(stderr, "fleet-pub: %s\n", out.ctx &&
 			relay_nats_sink_error(out.ctx) ?
 			relay_nats_sink_error(out.ctx) :
 			relay_sink_error(out.sink));

@@ -6,7 +6,7 @@
 # pace) and gathered by relay-gather; fleet-check reads each central run
 # record by record.  KTAP on stdout ("ok N - ..."), counted by check.sh.
 #
-#   tests/fleet/run.sh [BUILD]        (BUILD: build/, default)
+#   tests/fleet/fleet.sh [BUILD]        (BUILD: build/, default)
 set -u
 B=${1:-build}
 PUB=$B/user/fleet/fleet-pub
@@ -272,7 +272,7 @@ ok $? "the right CA: a run published over TLS"
 # 14: no leak in the sink nor in the consumer (valgrind, definite leaks)
 stop_gather
 VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9"
-$VG $PUB --sink "$URL" $AUTH --host h-vg --spool "$T/spool-vg" --frames 50 --n-subbufs 64 \
+$VG $PUB --sink "$URL" $AUTH --host h-vg --spool "$T/spool-vg" --frames 50 \
 	--rate 100 >/dev/null 2>"$T/vg-pub"
 r=$?
 $VG $GATHER --from "$URL" $AUTH -o "$T/central" --idle 3s -q 2>"$T/vg-gather"
