@@ -55,6 +55,7 @@ struct nats_sink {
 	uint64_t sent;		/* all below were published (or spooled) */
 	int nfailed;
 	int spooling;
+	double progress;	/* when an ack last moved the window on */
 	struct relay_spool *spool;
 	uint64_t frames, bytes;
 	struct relay_nats_stats st;
@@ -189,23 +190,40 @@ static void advance(struct nats_sink *s)
 		e->body = NULL;
 		e->state = E_FREE;
 		s->acked++;
+		s->progress = now();
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (s->spool && s->acked)
 		relay_spool_done(s->spool, s->acked - 1);
 }
 
-/* Something went wrong with what is in flight (a nack, a late ack). */
+/*
+ * Something went wrong with what is in flight: a nack, or no ack for
+ * --ack-timeout since the last one (or since the window was empty).
+ */
 static int in_trouble(struct nats_sink *s)
 {
-	struct ent *e = &s->ring[s->acked % s->w];
 	int bad;
 
 	pthread_mutex_lock(&s->lock);
-	bad = s->nfailed || (s->acked < s->sent && e->state == E_FLIGHT &&
-			     now() - e->t > s->o.ack_timeout);
+	bad = s->nfailed || (s->acked < s->sent &&
+			     now() - s->progress > s->o.ack_timeout);
 	pthread_mutex_unlock(&s->lock);
 	return bad || !relay_nats_up(s->n);
+}
+
+/* A message goes into the window: an empty one starts the clock. */
+static void window_add(struct nats_sink *s, struct ent *slot,
+		       const struct ent *e)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->acked == s->sent)
+		s->progress = now();
+	*slot = *e;
+	slot->state = E_FLIGHT;
+	slot->t = now();
+	s->sent = e->pseq + 1;
+	pthread_mutex_unlock(&s->lock);
 }
 
 static int open_spool(struct nats_sink *s)
@@ -317,14 +335,11 @@ static int pump(struct nats_sink *s)
 	while (s->sent - s->acked < s->w &&
 	       (ret = relay_spool_next(s->spool, &it)) == 1) {
 		struct ent *e = &s->ring[it.pseq % s->w];
+		struct ent n = { .pseq = it.pseq, .seq = it.seq,
+				 .kind = it.kind, .cpu = it.cpu, .spooled = 1,
+				 .len = it.len };
 
-		pthread_mutex_lock(&s->lock);
-		*e = (struct ent){ .pseq = it.pseq, .seq = it.seq,
-				   .kind = it.kind, .cpu = it.cpu,
-				   .state = E_FLIGHT, .spooled = 1,
-				   .t = now(), .len = it.len };
-		s->sent = it.pseq + 1;
-		pthread_mutex_unlock(&s->lock);
+		window_add(s, e, &n);
 		ret = publish(s, e, it.body);
 		free(it.body);
 		if (ret) {
@@ -371,9 +386,12 @@ static int submit(struct nats_sink *s, unsigned int kind, unsigned int cpu,
 		int full;
 
 		advance(s);
-		/* A window full for 100 ms: the cluster is slow, spool. */
+		/*
+		 * A full window that no ack moved on for 100 ms: the cluster
+		 * is slow, spool (the drain must not wait).
+		 */
 		while ((full = e.pseq - s->acked >= s->w) && !in_trouble(s) &&
-		       now() - t < 0.1) {
+		       (now() - t < 0.1 || now() - s->progress < 0.1)) {
 			wait_a_little(s);
 			advance(s);
 		}
@@ -386,12 +404,7 @@ static int submit(struct nats_sink *s, unsigned int kind, unsigned int cpu,
 	if (!s->spooling) {
 		struct ent *r = &s->ring[e.pseq % s->w];
 
-		pthread_mutex_lock(&s->lock);
-		e.state = E_FLIGHT;
-		e.t = now();
-		*r = e;
-		s->sent = e.pseq + 1;
-		pthread_mutex_unlock(&s->lock);
+		window_add(s, r, &e);
 		if (publish(s, r, body)) {
 			pthread_mutex_lock(&s->lock);
 			s->nfailed++;

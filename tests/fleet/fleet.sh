@@ -37,45 +37,7 @@ ok() {	# ok COND-STATUS DESCRIPTION
 	fi
 }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-for i in 1 2 3; do
-	PORT[$i]=$(free_port)
-	CPORT[$i]=$(free_port)
-done
-URL="nats://127.0.0.1:${PORT[1]},nats://127.0.0.1:${PORT[2]},nats://127.0.0.1:${PORT[3]}"
-
-node_conf() {
-	local i=$1 routes="" j
-	for j in 1 2 3; do
-		[ "$j" = "$i" ] ||
-			routes="$routes${routes:+, }nats-route://127.0.0.1:${CPORT[$j]}"
-	done
-	cat >"$T/n$i.conf" <<EOF
-server_name: n$i
-listen: 127.0.0.1:${PORT[$i]}
-jetstream { store_dir: "$T/data$i" }
-authorization { user: relay, password: s3cret }
-cluster {
-  name: relayfs-test
-  listen: 127.0.0.1:${CPORT[$i]}
-  routes: [$routes ]
-}
-EOF
-}
-
-start_node() {
-	nats-server -c "$T/n$1.conf" >"$T/n$1.log" 2>&1 &
-	PID[n$1]=$!
-}
-
-stop_node() {
-	kill -9 "${PID[n$1]}" 2>/dev/null
-	wait "${PID[n$1]}" 2>/dev/null
-	unset "PID[n$1]"
-}
+. "$(dirname "$0")/cluster.sh"
 
 start_gather() {	# start_gather NAME: the central consumer, in the background
 	$GATHER --from "$URL" $AUTH -o "$T/central" --json \
@@ -118,20 +80,9 @@ field() {	# field FILE NAME: a number from fleet-pub's output
 echo "KTAP version 1"
 echo "1..15"
 T0=$(date +%s)
-for i in 1 2 3; do node_conf "$i"; start_node "$i"; done
-
 # 1: the cluster elects a leader and takes an R3 stream
-r=1
-for i in $(seq 60); do
-	if $PUB --sink "$URL" $AUTH --host probe --frames 1 --cpus 1 \
-		--create-stream --replicas 3 --max-age 1h --max-bytes 1G \
-		--retention limits >"$T/probe.out" 2>&1; then
-		r=0
-		break
-	fi
-	sleep 0.5
-done
-ok $r "3-node cluster on 127.0.0.1 up, stream RELAYFS created R3"
+cluster_up
+ok $? "3-node cluster on 127.0.0.1 up, stream RELAYFS created R3"
 start_gather 1
 
 # 2: every record exactly once
