@@ -488,20 +488,13 @@ static int nats_end(void *ctx, const struct relay_cpu_counters *c,
 	struct nats_sink *s = ctx;
 	struct relay_trailer t = { .flags = flags, .frames = s->frames,
 				   .bytes = s->bytes };
-	size_t len = (size_t)n * RELAY_STATS_LEN + RELAY_TRAILER_LEN;
-	uint8_t *b = malloc(len);
 	double deadline = now() + s->o.drain_timeout;
-	struct timespec ts;
-	unsigned int i;
-	int err;
+	uint8_t *b;
+	size_t len;
+	int err = relay_encode_end(c, n, &t, &b, &len);
 
-	if (!b)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		relay_encode_stats(b + (size_t)i * RELAY_STATS_LEN, &c[i]);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	t.end_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	relay_encode_trailer(b + (size_t)n * RELAY_STATS_LEN, &t);
+	if (err)
+		return err;
 	err = submit(s, RELAY_MSG_END, 0, 0, b, len);
 	/* Wait for every ack, replaying the spool, until the deadline. */
 	while (!err && s->acked < s->pseq && now() < deadline &&

@@ -44,6 +44,14 @@ stop_node() {
 }
 
 
+# outage SECONDS: the whole cluster killed, and back after SECONDS.
+outage() {
+	local i
+	for i in 1 2 3; do stop_node "$i"; done
+	sleep "$1"
+	for i in 1 2 3; do start_node "$i"; done
+}
+
 # Start the three and wait (30 s at most) until they take a run on a
 # new R3 stream RELAYFS: a leader was elected.
 cluster_up() {

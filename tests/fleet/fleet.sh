@@ -114,9 +114,7 @@ pub h-outage --cpus 2 --frames 2000 --rate 100 --drain-timeout 60s \
 	--ack-timeout 1s &
 p=$!
 sleep 4
-for i in 1 2 3; do stop_node "$i"; done
-sleep 10
-for i in 1 2 3; do start_node "$i"; done
+outage 10
 wait $p
 r=$?
 central h-outage 64000 0
@@ -146,9 +144,7 @@ pub h-small --cpus 2 --frames 600 --rate 100 --n-subbufs 4 \
 	--spool-size 64k --ack-timeout 500ms --drain-timeout 60s &
 p=$!
 sleep 1.5
-for i in 1 2 3; do stop_node "$i"; done
-sleep 3
-for i in 1 2 3; do start_node "$i"; done
+outage 3
 wait $p
 r=$?
 d=$(grep -o 'dropped [0-9]*' "$T/pub-h-small.out" | cut -d' ' -f2)
