@@ -148,7 +148,7 @@ ok $((r + $?)) "the consumer killed and restarted mid-stream: nothing lost or tw
 qpub() {
 	$PUB --sink "$URL" $AUTH --host "$1" --spool "$T/spool-$1" \
 		--stream RELAYQ --subject relayq --create-stream --replicas 3 \
-		--cpus 2 --frames 100 --rate 50 >"$T/pub-$1.out" 2>&1
+		--cpus 2 --frames 40 --rate 50 >"$T/pub-$1.out" 2>&1
 }
 for g in 1 2; do
 	$GATHER --from "$URL" $AUTH -o "$T/shared" --stream RELAYQ \
@@ -169,9 +169,9 @@ r=$((r + $?))
 wait "${PID[q1]}" "${PID[q2]}"
 unset "PID[q1]" "PID[q2]"
 sed 's/^/# /' "$T/q1.out" "$T/q2.out"
-CENTRAL=$T/shared central q-a 3200 0
+CENTRAL=$T/shared central q-a 1280 0
 r=$((r + $?))
-CENTRAL=$T/shared central q-b 3200 0
+CENTRAL=$T/shared central q-b 1280 0
 r=$((r + $?))
 ok $r "two consumers sharing a durable: each run whole and once"
 
