@@ -58,7 +58,10 @@ USER_HDRS := $(wildcard include/uapi/linux/*.h tests/user/*.h include/relayfs/*.
 VM_TEST_LIB := $(wildcard tests/user/lib/*.c)
 
 # librelay (static and shared) and the tools built on it.
-LIB_SRCS := $(wildcard lib/*.c)
+# Fleet collection through NATS (docs/fleet.md): not in librelay, linked
+# (with libnats) only into the tools that talk to NATS.
+FLEET_SRCS := lib/nats-conn.c lib/nats-opts.c lib/sink-nats.c lib/sink-spool.c
+LIB_SRCS := $(filter-out $(FLEET_SRCS),$(wildcard lib/*.c))
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/pic/%.o,$(LIB_SRCS))
 # CPPFLAGS, CFLAGS and LDFLAGS (the packages' hardening flags) reach
@@ -72,7 +75,12 @@ LIBRELAY_SOVER := 1
 LIB_LIBS := -lzstd -lpthread
 LIBS := $(BUILD)/lib/librelay.a $(BUILD)/lib/librelay.so \
 	$(BUILD)/lib/librelay.pc
-TOOLS := $(BUILD)/bin/relay-collect $(BUILD)/bin/relay-merge
+TOOLS := $(BUILD)/bin/relay-collect $(BUILD)/bin/relay-merge \
+	$(BUILD)/bin/relay-gather
+FLEET_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/fleet/%.o,$(FLEET_SRCS))
+# The fleet objects and the format's encoders (not exported by the .so).
+FLEET_LIB := $(BUILD)/lib/librelay-fleet.a
+FLEET_TOOLS := relay-collect relay-gather
 # What make install and the packages install: the tools linked against
 # librelay.so.1.
 SHARED_TOOLS := $(patsubst $(BUILD)/bin/%,$(BUILD)/bin/shared/%,$(TOOLS))
@@ -126,6 +134,34 @@ $(BUILD)/bin/shared/%: tools/%.c $(BUILD)/lib/librelay.so
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD)/lib -lrelay
 
+$(BUILD)/lib/fleet/%.o: lib/%.c $(wildcard lib/*.h) VERSION $(USER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -fPIC -c -o $@ $<
+
+$(FLEET_LIB): $(FLEET_OBJS) $(BUILD)/lib/pic/frame.o
+	rm -f $@ && ar rcs $@ $^
+
+$(patsubst %,$(BUILD)/bin/%,$(FLEET_TOOLS)): $(BUILD)/bin/%: tools/%.c \
+		$(FLEET_LIB) $(BUILD)/lib/librelay.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(FLEET_LIB) $(BUILD)/lib/librelay.a \
+		-lnats $(LIB_LIBS)
+
+$(patsubst %,$(BUILD)/bin/shared/%,$(FLEET_TOOLS)): $(BUILD)/bin/shared/%: \
+		tools/%.c $(FLEET_LIB) $(BUILD)/lib/librelay.so
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) $(LDFLAGS) -o $@ $< $(FLEET_LIB) -L$(BUILD)/lib \
+		-lrelay -lnats -lpthread
+
+# The VM's static relay-collect: libnats has no static library, so this
+# copy refuses --sink (lib/nats-static.c); the VM's fleet test runs the
+# dynamic one with its libraries (tests/vm/stage-dynamic.sh).
+$(BUILD)/user/vm/relay-collect: tools/relay-collect.c lib/nats-opts.c \
+		tests/fleet/nats-static.c $(BUILD)/lib/librelay.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -static -o $@ $< lib/nats-opts.c \
+		tests/fleet/nats-static.c $(BUILD)/lib/librelay.a $(LIB_LIBS)
+
 $(BUILD)/user/vm/relay-%-bench: bench/user/relay-%-bench.c $(BUILD)/lib/librelay.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -static -o $@ $< $(BUILD)/lib/librelay.a $(LIB_LIBS)
@@ -141,7 +177,20 @@ modules:
 	@[ -n "$(KDIRS)" ] || { echo "no kernel headers: make deps" >&2; exit 1; }
 	@set -e; for k in $(KDIRS); do scripts/build-modules.sh $$k; done
 
-user: $(VM_TESTS) $(M32_TESTS) $(UNIT_TESTS) $(VM_TOOLS)
+# The fleet tests' producer and checker (tests/fleet/fleet.sh).
+FLEET_TESTS := $(BUILD)/user/fleet/fleet-pub $(BUILD)/user/fleet/fleet-check
+
+user: $(VM_TESTS) $(M32_TESTS) $(UNIT_TESTS) $(VM_TOOLS) $(FLEET_TESTS)
+
+$(BUILD)/user/fleet/fleet-pub: tests/fleet/fleet-pub.c $(FLEET_LIB) \
+		$(BUILD)/lib/librelay.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(FLEET_LIB) $(BUILD)/lib/librelay.a \
+		-lnats $(LIB_LIBS)
+
+$(BUILD)/user/fleet/fleet-check: tests/fleet/fleet-check.c $(BUILD)/lib/librelay.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(BUILD)/lib/librelay.a $(LIB_LIBS)
 
 # In-VM test programs are static: the initramfs has no libc.
 # They read collected runs through librelay (tests/user/lib/run.c).

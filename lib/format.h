@@ -92,6 +92,12 @@ int relay_encode_run(const struct relay_run_header *h, uint8_t **bp,
 void relay_reindex_runs(uint8_t *b, size_t len, uint32_t index);
 void relay_encode_trailer(uint8_t b[RELAY_TRAILER_LEN],
 			  const struct relay_trailer *t);
+/*
+ * A run's end: @n CPU counters blocks and the trailer (@t, its end_ns
+ * set to now) in one malloc'd buffer *@bp of *@lenp bytes.
+ */
+int relay_encode_end(const struct relay_cpu_counters *c, unsigned int n,
+		     struct relay_trailer *t, uint8_t **bp, size_t *lenp);
 void relay_encode_stats(uint8_t b[RELAY_STATS_LEN],
 			const struct relay_cpu_counters *c);
 

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "format.h"
 
 static uint32_t crc_table[256];
@@ -218,6 +219,26 @@ void relay_encode_trailer(uint8_t b[RELAY_TRAILER_LEN],
 	relay_put64(p + 16, t->bytes);
 	relay_put64(p + 24, t->end_ns);
 	relay_block_seal(b, RELAY_TRAILER_LEN, RELAY_BLOCK_TRAILER);
+}
+
+int relay_encode_end(const struct relay_cpu_counters *c, unsigned int n,
+		     struct relay_trailer *t, uint8_t **bp, size_t *lenp)
+{
+	size_t len = (size_t)n * RELAY_STATS_LEN + RELAY_TRAILER_LEN;
+	uint8_t *b = malloc(len);
+	struct timespec ts;
+	unsigned int i;
+
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		relay_encode_stats(b + (size_t)i * RELAY_STATS_LEN, &c[i]);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t->end_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	relay_encode_trailer(b + (size_t)n * RELAY_STATS_LEN, t);
+	*bp = b;
+	*lenp = len;
+	return 0;
 }
 
 /* The counters of a CPU counters block, in their order on disk. */

@@ -62,20 +62,13 @@ static int fd_end(void *ctx, const struct relay_cpu_counters *c,
 	struct fd_sink *f = ctx;
 	struct relay_trailer t = { .flags = flags, .frames = f->frames,
 				   .bytes = f->bytes };
-	uint8_t *b = malloc((size_t)n * RELAY_STATS_LEN + RELAY_TRAILER_LEN);
-	struct timespec ts;
-	unsigned int i;
-	int err;
+	uint8_t *b;
+	size_t len;
+	int err = relay_encode_end(c, n, &t, &b, &len);
 
-	if (!b)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		relay_encode_stats(b + (size_t)i * RELAY_STATS_LEN, &c[i]);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	t.end_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	relay_encode_trailer(b + (size_t)n * RELAY_STATS_LEN, &t);
-	err = relay_write_full(f->self, f->fd, b, (size_t)n * RELAY_STATS_LEN +
-			       RELAY_TRAILER_LEN);
+	if (err)
+		return err;
+	err = relay_write_full(f->self, f->fd, b, len);
 	free(b);
 	return err ? fd_fail(f, err) : 0;
 }

@@ -101,22 +101,16 @@ static int file_close(struct file_sink *f, const struct relay_cpu_counters *c,
 {
 	struct relay_trailer t = { .flags = flags, .frames = f->frames,
 				   .bytes = f->bytes };
-	size_t len = (size_t)n * RELAY_STATS_LEN + RELAY_TRAILER_LEN;
-	uint8_t *b = malloc(len);
-	struct timespec ts;
-	unsigned int i;
+	uint8_t *b;
+	size_t len;
 	int err, fd = f->fd;
 
 	f->fd = -1;
-	if (!b) {
+	err = relay_encode_end(c, n, &t, &b, &len);
+	if (err) {
 		close(fd);
-		return -ENOMEM;
+		return err;
 	}
-	for (i = 0; i < n; i++)
-		relay_encode_stats(b + (size_t)i * RELAY_STATS_LEN, &c[i]);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	t.end_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	relay_encode_trailer(b + (size_t)n * RELAY_STATS_LEN, &t);
 	err = relay_write_full(f->self, fd, b, len);
 	free(b);
 	if (err)

@@ -102,9 +102,12 @@ result $? "build librelay, tools and test programs (-Wall -Wextra -Werror)" ||
 scripts/checkpatch.sh
 result $? "checkpatch.pl clean"
 
-# Host-side unit tests: each program or script prints KTAP.
-# And the in-tree series (scripts/check-intree.sh): applies, checkpatch clean.
-for t in build/user/unit/* tests/unit/*.sh scripts/check-intree.sh; do
+# Host-side unit tests: each program or script prints KTAP.  The fleet
+# runner (tests/fleet/fleet.sh) starts real nats-server processes on
+# 127.0.0.1 and kills them at the end; the in-tree series
+# (scripts/check-intree.sh) applies, checkpatch clean.
+for t in build/user/unit/* tests/unit/*.sh tests/fleet/fleet.sh \
+	scripts/check-intree.sh; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	{

@@ -24,7 +24,11 @@
 #   debootstrap              the clean Debian root the packages are
 #                            installed into (scripts/check-install.sh)
 #   pkgconf                  pkg-config, for the installed .pc files
-#   openssl                  the install proof's DKMS signing key
+#   openssl                  the install proof's DKMS signing key, and
+#                            the fleet test's TLS certificates
+#   libnats-dev, nats-server fleet collection through NATS JetStream
+#                            (relay-collect --sink, relay-gather; the
+#                            fleet test's 3-node cluster)
 #   unifdef, python3-ply     the in-tree series (scripts/intree.sh) and
 #                            checkpatch.pl's SPDX check on it
 set -eu
@@ -36,7 +40,7 @@ linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils valgrind libc6
 libzstd-dev zstd
 bc bison flex libelf-dev libssl-dev
 debhelper dh-dkms dkms fakeroot lintian debootstrap pkgconf openssl
-unifdef python3-ply"
+libnats-dev nats-server unifdef python3-ply"
 
 missing=""
 for p in $PKGS; do

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include "librelay.h"
+#include "fleet.h"
 
 #define RELAYFS_SUPER_MAGIC	0x72656c61	/* kernel/internal.h */
 #define EXIT_LOSS		3	/* --fail-on-loss and records lost */
@@ -86,11 +87,15 @@ static void usage(FILE *f)
 "      --trigger APP [REASON]  fire APP's trigger (its --snapshot collector\n"
 "                           writes a snapshot) and exit\n"
 "      --list               the registered relay-apps and their state\n"
+"      --sink nats://HOST:PORT[,...]  publish to a NATS JetStream cluster\n"
+"                           instead of files (docs/fleet.md, options below)\n"
 "  -V, --version            the version\n"
 "  -h, --help               this text\n"
 "\n"
 "Exit status: 0 done, 1 runtime or output error, 2 usage error,\n"
-"3 records lost (with --fail-on-loss).\n");
+"3 records lost (with --fail-on-loss), 4 the NATS cluster refused at start\n"
+"(connection, credentials, certificate, stream).\n\n");
+	relay_nats_usage(f, 1);
 }
 
 /* A usage error: one line, and where to look. */
@@ -385,8 +390,12 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* @part: one app of a run of several, whose deleted files are the run's. */
-static void summary_json(FILE *f, const struct relay_run *run, int part)
+/*
+ * @part: one app of a run of several, whose deleted files are the run's;
+ * @nats: the NATS sink's context, or NULL.
+ */
+static void summary_json(FILE *f, const struct relay_run *run, int part,
+			 void *nats)
 {
 	struct totals t;
 	size_t size = 0, n = 0;
@@ -449,23 +458,33 @@ static void summary_json(FILE *f, const struct relay_run *run, int part)
 		(unsigned long long)run->out.bytes,
 		(unsigned long long)run->out.stored);
 	if (advised)
-		fprintf(f, "{\"subbuf_size\":%zu,\"n_subbufs\":%zu}}", size,
+		fprintf(f, "{\"subbuf_size\":%zu,\"n_subbufs\":%zu}", size,
 			n);
 	else
-		fprintf(f, "null}");
+		fprintf(f, "null");
+	if (nats) {
+		struct relay_nats_stats st;
+
+		relay_nats_sink_stats(nats, &st);
+		fprintf(f, ",\"nats\":");
+		relay_nats_stats_print(f, &st, 1);
+	}
+	fprintf(f, "}");
 }
 
 /*
  * The summary of every app of the run: one app's as before; several
  * apps' one after the other (text), or {"apps":[...],"lost":N} (JSON).
+ * @nats: the NATS sink's context (one app only), or NULL.
  */
-static void summaries(FILE *f, const struct relay_run *run, int json)
+static void summaries(FILE *f, const struct relay_run *run, int json,
+		      void *nats)
 {
 	unsigned int k;
 
 	if (run->napps < 2) {
 		if (json) {
-			summary_json(f, run, 0);
+			summary_json(f, run, 0, nats);
 			fputc('\n', f);
 		} else {
 			summary(f, run);
@@ -478,7 +497,7 @@ static void summaries(FILE *f, const struct relay_run *run, int json)
 		if (json) {
 			if (k)
 				fputc(',', f);
-			summary_json(f, run->apps[k], 1);
+			summary_json(f, run->apps[k], 1, NULL);
 		} else {
 			summary(f, run->apps[k]);
 		}
@@ -600,6 +619,7 @@ enum {
 	OPT_NO_MMAP = 256, OPT_ROTATE_SIZE, OPT_ROTATE_TIME, OPT_MAX_FILES,
 	OPT_JSON, OPT_FAIL_ON_LOSS, OPT_LIST, OPT_LATENCY, OPT_SNAPSHOT,
 	OPT_MAX_SNAPSHOTS, OPT_SNAPSHOT_INTERVAL, OPT_TRIGGER_MATCH, OPT_TRIGGER,
+	OPT_SINK,
 };
 
 /* The options that may be given once (the rest: flags, or checked). */
@@ -659,6 +679,7 @@ int main(int argc, char **argv)
 		  OPT_SNAPSHOT_INTERVAL },
 		{ "trigger-match", required_argument, NULL, OPT_TRIGGER_MATCH },
 		{ "trigger", no_argument, NULL, OPT_TRIGGER },
+		{ "sink", required_argument, NULL, OPT_SINK },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -669,16 +690,23 @@ int main(int argc, char **argv)
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	int quiet = 0, progress_lines = 0, json = 0, fail_on_loss = 0;
-	int list = 0, trigger = 0, opt, err, ret, i, k;
+	int list = 0, trigger = 0, opt, err, ret, i, k, nats_given = 0;
 	const char *dir_opt = NULL, *mode_opt = NULL;
 	unsigned long v;
 	struct relay_run *run;
-	char tool[64], seen[OPT_TRIGGER + 1] = { 0 };
+	char tool[64], seen[OPT_SINK + 1] = { 0 }, nerr[600];
+	struct relay_nats_opts nats;
+	struct relay_nats_out nout = { 0 };
+	struct option *allopts = relay_nats_merge_longopts(longopts);
 	FILE *out;
 
+	relay_nats_opts_init(&nats);
+	nats.abort = &abort_flag;
+	if (!allopts)
+		return 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":o:d:cs:n:wOt:z::qpr:Vh",
-				  longopts, NULL)) != -1) {
+				  allopts, NULL)) != -1) {
 		/* Given twice is refused, not settled by the last one. */
 		if (opt > 0 && opt < (int)sizeof(seen) && once_only(opt)) {
 			if (seen[opt])
@@ -807,6 +835,11 @@ int main(int argc, char **argv)
 		case OPT_TRIGGER:
 			trigger = 1;
 			break;
+		case OPT_SINK:
+			if (nats.url)
+				return bad_usage("--sink given twice");
+			nats.url = optarg;
+			break;
 		case 'V':
 			printf("relay-collect (relayfs) %s\n", relay_version());
 			return 0;
@@ -820,6 +853,13 @@ int main(int argc, char **argv)
 			return bad_usage("option '%s' needs a value",
 					 argv[optind - 1]);
 		default:
+			if (opt >= RELAY_NOPT_SUBJECT && opt < RELAY_NOPT_END) {
+				if (relay_nats_parse(&nats, opt, optarg, nerr,
+						     sizeof(nerr)))
+					return bad_usage("%s", nerr);
+				nats_given = 1;
+				break;
+			}
 			if (optopt)
 				return bad_usage("unknown option '-%c'",
 						 optopt);
@@ -892,6 +932,17 @@ int main(int argc, char **argv)
 	if (quiet && (json || progress_lines))
 		return bad_usage("-q/--quiet conflicts with %s",
 				 json ? "--json" : "-p/--progress");
+	if (nats_given && !nats.url)
+		return bad_usage("NATS options need --sink nats://...");
+	if (nats.url && (o.out_fd >= 0 || o.rotate_size ||
+			 o.rotate_time > 0))
+		return bad_usage("--sink conflicts with -c and rotation");
+	if (nats.url && (o.snapshot || argc - optind > 1))
+		return bad_usage("--sink takes one APP, not --snapshot");
+	if (nats.url && relay_nats_check(&nats, nerr, sizeof(nerr)))
+		return bad_usage("%s", nerr);
+	if (nats.url && !nats.spool)
+		nats.spool = dir_opt ? dir_opt : ".";
 	o.app = argv[optind];
 	if (argc - optind > 1) {
 		o.apps = (const char *const *)&argv[optind];
@@ -911,6 +962,16 @@ int main(int argc, char **argv)
 	/* A reader of -c that went away: the run ends, the write fails. */
 	sigaction(SIGPIPE, &sa, NULL);
 
+	if (nats.url) {
+		/* The cluster's refusals are clear at start: exit 4. */
+		err = relay_nats_out_open(&nats, o.compress, &nout, nerr,
+					  sizeof(nerr));
+		if (err) {
+			fprintf(stderr, "relay-collect: %s\n", nerr);
+			return RELAY_EXIT_NATS;
+		}
+		o.sink = nout.sink;
+	}
 	err = relay_run_create(&o, &run);
 	if (err) {
 		fprintf(stderr, "relay-collect: %s: %s%s\n", o.app,
@@ -944,10 +1005,18 @@ int main(int argc, char **argv)
 	}
 	ret = err ? 1 : 0;
 	if (err)
-		fprintf(stderr, "relay-collect: %s\n", run->error_msg);
+		fprintf(stderr, "relay-collect: %s\n", nout.ctx &&
+			relay_nats_sink_error(nout.ctx) ?
+			relay_nats_sink_error(nout.ctx) : run->error_msg);
 	out = o.out_fd >= 0 ? stderr : stdout;
 	if (json || !quiet)
-		summaries(out, run, json);
+		summaries(out, run, json, nout.ctx);
+	if (!json && !quiet && nout.ctx) {
+		struct relay_nats_stats st;
+
+		relay_nats_sink_stats(nout.ctx, &st);
+		relay_nats_stats_print(out, &st, 0);
+	}
 	/* A summary that did not get out is an error too. */
 	if ((fflush(out) || ferror(out)) && !ret) {
 		fprintf(stderr, "relay-collect: writing the summary: %s\n",
@@ -957,6 +1026,8 @@ int main(int argc, char **argv)
 	if (!ret && fail_on_loss && run_lost(run))
 		ret = EXIT_LOSS;
 	relay_run_free(run);
+	relay_nats_out_close(&nout);
+	free(allopts);
 	free((char *)o.cmdline);
 	return ret;
 }

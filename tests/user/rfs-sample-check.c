@@ -7,20 +7,26 @@
  * place that knows relay-collect's output format for them.
  *
  *   rfs-sample-check DIR LEN [CONTEXTS]
+ *   rfs-sample-check FILE LEN [CONTEXTS]
  *
  * LEN is the sample's record length; CONTEXTS (task,softirq,hardirq) the
  * contexts it wrote from, each of which must have records on every CPU.
- * The sample module must still be loaded.  Exit 0 when everything checks.
+ * A FILE (one run, as relay-gather writes it: no .stats beside it) is
+ * checked against the counters at its end.  The sample module must
+ * still be loaded.  Exit 0 when everything checks.
  */
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "ktap.h"
 #include "lib/rfstest.h"
+#include "lib/run.h"
 
 int main(int argc, char **argv)
 {
 	char *end;
 	unsigned long len;
+	struct stat st;
 
 	if (argc < 3 || argc > 4) {
 		fprintf(stderr, "usage: rfs-sample-check DIR LEN [CONTEXTS]\n");
@@ -36,5 +42,16 @@ int main(int argc, char **argv)
 		ncpus = MAXCPU;
 	if (argc == 4)
 		sample_set_contexts(argv[3]);
+	if (!stat(argv[1], &st) && S_ISREG(st.st_mode)) {
+		struct run_data rd;
+		int ret;
+
+		run_read_files(&argv[1], 1, &rd);
+		printf("# %s: %llu frames\n", argv[1],
+		       (unsigned long long)rd.frames);
+		ret = sample_check_data(NULL, &rd, len, false, true);
+		run_free(&rd);
+		return ret ? 1 : 0;
+	}
 	return sample_check_run(argv[1], len, false, true) ? 1 : 0;
 }
