@@ -31,12 +31,13 @@ if [ ! -d "$src/usr/src/lttng-modules-$ver" ]; then
 		exit 1
 	}
 fi
-if [ -f "$out/lttng-test.ko" ] &&
-   [ "$out/lttng-test.ko" -nt "$0" ]; then
+# newer FILE: FILE exists and is newer than this script.
+newer() { [ -n "$(find "$1" -newer "$0" 2>/dev/null)" ]; }
+if newer "$out/lttng-test.ko"; then
 	exit 0
 fi
 # A failed build is not tried again until this script changes.
-if [ -f "$out/failed" ] && [ "$out/failed" -nt "$0" ]; then
+if newer "$out/failed"; then
 	echo "lttng: lttng-modules $ver does not build for $kernel (see $out/build.log)" >&2
 	exit 1
 fi
@@ -58,4 +59,4 @@ if ! make -C "$out/tree" -j2 KERNELDIR="/lib/modules/$kernel/build" \
 	exit 1
 fi
 find "$out/tree/src" -name '*.ko' -exec cp {} "$out/" \;
-ls "$out"/*.ko | wc -l
+find "$out" -maxdepth 1 -name '*.ko' | wc -l

@@ -69,8 +69,10 @@ struct drain {
 	int out;
 	uint64_t bytes;
 	int err;
-	/* Where one loop's time goes: its sub-buffers, and the seconds
-	 * in relay_reader_next() (RELAYFS_IOC_CONSUME) and in write(). */
+	/*
+	 * Where one loop's time goes: its sub-buffers, and the seconds
+	 * in relay_reader_next() (RELAYFS_IOC_CONSUME) and in write().
+	 */
 	uint64_t subbufs;
 	double next_s, write_s;
 	int done;		/* one loop: at the end of its buffer */
