@@ -1,7 +1,9 @@
 #!/bin/sh
 # make bench: the write-path benchmark on both kernels, in qemu, beside
-# relay and the ftrace ring buffer; then tables, CSV, JSON and plots
-# (bench/report.py) in build/bench/.  See docs/benchmarks.md.
+# relay, the ftrace ring buffer and LTTng (where lttng-modules builds),
+# with 2 and 8 vCPUs; the collector's drain and offered loads; then
+# tables, CSV, JSON and plots (bench/report.py) in build/bench/.  See
+# docs/benchmarks.md.
 #
 #   BENCH_ARGS="count=500 batches=5"   fewer records (module parameters)
 #   BENCH_ARGS=fail=1                  a deliberately broken run: every
