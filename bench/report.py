@@ -247,12 +247,15 @@ def tables(rows):
                               "relayfs_write <= relay_write + 20",
                               w["cost"] - rel["cost"] <= 20,
                               "%+.1f" % (w["cost"] - rel["cost"])))
-            if w and rel and size >= 1024:
+            if w and rel and size >= 1024 and rel["cost"] > 0:
                 goals.append((kernel, mode, cpus, size,
                               "relayfs_write within 5% of relay_write",
                               w["cost"] <= 1.05 * rel["cost"],
                               "%.3fx" % (w["cost"] / rel["cost"])))
-            if hdr and rb and rb["written"] and hdr["written"]:
+            # A wall-time median can come out 0 (less than the empty
+            # call's): no ratio to it.
+            if hdr and rb and rb["written"] and hdr["written"] and \
+                    rb["cost"] > 0:
                 goals.append((kernel, mode, cpus, size,
                               "relayfs_write+hdr <= 0.5 x ring_buffer_write",
                               hdr["cost"] <= 0.5 * rb["cost"],

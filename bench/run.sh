@@ -59,7 +59,7 @@ run() {
 	}
 	{
 		echo "# kernel=$2 clock=$4 vcpus=$3"
-		grep -E '^# (bench mode|consumer (method|profile|load rate)|lttng mode)=' "$out/vm-$1/results.log"
+		grep -E '^# (bench mode|consumer (method|profile method|load rate)|lttng mode)=' "$out/vm-$1/results.log"
 	} >"$out/$1.log"
 }
 
