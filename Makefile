@@ -4,7 +4,7 @@
 #   make check      the whole test suite (installs what it needs first)
 #   make vm-test KERNEL=<release> SUITES=a,b   one suite, one kernel
 #   make demo       the demo in a VM
-#   make bench      the write-path benchmark on both kernels (docs/benchmarks.md)
+#   make bench      the benchmarks on both kernels, LTTng beside (docs/benchmarks.md)
 #   make torture-singlestep   the torture suite under qemu -singlestep
 #                   (docs/torture.md; not in make check: it is slow)
 #   make install / make uninstall   DESTDIR, PREFIX (docs/install.md)

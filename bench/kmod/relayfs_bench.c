@@ -28,7 +28,10 @@
  *   (relayfs_write of the timestamp + length header ftrace events carry,
  *   plus the payload), relay_write and __relay_write (the kernel's relay,
  *   header inlines, buffers on debugfs), rb_write (ring_buffer_write) and
- *   rb_reserve (ring_buffer_lock_reserve + copy + unlock_commit).
+ *   rb_reserve (ring_buffer_lock_reserve + copy + unlock_commit), and
+ *   memcpy (the payload copy alone, into a per-CPU buffer: what every
+ *   back-end pays, so that a back-end's fixed cost is its cost minus
+ *   this; not run in drop mode, where nothing is copied).
  * Modes:
  *   nofill	buffers large enough that no sub-buffer switch happens in
  *		the timed loops (the ring buffer still changes page every
@@ -61,7 +64,7 @@ static char *modes = "nofill,switch,drop";
 module_param(modes, charp, 0444);
 static char *sizes = "8,16,32,64,128,256,1024,4096";
 module_param(sizes, charp, 0444);
-static char *backends = "relayfs_write,relayfs_reserve,relayfs_hdr,relay_write,__relay_write,rb_write,rb_reserve";
+static char *backends = "relayfs_write,relayfs_reserve,relayfs_hdr,relay_write,__relay_write,rb_write,rb_reserve,memcpy";
 module_param(backends, charp, 0444);
 static unsigned int count = 2000;
 module_param(count, uint, 0444);
@@ -76,6 +79,7 @@ MODULE_PARM_DESC(fail, "fail every case's setup (tests the reporting)");
 enum bench_mode { MODE_NOFILL, MODE_SWITCH, MODE_DROP };
 
 static u8 payload[BENCH_MAX_SIZE + 16];
+static DEFINE_PER_CPU(u8 [BENCH_MAX_SIZE], copy_dst);
 static struct relayfs_chan *rfs;
 static struct rchan *rly;
 static struct trace_buffer *rb;
@@ -173,7 +177,14 @@ static noinline bool b_rb_reserve(size_t len)
 	return true;
 }
 
-enum bench_kind { K_RELAYFS, K_RELAY, K_RB };
+/* The copy every back-end makes of the payload, and nothing else. */
+static noinline bool b_memcpy(size_t len)
+{
+	memcpy(raw_cpu_ptr(copy_dst), payload, len);
+	return true;
+}
+
+enum bench_kind { K_RELAYFS, K_RELAY, K_RB, K_COPY };
 
 static const struct bench_backend {
 	const char *name;
@@ -188,6 +199,7 @@ static const struct bench_backend {
 	{ "__relay_write", K_RELAY, b___relay_write, 0 },
 	{ "rb_write", K_RB, b_rb_write, 0 },
 	{ "rb_reserve", K_RB, b_rb_reserve, 0 },
+	{ "memcpy", K_COPY, b_memcpy, 0 },
 };
 
 /* ---- the kernel's relay: debugfs files, overwrite or not ---- */
@@ -319,6 +331,8 @@ static int bench_setup(const struct bench_backend *be, enum bench_mode mode,
 	case K_RB:
 		rb = ring_buffer_alloc(subbuf * n, ow ? RB_FL_OVERWRITE : 0);
 		return rb ? 0 : -ENOMEM;
+	case K_COPY:
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -334,6 +348,8 @@ static void bench_teardown(const struct bench_backend *be)
 		break;
 	case K_RB:
 		ring_buffer_free(rb);
+		break;
+	case K_COPY:
 		break;
 	}
 }
@@ -479,7 +495,8 @@ static int bench_all(void)
 				const struct bench_backend *be =
 					&bench_backends[b];
 
-				if (!listed(backends, be->name))
+				if (!listed(backends, be->name) ||
+				    (be->kind == K_COPY && m == MODE_DROP))
 					continue;
 				list = kstrdup(sizes, GFP_KERNEL);
 				for (p = list; p && (tok = strsep(&p, ","));) {

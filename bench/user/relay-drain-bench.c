@@ -69,6 +69,13 @@ struct drain {
 	int out;
 	uint64_t bytes;
 	int err;
+	/*
+	 * Where one loop's time goes: its sub-buffers, and the seconds
+	 * in relay_reader_next() (RELAYFS_IOC_CONSUME) and in write().
+	 */
+	uint64_t subbufs;
+	double next_s, write_s;
+	int done;		/* one loop: at the end of its buffer */
 };
 
 /* Write every sub-buffer of @d's buffer to its file, to the end. */
@@ -97,18 +104,29 @@ static void drain_loop(struct drain *d)
 
 	while (live) {
 		for (i = 0; i < ncpus; i++) {
-			if (!d[i].r)
+			double t0, t1;
+
+			if (d[i].done)
 				continue;
+			t0 = now();
 			ret = relay_reader_next(d[i].r, &sb, 0);
+			t1 = now();
+			d[i].next_s += t1 - t0;
 			if (ret == 1) {
 				if (write(d[i].out, sb.data, sb.len) !=
 				    (ssize_t)sb.len)
 					d[i].err = -EIO;
+				d[i].write_s += now() - t1;
 				d[i].bytes += sb.len;
+				d[i].subbufs++;
 			} else if (ret != -EAGAIN) {
+				/*
+				 * Drained; closed after the clock stops, as
+				 * the threads' readers are: the unmap and
+				 * the buffer's freeing are not draining.
+				 */
 				d[i].err = ret;
-				relay_reader_close(d[i].r);
-				d[i].r = NULL;
+				d[i].done = 1;
 				live--;
 			}
 		}
@@ -172,6 +190,19 @@ static int run(const char *method, int threads, unsigned int flags)
 		unlink(path);
 	}
 	report(method, total, dt, err);
+	if (!threads) {
+		uint64_t subbufs = 0;
+		double next_s = 0, write_s = 0;
+
+		for (i = 0; i < ncpus; i++) {
+			subbufs += d[i].subbufs;
+			next_s += d[i].next_s;
+			write_s += d[i].write_s;
+		}
+		printf("consumer profile method=%s subbufs=%llu next_s=%.4f write_s=%.4f loop_s=%.4f\n",
+		       method, (unsigned long long)subbufs, next_s, write_s,
+		       dt - next_s - write_s);
+	}
 	return err;
 }
 
