@@ -287,7 +287,7 @@ result $st "systemd-analyze verify: relay-collect@ with User=, Group=relayfs" ||
 symvers=$(in_root pkg-config --variable=symversdir relayfs-kmod)
 for k in $kernels; do
 	in_root dkms status -k "$k" relayfs >"$out/dkms-$k.txt" 2>&1
-	grep -q "^relayfs/1.0, $k, $ARCH: installed" "$out/dkms-$k.txt"
+	grep -q "^relayfs/$(cat VERSION), $k, $ARCH: installed" "$out/dkms-$k.txt"
 	result $? "dkms built and installed relayfs for $k" ||
 		cat "$out/dkms-$k.txt"
 	st=0
