@@ -2,6 +2,8 @@
 #
 #   make            kernel modules for every installed kernel + user space
 #   make check      the whole test suite (installs what it needs first)
+#   make check-more the kernels make check's time budget leaves out: the
+#                   debug kernel built from linux-source-6.1 (docs/testing.md)
 #   make vm-test KERNEL=<release> SUITES=a,b   one suite, one kernel
 #   make demo       the demo in a VM
 #   make bench      the benchmarks on both kernels, LTTng beside (docs/benchmarks.md)
@@ -88,7 +90,7 @@ SHARED_TOOLS := $(patsubst $(BUILD)/bin/%,$(BUILD)/bin/shared/%,$(TOOLS))
 VM_TOOLS := $(BUILD)/user/vm/relay-collect $(BUILD)/user/vm/relay-merge \
 	$(patsubst bench/user/%.c,$(BUILD)/user/vm/%,$(wildcard bench/user/*.c))
 
-.PHONY: all modules user lib tools check deps vm-test demo bench \
+.PHONY: all modules user lib tools check check-more deps vm-test demo bench \
 	torture-singlestep clean install install-user install-modules \
 	uninstall dkms-src deb
 
@@ -249,6 +251,13 @@ $(BUILD)/user/unit/librelay-collect-tsan: tests/unit/librelay-collect.c \
 
 check:
 	scripts/check.sh
+
+# Every suite on the kernels left out of make check for time; none of the
+# Debian kernels (KERNELS=none), no install proof or planted failures
+# (make check has them).
+check-more:
+	KERNELS=none DEBUG_KERNELS="debug@6.1" INSTALL=0 PLANTED=0 \
+		scripts/check.sh
 
 vm-test: all
 	tests/vm/run.sh $(KERNEL) $(SUITES)

@@ -10,6 +10,7 @@
 #   linux-headers-6.12-amd64
 #   linux-source-6.12        checkpatch.pl (extracted once, see checkpatch.sh)
 #                            and the debug kernels (scripts/build-kernel.sh)
+#   linux-source-6.1         the 6.1 debug kernel of make check-more
 #   bc, bison, flex,         what building those kernels needs
 #   libelf-dev, libssl-dev
 #   sparse                   the C=2 gate
@@ -36,7 +37,7 @@ set -eu
 PKGS="qemu-system-x86 busybox-static cpio
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
-linux-source-6.12 sparse gcc make libc6-dev gcc-multilib xz-utils valgrind libc6-dbg
+linux-source-6.12 linux-source-6.1 sparse gcc make libc6-dev gcc-multilib xz-utils valgrind libc6-dbg
 libzstd-dev zstd
 bc bison flex libelf-dev libssl-dev
 debhelper dh-dkms dkms fakeroot lintian debootstrap pkgconf openssl
