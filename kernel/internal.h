@@ -124,7 +124,10 @@ struct relayfs_buf {
 	local_t discarded_records;
 	local_t subbufs_produced, subbufs_overwritten;
 	local_t want_full_cb;
+	local_t max_backlog;		/* most complete, unconsumed subbufs */
 	bool full_reported;		/* until the reader frees a slot */
+	bool wake_always;		/* ->deliver: work on every completion */
+	bool timer_live;		/* the flush timer will fire (below) */
 
 	/*
 	 * Sequence number of the next sub-buffer to consume.  Advanced by
@@ -159,8 +162,13 @@ struct relayfs_buf {
 	 */
 	spinlock_t stats_lock;
 	u64 consumed_records, consumed_bytes, subbufs_consumed;
-	u64 max_backlog;
 	u64 delivered_seq;	/* next seq to hand to ->deliver */
+
+	/*
+	 * A reader is about to sleep and wants the next completion to wake
+	 * it (relayfs_wait_arm()); cleared by the work that wakes it.
+	 */
+	int waiting;
 
 	/* Deferred work and lifetime. */
 	struct irq_work work;
@@ -220,6 +228,8 @@ void relayfs_timer_fn(struct timer_list *t);
 /* file.c: the per-CPU file */
 extern const struct file_operations relayfs_buf_fops;
 bool relayfs_buf_readable(struct relayfs_buf *buf);
+bool relayfs_wait_cond(struct relayfs_buf *buf);
+void relayfs_wait_arm(struct relayfs_buf *buf);
 int relayfs_read_lock(struct relayfs_buf *buf);
 
 /* consume.c: sub-buffer metadata and the mmap consumer's ioctl */

@@ -68,7 +68,7 @@ void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st)
 	st->discarded_records = local_read(&buf->discarded_records);
 	st->subbufs_produced = local_read(&buf->subbufs_produced);
 	st->subbufs_overwritten = local_read(&buf->subbufs_overwritten);
-	st->max_backlog = READ_ONCE(buf->max_backlog);
+	st->max_backlog = local_read(&buf->max_backlog);
 	/* The reader's counters and its position (for unread) together. */
 	spin_lock(&buf->stats_lock);
 	st->consumed_records = buf->consumed_records;

@@ -72,10 +72,45 @@ static notrace void rfs_queue_work(struct relayfs_buf *buf)
 }
 NOKPROBE_SYMBOL(rfs_queue_work);
 
+/*
+ * The largest backlog, complete sub-buffers not consumed, at each
+ * completion (@produced of them so far).  A cmpxchg loop: a writer
+ * nesting in here may raise it meanwhile.
+ */
+static notrace void rfs_note_backlog(struct relayfs_buf *buf, long produced)
+{
+	long backlog = produced - (long)atomic64_read(&buf->consumed);
+	long max = local_read(&buf->max_backlog);
+
+	while (backlog > max) {
+		long seen = local_cmpxchg(&buf->max_backlog, max, backlog);
+
+		if (seen == max)
+			break;
+		max = seen;
+	}
+}
+NOKPROBE_SYMBOL(rfs_note_backlog);
+
+/*
+ * A sub-buffer is complete.  The irq_work runs only if someone needs it:
+ * a reader that said it waits (buf->waiting), or a ->deliver callback.
+ * A switch nobody waits for costs no interrupt.
+ *
+ * The wakeup rule, as the ftrace ring buffer's: the reader publishes
+ * "I wait" and then looks for data (relayfs_wait_cond()); the writer
+ * publishes the completion (the commit count, just added) and then looks
+ * for a waiter.  A full barrier on each side between its store and its
+ * load (a store may pass a later load, even on x86) means at least one
+ * of them sees the other's store: the reader finds the data, or the
+ * writer finds the waiter and wakes it.
+ */
 static notrace void rfs_subbuf_done(struct relayfs_buf *buf)
 {
-	local_inc(&buf->subbufs_produced);
-	rfs_queue_work(buf);
+	rfs_note_backlog(buf, local_inc_return(&buf->subbufs_produced));
+	smp_mb();	/* the completion before the waiter test: see above */
+	if (READ_ONCE(buf->wake_always) || READ_ONCE(buf->waiting))
+		rfs_queue_work(buf);
 }
 NOKPROBE_SYMBOL(rfs_subbuf_done);
 
@@ -352,11 +387,14 @@ static notrace noinline struct rfs_slow rfs_reserve_slow(struct relayfs_buf *buf
 				continue;
 			/*
 			 * A record now waits in the sub-buffer we opened:
-			 * have the irq_work arm the flush timer.  Queued
+			 * unless the flush timer will fire anyway, have the
+			 * irq_work arm it (once per flush interval at most,
+			 * not per switch: see relayfs_timer_fn()).  Queued
 			 * after the reservation, which it checks: it may run
 			 * at once.
 			 */
-			if (opened && !buf->overwrite)
+			if (opened && !buf->overwrite &&
+			    !READ_ONCE(buf->timer_live))
 				rfs_queue_work(buf);
 			return (struct rfs_slow){ .tail = old };
 		}
