@@ -66,7 +66,7 @@ void relayfs_buf_init_state(struct relayfs_buf *buf)
 
 		local_set(&buf->commit[i], 0);
 		m->commit_base = -(unsigned long)(buf->subbuf_size + 1);
-		m->done_at = 0;		/* complete: commit 0 == base + size + 1 */
+		buf->done_at[i] = 0;	/* complete: commit 0 == base + size + 1 */
 		local_set(&m->void_bytes, 0);
 		m->void_base = 0;
 		m->seq = U64_MAX;	/* the first sub-buffer gets seq 0 */
@@ -76,8 +76,6 @@ void relayfs_buf_init_state(struct relayfs_buf *buf)
 	/* "Last sub-buffer closed": the first write opens sub-buffer 0. */
 	local_set(&buf->tail, ((unsigned long)(buf->n_subbufs - 1)
 			       << RFS_OFF_BITS) | RFS_OFF_CLOSED);
-	local_set(&buf->attempted_records, 0);
-	local_set(&buf->attempted_bytes, 0);
 	local_set(&buf->accepted_records, 0);
 	local_set(&buf->accepted_bytes, 0);
 	local_set(&buf->dropped_records, 0);
@@ -202,6 +200,7 @@ static void relayfs_buf_release(struct kref *kref)
 	relayfs_objlog_del(relayfs_log_objects, buf);
 	relayfs_buf_free_pages(buf);
 	kvfree(buf->commit);
+	kvfree(buf->done_at);
 	kvfree(buf->meta);
 	kvfree(buf->bounce);
 	relayfs_mem_uncharge((size_t)buf->n_pages << PAGE_SHIFT);
@@ -289,10 +288,13 @@ struct relayfs_buf *relayfs_buf_alloc(struct relayfs_chan *chan,
 	buf->commit = kvzalloc_node(array_size(buf->n_subbufs,
 					       sizeof(*buf->commit)),
 				    GFP_KERNEL_ACCOUNT, node);
+	buf->done_at = kvzalloc_node(array_size(buf->n_subbufs,
+						sizeof(*buf->done_at)),
+				     GFP_KERNEL_ACCOUNT, node);
 	buf->meta = kvzalloc_node(array_size(buf->n_subbufs,
 					     sizeof(*buf->meta)),
 				  GFP_KERNEL_ACCOUNT, node);
-	if (!buf->commit || !buf->meta) {
+	if (!buf->commit || !buf->done_at || !buf->meta) {
 		err = -ENOMEM;
 		goto err_put;
 	}

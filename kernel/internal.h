@@ -57,6 +57,8 @@
 #define RFS_MAX_SUBBUF_ORDER	28	/* 256 MiB */
 #define RFS_MAX_SUBBUFS		(1UL << RFS_IDX_BITS)
 #define RFS_REC_ONE		(1UL << 32)
+/* No record is longer (the largest sub-buffer); tested without a load. */
+#define RFS_MAX_LEN		(1UL << RFS_MAX_SUBBUF_ORDER)
 #define RFS_MAX_NEST		4	/* task, softirq, hardirq, NMI */
 /*
  * Added to every buffer's nest count while the channel's writes are off,
@@ -86,7 +88,6 @@ struct relayfs_meta {
 	unsigned long void_base;
 	local_t void_bytes;	/* cumulative bytes voided by discard */
 	u32 padding;		/* bytes of padding at the end */
-	u32 done_at;		/* (u32)commit when complete: base + size + 1 */
 	u32 dirty;		/* bytes from the start that may be non-zero */
 };
 
@@ -103,6 +104,12 @@ struct relayfs_buf {
 	local_t nest;
 	void *data;			/* vmap of all sub-buffers */
 	local_t *commit;		/* [n_subbufs] */
+	/*
+	 * [n_subbufs]: (u32)commit when the lap is complete, base + size +
+	 * 1.  Metadata of the slot, but an array of its own: the commit
+	 * finds it with one scaled load.
+	 */
+	u32 *done_at;
 	struct relayfs_meta *meta;	/* [n_subbufs] */
 	unsigned int subbuf_order;
 	unsigned int subbuf_size;
@@ -115,8 +122,12 @@ struct relayfs_buf {
 	struct module *owner;		/* pinned by an open file */
 	struct relayfs_app_state *app;	/* the relay-app it serves, or NULL */
 
-	/* Writer counters, exact, local to the CPU. */
-	local_t attempted_records, attempted_bytes;
+	/*
+	 * Writer counters, exact, local to the CPU.  Nothing counts the
+	 * attempts: every record ends accepted, dropped or refused (or is
+	 * discarded, which uncounts it), so the attempted counters are
+	 * their sum (stats.c); the write path saves two additions.
+	 */
 	local_t accepted_records, accepted_bytes;
 	local_t dropped_records, dropped_bytes, nested_records, full_records;
 	local_t refused_records, refused_bytes;

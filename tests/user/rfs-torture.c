@@ -15,7 +15,7 @@
  *                    every record verified;
  *   reset_storm      relayfs_reset() in a loop under writers of every
  *                    context on every CPU, relayfs-inject.ko widening the
- *                    window between a record's counted attempt and the
+ *                    window between a record's nesting check and the
  *                    rest of its path; both equations exact after each
  *                    storm, every slot still switching;
  *   inject_storm     relayfs-inject.ko: every N-th pass of a writer
@@ -297,7 +297,7 @@ static int reset_storm_case(void)
 	CHECK(mount("relayfs", RELAYFS, "relayfs", 0, NULL) == 0);
 	while (now() < end || runs < 4) {
 		i = pick(4);
-		/* A record's attempt counted, then a burst written from there. */
+		/* A record past its nesting check, then a burst from there. */
 		snprintf(setup, sizeof(setup), "inject every=1 point=%d burst=3",
 			 RELAYFS_INJ_ENTRY);
 		if (reset_storm(opens[i], setup, n[i], 300 + pick(300),
