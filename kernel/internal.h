@@ -281,6 +281,10 @@ void relayfs_hotplug_exit(void);
 int relayfs_hotplug_add(struct relayfs_chan *chan);
 void relayfs_hotplug_remove(struct relayfs_chan *chan);
 
+/* memory.c: the memory report */
+size_t relayfs_buf_memory(struct relayfs_buf *buf);
+size_t relayfs_chan_memory(struct relayfs_chan *chan);
+
 /* stats.c: counters */
 void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st);
 extern const struct file_operations relayfs_stats_fops;
