@@ -393,7 +393,7 @@ static ssize_t rfs_control_read(struct file *file, char __user *ubuf,
 			"state %s\nsubbuf_size %zu\nn_subbufs %zu\nmode %s\n"
 			"cpus %u\nbase %s\nruns %llu\nheld %d\n"
 			"default_subbuf_size %zu\ndefault_n_subbufs %zu\n"
-			"default_mode %s\nflush_ms %u\n",
+			"default_mode %s\nflush_ms %u\nmemory %zu\n",
 			app->chan ? "running" : "idle",
 			app->chan ? st->subbuf_size : 0,
 			app->chan ? st->n_subbufs : 0,
@@ -403,7 +403,8 @@ static ssize_t rfs_control_read(struct file *file, char __user *ubuf,
 			atomic_read(&st->bufs_alive),
 			app->subbuf_size, app->n_subbufs,
 			app->overwrite ? "overwrite" : "no-overwrite",
-			app->chan ? st->flush_ms : 0);
+			app->chan ? st->flush_ms : 0,
+			app->chan ? relayfs_chan_memory(app->chan) : 0);
 	mutex_unlock(&st->lock);
 	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
 }

@@ -66,7 +66,7 @@ void relayfs_buf_init_state(struct relayfs_buf *buf)
 
 		local_set(&buf->commit[i], 0);
 		m->commit_base = -(unsigned long)(buf->subbuf_size + 1);
-		m->done_at = 0;		/* complete: commit 0 == base + size + 1 */
+		buf->done_at[i] = 0;	/* complete: commit 0 == base + size + 1 */
 		local_set(&m->void_bytes, 0);
 		m->void_base = 0;
 		m->seq = U64_MAX;	/* the first sub-buffer gets seq 0 */
@@ -76,8 +76,6 @@ void relayfs_buf_init_state(struct relayfs_buf *buf)
 	/* "Last sub-buffer closed": the first write opens sub-buffer 0. */
 	local_set(&buf->tail, ((unsigned long)(buf->n_subbufs - 1)
 			       << RFS_OFF_BITS) | RFS_OFF_CLOSED);
-	local_set(&buf->attempted_records, 0);
-	local_set(&buf->attempted_bytes, 0);
 	local_set(&buf->accepted_records, 0);
 	local_set(&buf->accepted_bytes, 0);
 	local_set(&buf->dropped_records, 0);
@@ -99,15 +97,17 @@ void relayfs_buf_init_state(struct relayfs_buf *buf)
 	buf->ack_pos = buf->ack_valid = 0;
 	buf->consumed_records = buf->consumed_bytes = 0;
 	buf->subbufs_consumed = 0;
-	buf->max_backlog = 0;
+	local_set(&buf->max_backlog, 0);
 	buf->delivered_seq = 0;
+	buf->timer_live = false;
 }
 
 /*
  * Deferred work of a buffer, run in hardirq context on the buffer's CPU
  * (irq_work): writers in any context, NMI included, can queue it.  It wakes
  * readers, hands completed sub-buffers to ->deliver in order, reports
- * ->buf_full, tracks the largest backlog and arms the flush timer.
+ * ->buf_full and arms the flush timer.  Writers queue it only when one of
+ * those is needed (write.c, rfs_subbuf_done()).
  */
 void relayfs_work_fn(struct irq_work *work)
 {
@@ -115,13 +115,17 @@ void relayfs_work_fn(struct irq_work *work)
 	struct relayfs_chan *chan = READ_ONCE(buf->chan);
 	struct relayfs_lap lap;
 	unsigned int n;
-	u64 c;
 
+	/*
+	 * Cleared before the wakeup, whose lock orders it before any new
+	 * "I wait" of a reader it does not wake: that reader's store wins.
+	 */
+	WRITE_ONCE(buf->waiting, 0);
 	wake_up_interruptible_poll(&buf->read_wait, EPOLLIN | EPOLLRDNORM);
 	if (!chan)
 		return;
 
-	for (n = 0; n < buf->n_subbufs; n++) {
+	for (n = 0; chan->cb.deliver && n < buf->n_subbufs; n++) {
 		u64 seq = buf->delivered_seq;
 		struct relayfs_meta *m = &buf->meta[rfs_seq_idx(buf, seq)];
 
@@ -134,32 +138,45 @@ void relayfs_work_fn(struct irq_work *work)
 			}
 			break;
 		}
-		if (chan->cb.deliver)
-			chan->cb.deliver(buf, seq, chan->attr.private_data);
+		chan->cb.deliver(buf, seq, chan->attr.private_data);
 		buf->delivered_seq++;
 	}
-	c = atomic64_read(&buf->consumed);
-	if (buf->delivered_seq > c && buf->delivered_seq - c > buf->max_backlog)
-		WRITE_ONCE(buf->max_backlog, buf->delivered_seq - c);
 
 	if (local_xchg(&buf->want_full_cb, 0) && chan->cb.buf_full)
 		chan->cb.buf_full(buf, chan->attr.private_data);
 
 	/* A record waits in an open sub-buffer: bound its delay. */
-	if (!buf->overwrite && !READ_ONCE(buf->dying) &&
-	    !timer_pending(&buf->timer)) {
+	if (!buf->overwrite && !READ_ONCE(buf->dying)) {
 		unsigned long off = rfs_tail_off(local_read(&buf->tail));
 
-		if (off > buf->header_size && off <= buf->subbuf_size)
-			mod_timer(&buf->timer, jiffies + buf->flush_jiffies);
+		if (off > buf->header_size && off <= buf->subbuf_size) {
+			WRITE_ONCE(buf->timer_live, true);
+			if (!timer_pending(&buf->timer))
+				mod_timer(&buf->timer,
+					  jiffies + buf->flush_jiffies);
+		}
 	}
 }
 
-/* The flush timer, pinned to the buffer's CPU (softirq). */
+/*
+ * The flush timer, pinned to the buffer's CPU (softirq): close the
+ * sub-buffer being filled if it holds a record.
+ *
+ * It is armed by the irq_work when a writer opened a sub-buffer while
+ * buf->timer_live was false, and it clears that flag as it fires, before
+ * it looks at the tail: every sub-buffer opened while the flag was true
+ * is either closed here or was closed by then, and a writer that opens
+ * one after the flag went false (an interrupt landing here included: all
+ * of this runs on the one CPU) queues the work that arms the timer
+ * again.  So a record waits at most one flush interval, and a busy
+ * buffer costs one irq_work per interval instead of one per switch.
+ */
 void relayfs_timer_fn(struct timer_list *t)
 {
 	struct relayfs_buf *buf = from_timer(buf, t, timer);
 
+	WRITE_ONCE(buf->timer_live, false);
+	barrier();	/* the flag before the tail, against our own writers */
 	relayfs_buf_close_subbuf(buf, true);
 }
 
@@ -183,6 +200,7 @@ static void relayfs_buf_release(struct kref *kref)
 	relayfs_objlog_del(relayfs_log_objects, buf);
 	relayfs_buf_free_pages(buf);
 	kvfree(buf->commit);
+	kvfree(buf->done_at);
 	kvfree(buf->meta);
 	kvfree(buf->bounce);
 	relayfs_mem_uncharge((size_t)buf->n_pages << PAGE_SHIFT);
@@ -256,6 +274,7 @@ struct relayfs_buf *relayfs_buf_alloc(struct relayfs_chan *chan,
 	buf->header_size = chan->attr.header_size;
 	buf->max_len = buf->subbuf_size - buf->header_size;
 	buf->overwrite = chan->attr.overwrite;
+	buf->wake_always = chan->cb.deliver;
 	buf->flush_jiffies = max(1UL,
 			msecs_to_jiffies(chan->attr.flush_interval_ms));
 	buf->n_pages = bytes >> PAGE_SHIFT;
@@ -269,10 +288,13 @@ struct relayfs_buf *relayfs_buf_alloc(struct relayfs_chan *chan,
 	buf->commit = kvzalloc_node(array_size(buf->n_subbufs,
 					       sizeof(*buf->commit)),
 				    GFP_KERNEL_ACCOUNT, node);
+	buf->done_at = kvzalloc_node(array_size(buf->n_subbufs,
+						sizeof(*buf->done_at)),
+				     GFP_KERNEL_ACCOUNT, node);
 	buf->meta = kvzalloc_node(array_size(buf->n_subbufs,
 					     sizeof(*buf->meta)),
 				  GFP_KERNEL_ACCOUNT, node);
-	if (!buf->commit || !buf->meta) {
+	if (!buf->commit || !buf->done_at || !buf->meta) {
 		err = -ENOMEM;
 		goto err_put;
 	}

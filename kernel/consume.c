@@ -221,6 +221,7 @@ static bool rfs_consume_wake(struct relayfs_buf *buf)
 {
 	struct relayfs_lap lap;
 
+	relayfs_wait_arm(buf);
 	return relayfs_subbuf_ready(buf, rfs_snap_pos(buf), &lap) ||
 	       READ_ONCE(buf->reading) || READ_ONCE(buf->closed);
 }

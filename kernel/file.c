@@ -168,6 +168,32 @@ bool relayfs_buf_readable(struct relayfs_buf *buf)
 	       relayfs_subbuf_ready(buf, atomic64_read(&buf->consumed), &lap);
 }
 
+/**
+ * relayfs_wait_arm - a reader is about to wait: ask for a wakeup
+ * @buf: the buffer
+ *
+ * Writers queue the irq_work that wakes readers only when this flag is
+ * set (write.c, rfs_subbuf_done()).  The store, then a full barrier, then
+ * the caller looks for data: pairs with the writer's completion, full
+ * barrier, then test of the flag.  The work clears the flag as it wakes,
+ * so every wait condition arms again each time it is evaluated.
+ */
+void relayfs_wait_arm(struct relayfs_buf *buf)
+{
+	WRITE_ONCE(buf->waiting, 1);
+	smp_mb();	/* "I wait" before looking: see above */
+}
+
+/*
+ * read()'s wait condition, which also arms the wakeup; so is poll's and
+ * RELAYFS_IOC_CONSUME's (consume.c).
+ */
+bool relayfs_wait_cond(struct relayfs_buf *buf)
+{
+	relayfs_wait_arm(buf);
+	return relayfs_buf_readable(buf) || READ_ONCE(buf->closed);
+}
+
 static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct relayfs_buf *buf = iocb->ki_filp->private_data;
@@ -193,8 +219,7 @@ static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			mutex_unlock(&buf->read_mutex);
 			/* Interruptible: a slow producer is not a hang. */
 			ret = wait_event_interruptible(buf->read_wait,
-					relayfs_buf_readable(buf) ||
-					READ_ONCE(buf->closed));
+						       relayfs_wait_cond(buf));
 			if (ret)
 				return ret;
 			ret = relayfs_read_lock(buf);
@@ -231,10 +256,10 @@ static ssize_t relayfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 static __poll_t relayfs_poll(struct file *file, poll_table *wait)
 {
 	struct relayfs_buf *buf = file->private_data;
-
 	bool closed;
 
 	poll_wait(file, &buf->read_wait, wait);
+	relayfs_wait_arm(buf);
 	/* Acquire: pairs with relayfs_close(); see the top. */
 	closed = smp_load_acquire(&buf->closed);
 	if (relayfs_buf_readable(buf))

@@ -49,6 +49,8 @@ static int relayfs_cpu_dead(unsigned int cpu, struct hlist_node *node)
 	irq_work_queue(&buf->work);
 	irq_work_sync(&buf->work);
 	del_timer_sync(&buf->timer);
+	/* The next sub-buffer opened there arms it again (buffer.c). */
+	WRITE_ONCE(buf->timer_live, false);
 	return 0;
 }
 

@@ -57,6 +57,8 @@
 #define RFS_MAX_SUBBUF_ORDER	28	/* 256 MiB */
 #define RFS_MAX_SUBBUFS		(1UL << RFS_IDX_BITS)
 #define RFS_REC_ONE		(1UL << 32)
+/* No record is longer (the largest sub-buffer); tested without a load. */
+#define RFS_MAX_LEN		(1UL << RFS_MAX_SUBBUF_ORDER)
 #define RFS_MAX_NEST		4	/* task, softirq, hardirq, NMI */
 /*
  * Added to every buffer's nest count while the channel's writes are off,
@@ -86,7 +88,6 @@ struct relayfs_meta {
 	unsigned long void_base;
 	local_t void_bytes;	/* cumulative bytes voided by discard */
 	u32 padding;		/* bytes of padding at the end */
-	u32 done_at;		/* (u32)commit when complete: base + size + 1 */
 	u32 dirty;		/* bytes from the start that may be non-zero */
 };
 
@@ -103,6 +104,12 @@ struct relayfs_buf {
 	local_t nest;
 	void *data;			/* vmap of all sub-buffers */
 	local_t *commit;		/* [n_subbufs] */
+	/*
+	 * [n_subbufs]: (u32)commit when the lap is complete, base + size +
+	 * 1.  Metadata of the slot, but an array of its own: the commit
+	 * finds it with one scaled load.
+	 */
+	u32 *done_at;
 	struct relayfs_meta *meta;	/* [n_subbufs] */
 	unsigned int subbuf_order;
 	unsigned int subbuf_size;
@@ -115,8 +122,12 @@ struct relayfs_buf {
 	struct module *owner;		/* pinned by an open file */
 	struct relayfs_app_state *app;	/* the relay-app it serves, or NULL */
 
-	/* Writer counters, exact, local to the CPU. */
-	local_t attempted_records, attempted_bytes;
+	/*
+	 * Writer counters, exact, local to the CPU.  Nothing counts the
+	 * attempts: every record ends accepted, dropped or refused (or is
+	 * discarded, which uncounts it), so the attempted counters are
+	 * their sum (stats.c); the write path saves two additions.
+	 */
 	local_t accepted_records, accepted_bytes;
 	local_t dropped_records, dropped_bytes, nested_records, full_records;
 	local_t refused_records, refused_bytes;
@@ -124,7 +135,10 @@ struct relayfs_buf {
 	local_t discarded_records;
 	local_t subbufs_produced, subbufs_overwritten;
 	local_t want_full_cb;
+	local_t max_backlog;		/* most complete, unconsumed subbufs */
 	bool full_reported;		/* until the reader frees a slot */
+	bool wake_always;		/* ->deliver: work on every completion */
+	bool timer_live;		/* the flush timer will fire (below) */
 
 	/*
 	 * Sequence number of the next sub-buffer to consume.  Advanced by
@@ -159,8 +173,13 @@ struct relayfs_buf {
 	 */
 	spinlock_t stats_lock;
 	u64 consumed_records, consumed_bytes, subbufs_consumed;
-	u64 max_backlog;
 	u64 delivered_seq;	/* next seq to hand to ->deliver */
+
+	/*
+	 * A reader is about to sleep and wants the next completion to wake
+	 * it (relayfs_wait_arm()); cleared by the work that wakes it.
+	 */
+	int waiting;
 
 	/* Deferred work and lifetime. */
 	struct irq_work work;
@@ -222,6 +241,8 @@ void relayfs_timer_fn(struct timer_list *t);
 /* file.c: the per-CPU file */
 extern const struct file_operations relayfs_buf_fops;
 bool relayfs_buf_readable(struct relayfs_buf *buf);
+bool relayfs_wait_cond(struct relayfs_buf *buf);
+void relayfs_wait_arm(struct relayfs_buf *buf);
 int relayfs_read_lock(struct relayfs_buf *buf);
 
 /* consume.c: sub-buffer metadata and the mmap consumer's ioctl */
@@ -289,6 +310,10 @@ int relayfs_hotplug_init(void);
 void relayfs_hotplug_exit(void);
 int relayfs_hotplug_add(struct relayfs_chan *chan);
 void relayfs_hotplug_remove(struct relayfs_chan *chan);
+
+/* memory.c: the memory report */
+size_t relayfs_buf_memory(struct relayfs_buf *buf);
+size_t relayfs_chan_memory(struct relayfs_chan *chan);
 
 /* stats.c: counters */
 void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st);

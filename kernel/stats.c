@@ -54,8 +54,6 @@ void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->version = RELAYFS_ABI_VERSION;
 	st->cpu = buf->cpu;
-	st->attempted_records = local_read(&buf->attempted_records);
-	st->attempted_bytes = local_read(&buf->attempted_bytes);
 	st->accepted_records = local_read(&buf->accepted_records);
 	st->accepted_bytes = local_read(&buf->accepted_bytes);
 	st->dropped_records = local_read(&buf->dropped_records);
@@ -64,12 +62,17 @@ void relayfs_buf_stats(struct relayfs_buf *buf, struct relayfs_buf_stats *st)
 	st->full_records = local_read(&buf->full_records);
 	st->refused_records = local_read(&buf->refused_records);
 	st->refused_bytes = local_read(&buf->refused_bytes);
+	/* Not counted by the writers: what every attempt became. */
+	st->attempted_records = st->accepted_records + st->dropped_records +
+				st->refused_records;
+	st->attempted_bytes = st->accepted_bytes + st->dropped_bytes +
+			      st->refused_bytes;
 	st->overwritten_records = local_read(&buf->overwritten_records);
 	st->overwritten_bytes = local_read(&buf->overwritten_bytes);
 	st->discarded_records = local_read(&buf->discarded_records);
 	st->subbufs_produced = local_read(&buf->subbufs_produced);
 	st->subbufs_overwritten = local_read(&buf->subbufs_overwritten);
-	st->max_backlog = READ_ONCE(buf->max_backlog);
+	st->max_backlog = local_read(&buf->max_backlog);
 	/* The reader's counters and its position (for unread) together. */
 	spin_lock(&buf->stats_lock);
 	st->consumed_records = buf->consumed_records;

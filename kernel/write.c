@@ -72,10 +72,45 @@ static notrace void rfs_queue_work(struct relayfs_buf *buf)
 }
 NOKPROBE_SYMBOL(rfs_queue_work);
 
+/*
+ * The largest backlog, complete sub-buffers not consumed, at each
+ * completion (@produced of them so far).  A cmpxchg loop: a writer
+ * nesting in here may raise it meanwhile.
+ */
+static notrace void rfs_note_backlog(struct relayfs_buf *buf, long produced)
+{
+	long backlog = produced - (long)atomic64_read(&buf->consumed);
+	long max = local_read(&buf->max_backlog);
+
+	while (backlog > max) {
+		long seen = local_cmpxchg(&buf->max_backlog, max, backlog);
+
+		if (seen == max)
+			break;
+		max = seen;
+	}
+}
+NOKPROBE_SYMBOL(rfs_note_backlog);
+
+/*
+ * A sub-buffer is complete.  The irq_work runs only if someone needs it:
+ * a reader that said it waits (buf->waiting), or a ->deliver callback.
+ * A switch nobody waits for costs no interrupt.
+ *
+ * The wakeup rule, as the ftrace ring buffer's: the reader publishes
+ * "I wait" and then looks for data (relayfs_wait_cond()); the writer
+ * publishes the completion (the commit count, just added) and then looks
+ * for a waiter.  A full barrier on each side between its store and its
+ * load (a store may pass a later load, even on x86) means at least one
+ * of them sees the other's store: the reader finds the data, or the
+ * writer finds the waiter and wakes it.
+ */
 static notrace void rfs_subbuf_done(struct relayfs_buf *buf)
 {
-	local_inc(&buf->subbufs_produced);
-	rfs_queue_work(buf);
+	rfs_note_backlog(buf, local_inc_return(&buf->subbufs_produced));
+	smp_mb();	/* the completion before the waiter test: see above */
+	if (READ_ONCE(buf->wake_always) || READ_ONCE(buf->waiting))
+		rfs_queue_work(buf);
 }
 NOKPROBE_SYMBOL(rfs_subbuf_done);
 
@@ -93,7 +128,7 @@ NOKPROBE_SYMBOL(rfs_subbuf_done);
 static notrace void rfs_commit_add(struct relayfs_buf *buf, unsigned int idx,
 				   unsigned long val)
 {
-	u32 done_at = READ_ONCE(buf->meta[idx].done_at);
+	u32 done_at = READ_ONCE(buf->done_at[idx]);
 	unsigned long v;
 
 	/* The record (or metadata) before the count: pairs with smp_rmb()
@@ -283,7 +318,7 @@ static notrace int rfs_open_next(struct relayfs_buf *buf, unsigned long old,
 	if (buf->overwrite)
 		rfs_claim_unread(buf, seq, nidx, commit);
 	WRITE_ONCE(m->commit_base, commit);
-	m->done_at = (u32)(commit + buf->subbuf_size + 1);
+	buf->done_at[nidx] = (u32)(commit + buf->subbuf_size + 1);
 	m->void_base = local_read(&m->void_bytes);
 	m->padding = 0;
 	m->t_open = *now;
@@ -352,11 +387,14 @@ static notrace noinline struct rfs_slow rfs_reserve_slow(struct relayfs_buf *buf
 				continue;
 			/*
 			 * A record now waits in the sub-buffer we opened:
-			 * have the irq_work arm the flush timer.  Queued
+			 * unless the flush timer will fire anyway, have the
+			 * irq_work arm it (once per flush interval at most,
+			 * not per switch: see relayfs_timer_fn()).  Queued
 			 * after the reservation, which it checks: it may run
 			 * at once.
 			 */
-			if (opened && !buf->overwrite)
+			if (opened && !buf->overwrite &&
+			    !READ_ONCE(buf->timer_live))
 				rfs_queue_work(buf);
 			return (struct rfs_slow){ .tail = old };
 		}
@@ -408,20 +446,28 @@ static __always_inline void rfs_rsv_at(struct relayfs_rsv *rsv,
  * reset that starts meanwhile waits for us (we run with preemption off)
  * before it zeroes anything.
  */
-static notrace noinline int rfs_nest_drop(struct relayfs_buf *buf,
-					  size_t len, long depth)
+static __always_inline int rfs_nest_why(long depth)
 {
-	int why = depth > RFS_NEST_OFF ? -ESHUTDOWN : -EDEADLK;
+	return depth > RFS_NEST_OFF ? -ESHUTDOWN : -EDEADLK;
+}
 
+static notrace noinline void rfs_nest_drop(struct relayfs_buf *buf,
+					   size_t len, long depth)
+{
 	local_dec(&buf->nest);
-	if (depth > RFS_NEST_RESET)
-		return why;
-	local_inc(&buf->attempted_records);
-	local_add(len, &buf->attempted_bytes);
-	rfs_drop(buf, len, why);
-	return why;
+	if (depth <= RFS_NEST_RESET)
+		rfs_drop(buf, len, rfs_nest_why(depth));
 }
 NOKPROBE_SYMBOL(rfs_nest_drop);
+
+/* A record too big for a sub-buffer, or empty: leave, count the refusal. */
+static notrace noinline void rfs_refuse_len(struct relayfs_buf *buf, size_t len)
+{
+	local_inc(&buf->refused_records);
+	local_add(len, &buf->refused_bytes);
+	local_dec(&buf->nest);
+}
+NOKPROBE_SYMBOL(rfs_refuse_len);
 
 /* A reservation that did not happen: leave, and count the drop. */
 static __always_inline int rfs_leave_drop(struct relayfs_buf *buf,
@@ -453,15 +499,24 @@ static __always_inline int rfs_reserve_fast(struct relayfs_chan *chan,
 	 * nothing that the reset zeroes half of (RFS_NEST_RESET).
 	 */
 	depth = local_inc_return(&buf->nest);
-	if (unlikely(depth > RFS_MAX_NEST))
-		return rfs_nest_drop(buf, len, depth);
-	local_inc(&buf->attempted_records);
-	local_add(len, &buf->attempted_bytes);
+	/*
+	 * The errno is worked out here, not returned by the call: the
+	 * compiler then knows the error paths never reach the copy, and
+	 * keeps the copy's arguments out of saved registers.
+	 */
+	if (unlikely(depth > RFS_MAX_NEST)) {
+		rfs_nest_drop(buf, len, depth);
+		return rfs_nest_why(depth);
+	}
 	rfs_inject(buf, ENTRY);
-	if (unlikely(len - 1 >= buf->max_len)) {
-		local_inc(&buf->refused_records);
-		local_add(len, &buf->refused_bytes);
-		local_dec(&buf->nest);
+	/*
+	 * Empty, or so big that the offset sum below could wrap: refused
+	 * out of line.  Any other record too big for a sub-buffer does not
+	 * fit after the header either, and rfs_reserve_switch() refuses it
+	 * before it switches anything.  A constant bound: no load.
+	 */
+	if (unlikely(len - 1 >= RFS_MAX_LEN)) {
+		rfs_refuse_len(buf, len);
 		return -E2BIG;
 	}
 	do {
@@ -480,7 +535,13 @@ static __always_inline int rfs_reserve_switch(struct relayfs_buf *buf,
 					      size_t len,
 					      struct relayfs_rsv *rsv)
 {
-	struct rfs_slow slow = rfs_reserve_slow(buf, len);
+	struct rfs_slow slow;
+
+	if (unlikely(len > buf->max_len)) {
+		rfs_refuse_len(buf, len);
+		return -E2BIG;
+	}
+	slow = rfs_reserve_slow(buf, len);
 
 	if (unlikely(slow.err))
 		return rfs_leave_drop(buf, len, slow.err);
@@ -563,8 +624,7 @@ notrace void relayfs_discard(struct relayfs_rsv *rsv)
 	struct relayfs_buf *buf = rsv->buf;
 	unsigned long end = rsv->tail + rsv->len;
 
-	local_dec(&buf->attempted_records);
-	local_sub(rsv->len, &buf->attempted_bytes);
+	/* Never attempted: nothing but the discard is counted. */
 	local_inc(&buf->discarded_records);
 	/*
 	 * Zeros first, whatever becomes of the space: a void, or space given
@@ -683,10 +743,8 @@ notrace void relayfs_count_drops(struct relayfs_chan *chan,
 	preempt_disable_notrace();
 	buf = *this_cpu_ptr(chan->bufs);
 	/* Not while a reset zeroes the counters: see rfs_nest_drop(). */
-	if (local_inc_return(&buf->nest) < RFS_NEST_RESET) {
-		local_add(records, &buf->attempted_records);
+	if (local_inc_return(&buf->nest) < RFS_NEST_RESET)
 		local_add(records, &buf->dropped_records);
-	}
 	local_dec(&buf->nest);
 	preempt_enable_notrace();
 }

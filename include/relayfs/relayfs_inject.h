@@ -22,7 +22,7 @@ enum relayfs_inject_point {
 	RELAYFS_INJ_CLOSED,	/* closed, its padding not yet committed */
 	RELAYFS_INJ_OPEN,	/* about to open the next sub-buffer */
 	RELAYFS_INJ_OPENING,	/* inside the open, interrupts masked */
-	RELAYFS_INJ_ENTRY,	/* a record's attempt counted, no space yet */
+	RELAYFS_INJ_ENTRY,	/* a record past the nesting check, no space yet */
 	RELAYFS_INJ_NR,
 };
 

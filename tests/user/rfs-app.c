@@ -257,7 +257,7 @@ static int start_without_cap_sys_admin(void)
 static int test_control_protocol_errors(void)
 {
 	char longline[300];
-	long runs = app_control_value("sample", "runs");
+	long runs = app_control_value("sample", "runs"), mem;
 	pid_t pid;
 	int fd, fd2, st;
 
@@ -299,6 +299,12 @@ static int test_control_protocol_errors(void)
 	CHECK(app_running("sample"));
 	CHECK_EQ(app_control_value("sample", "subbuf_size"), 4096);
 	CHECK_EQ(app_control_value("sample", "flush_ms"), 1000);
+	/* Its buffers' pages, one buffer per possible CPU, and a little
+	 * more for their metadata (under a page per buffer here).
+	 */
+	mem = app_control_value("sample", "memory");
+	CHECK(mem >= (long)ncpus * 4 * 4096);
+	CHECK(mem < (long)ncpus * 5 * 4096);
 	CHECK_ERRNO(write(fd, "start subbuf_size=4096 n_subbufs=4", 34), EBUSY);
 	CHECK(write(fd, "stop", 4) == 4);
 	CHECK(!app_running("sample"));

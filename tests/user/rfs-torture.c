@@ -15,7 +15,7 @@
  *                    every record verified;
  *   reset_storm      relayfs_reset() in a loop under writers of every
  *                    context on every CPU, relayfs-inject.ko widening the
- *                    window between a record's counted attempt and the
+ *                    window between a record's nesting check and the
  *                    rest of its path; both equations exact after each
  *                    storm, every slot still switching;
  *   inject_storm     relayfs-inject.ko: every N-th pass of a writer
@@ -30,6 +30,9 @@
  *                    (teardown verified, then the next run starts at
  *                    once) or by SIGSTOP/SIGCONT then SIGINT (losses
  *                    counted exactly);
+ *   wakeup_race      a reader arming its wait (poll, read(), CONSUME)
+ *                    just as a writer on another CPU switches, is
+ *                    always woken (no flush timer to rescue it);
  *   reload_storm     relayfs.ko, the sample app and the test producer
  *                    loaded, a collector running and a reader holding a
  *                    mapped channel file; the app's module unloaded under
@@ -40,11 +43,15 @@
  *
  *   rfs-torture SECONDS [SUBSTRING]
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -290,7 +297,7 @@ static int reset_storm_case(void)
 	CHECK(mount("relayfs", RELAYFS, "relayfs", 0, NULL) == 0);
 	while (now() < end || runs < 4) {
 		i = pick(4);
-		/* A record's attempt counted, then a burst written from there. */
+		/* A record past its nesting check, then a burst from there. */
 		snprintf(setup, sizeof(setup), "inject every=1 point=%d burst=3",
 			 RELAYFS_INJ_ENTRY);
 		if (reset_storm(opens[i], setup, n[i], 300 + pick(300),
@@ -540,6 +547,163 @@ static int collector_storm(void)
 }
 
 /*
+ * wakeup_race: writers wake a reader only when it said it waits
+ * (kernel/write.c, rfs_subbuf_done()).  A reader on cpu0 arms (poll, a
+ * blocking read() or a waiting RELAYFS_IOC_CONSUME) at a random moment
+ * around the one sub-buffer switch a writer on cpu1 makes per round;
+ * the flush timer is 10 minutes away, so only that switch's wakeup can
+ * end the wait, and a wait that outlasts WAKE_LIMIT_MS is a lost one.
+ */
+#define WAKE_REC	2000	/* two per 4 KiB sub-buffer, the third switches */
+#define WAKE_LIMIT_MS	10000
+
+static volatile int wake_go, wake_done, wake_stop;
+static volatile sig_atomic_t wake_alarm;
+
+static void wake_alarm_fn(int sig)
+{
+	(void)sig;
+	wake_alarm = 1;
+}
+
+static void spin_us(unsigned int us)
+{
+	double end = now() + us / 1e6;
+
+	while (now() < end)
+		;
+}
+
+/* Two records per round on cpu1: the first of each round switches. */
+static void *wake_writer(void *arg)
+{
+	long *err = arg;
+	int round = 0;
+
+	while (!wake_stop) {
+		while (__atomic_load_n(&wake_go, __ATOMIC_ACQUIRE) == round &&
+		       !wake_stop)
+			;
+		if (wake_stop)
+			break;
+		round++;
+		spin_us(pick(400));
+		if (ctl("write len=%u count=2 ctx=task cpu=1", WAKE_REC))
+			(*err)++;
+		__atomic_store_n(&wake_done, round, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/* Wait for the round's sub-buffer the way @how says; 0 once it is there. */
+static int wake_wait(int fd, int how, void *map, uint64_t pos)
+{
+	struct relayfs_consume c = { .version = RELAYFS_ABI_VERSION,
+				     .max_entries = 1,
+				     .flags = RELAYFS_CONSUME_WAIT };
+	struct relayfs_subbuf sb;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char data[4096];
+	ssize_t n;
+
+	wake_alarm = 0;
+	alarm(WAKE_LIMIT_MS / 1000);
+	if (how == 0) {
+		n = poll(&pfd, 1, WAKE_LIMIT_MS);
+		alarm(0);
+		CHECK_EQ(n, 1);
+		n = read(fd, data, sizeof(data));
+	} else if (how == 1) {
+		CHECK(fcntl(fd, F_SETFL, 0) == 0);
+		n = read(fd, data, sizeof(data));	/* SIGALRM: EINTR */
+		alarm(0);
+		CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
+	} else {
+		c.entries = (uintptr_t)&sb;
+		c.ack = pos;	/* the reader's position: acks nothing */
+		n = ioctl(fd, RELAYFS_IOC_CONSUME, &c);
+		alarm(0);
+		CHECK_EQ(n, 0);
+		CHECK_EQ(c.n_entries, 1);
+		CHECK(map != MAP_FAILED);
+		CHECK_EQ(sb.seq, pos);
+		n = sb.used;
+		CHECK_EQ(n, 2 * WAKE_REC);
+		c.ack = sb.seq + 1;
+		c.max_entries = 0;
+		c.flags = 0;
+		CHECK(ioctl(fd, RELAYFS_IOC_CONSUME, &c) == 0);
+	}
+	if (wake_alarm)
+		printf("# wakeup_race: no wakeup in %d ms (wait %d)\n",
+		       WAKE_LIMIT_MS, how);
+	CHECK(!wake_alarm);
+	CHECK_EQ(n, 2 * WAKE_REC);
+	if (how != 2)
+		CHECK(read(fd, data, sizeof(data)) < 0 && errno == EAGAIN);
+	return 0;
+}
+
+static int wakeup_race(void)
+{
+	struct sigaction sa = { .sa_handler = wake_alarm_fn };
+	double end = now() + secs_per_case;
+	long rounds[3] = { 0 }, errs = 0;
+	struct relayfs_buf_stats st;
+	pthread_t th;
+	void *map;
+	int fd, how, ret = -1;
+	cpu_set_t set;
+
+	CHECK(ncpus >= 2);
+	CHECK(load_mount("relayfs_testprod", "") == 0);
+	CHECK(ctl("open subbuf=4096 n=4 flush_ms=600000") == 0);
+	CHECK(sigaction(SIGALRM, &sa, NULL) == 0);	/* no SA_RESTART */
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	CHECK(sched_setaffinity(0, sizeof(set), &set) == 0);
+	fd = open_cpu(1, O_NONBLOCK);
+	CHECK(fd >= 0);
+	map = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(map != MAP_FAILED);
+	/* The first sub-buffer opens: nothing completes yet. */
+	CHECK(ctl("write len=%u count=2 ctx=task cpu=1", WAKE_REC) == 0);
+	wake_go = wake_done = wake_stop = 0;
+	CHECK(pthread_create(&th, NULL, wake_writer, &errs) == 0);
+	for (int r = 1; now() < end || r < 100; r++) {
+		how = pick(3);
+		__atomic_store_n(&wake_go, r, __ATOMIC_RELEASE);
+		spin_us(pick(400));
+		if (wake_wait(fd, how, map, r - 1))
+			goto out;
+		while (__atomic_load_n(&wake_done, __ATOMIC_ACQUIRE) != r)
+			;
+		rounds[how]++;
+	}
+	ret = 0;
+out:
+	wake_stop = 1;
+	pthread_join(th, NULL);
+	CPU_SET(1, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	if (ret)
+		return ret;
+	CHECK_EQ(errs, 0);
+	CHECK(get_stats(fd, &st) == 0);
+	CHECK(check_equations(&st) == 0);
+	CHECK_EQ(st.subbufs_consumed, rounds[0] + rounds[1] + rounds[2]);
+	CHECK_EQ(st.dropped_records, 0);
+	munmap(map, 4 * 4096);
+	close(fd);
+	printf("# wakeup_race: %ld rounds woken by poll, %ld by read(), "
+	       "%ld by RELAYFS_IOC_CONSUME\n", rounds[0], rounds[1],
+	       rounds[2]);
+	total_runs += rounds[0] + rounds[1] + rounds[2];
+	CHECK(ctl("close") == 0);
+	return unload_all("relayfs_testprod");
+}
+
+/*
  * Both kinds of client at once: the sample app with a collector, and the
  * test producer's channel with a reader that has it mapped.  Unloading
  * the app's module ends the run under the collector; the producer and
@@ -617,6 +781,7 @@ static const struct ktap_case cases[] = {
 	{ "inject_storm", inject_storm },
 	{ "collector_storm", collector_storm },
 	{ "reload_storm", reload_storm },
+	{ "wakeup_race", wakeup_race },
 };
 
 int main(int argc, char **argv)

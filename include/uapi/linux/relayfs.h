@@ -40,7 +40,8 @@ struct relayfs_buf_info {
  * (no-overwrite mode, of which full_records), writers nested too deep
  * (of which nested_records), a writer interrupted a sub-buffer switch, or
  * the client lost them before writing (relayfs_count_drops); refused
- * counts records larger than a sub-buffer.
+ * counts records larger than a sub-buffer.  attempted is not counted by
+ * the write path but computed: accepted + dropped + refused.
  */
 struct relayfs_buf_stats {
 	__u32 version;		/* RELAYFS_ABI_VERSION */
