@@ -26,6 +26,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+mkdir -p build
 start=$(date +%s)
 pass=0 fail=0 skip=0 n=0
 
