@@ -160,7 +160,7 @@ static int resume(struct run *r, const char *path)
 static int find_run(struct gather *g, const char *host, const char *app,
 		    const char *base, const char *run, struct run **rp)
 {
-	char path[4096], key[96];
+	char path[4096], bad[4200], key[96];
 	struct run *r;
 	int err;
 
@@ -183,6 +183,13 @@ static int find_run(struct gather *g, const char *host, const char *app,
 	if (!r)
 		return -ENOMEM;
 	snprintf(r->key, sizeof(r->key), "%s", key);
+	/* A run with a message rejected (before a restart, or closed). */
+	snprintf(bad, sizeof(bad), "%s.rejected", path);
+	if (!access(bad, F_OK)) {
+		r->fd = -1;
+		r->bad = 1;
+		goto add;
+	}
 	r->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (r->fd < 0) {
 		err = -errno;
@@ -206,6 +213,7 @@ static int find_run(struct gather *g, const char *host, const char *app,
 	} else if (!r->next_pseq) {
 		g->runs_started++;
 	}
+add:
 	r->next = g->runs;
 	g->runs = r;
 	g->nruns++;
@@ -286,6 +294,29 @@ static int body_ok(const uint8_t *b, size_t len, const char *kind,
 	}
 	return len == RELAY_TRAILER_LEN &&
 	       block_ok(b, len, RELAY_BLOCK_TRAILER) == len;
+}
+
+/*
+ * Run @r lost message @pseq: its later messages are rejected too, also
+ * after a restart (<file>.rejected says so, and why).
+ */
+static void mark_bad(struct gather *g, struct run *r, const char *host,
+		     const char *app, const char *base, const char *run,
+		     uint64_t pseq, const char *kind)
+{
+	char path[4200];
+	FILE *f;
+
+	r->bad = 1;
+	snprintf(path, sizeof(path), "%s/%s/%s/%s.%s.relay.rejected", g->dir,
+		 host, app, base, run);
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "message %llu (%s) is not a relayfs %s: this run's "
+			"later messages are rejected\n",
+			(unsigned long long)pseq, kind, kind);
+		fclose(f);
+	}
 }
 
 /* Runs quiet for --close-idle: fd and lock given up, forgotten. */
@@ -373,7 +404,7 @@ static int handle(struct gather *g, natsMsg *m)
 		fprintf(stderr, "relay-gather: %s's run %s: message %llu is "
 			"not a relayfs %s: rejected\n", host, run,
 			(unsigned long long)pseq, kind);
-		r->bad = 1;
+		mark_bad(g, r, host, app, base, run, pseq, kind);
 		g->rejected++;
 		natsMsg_Term(m, NULL);
 		return 0;

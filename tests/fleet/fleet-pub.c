@@ -63,12 +63,13 @@ static void fill(uint8_t *p, unsigned int cpu, uint64_t seq,
 }
 
 /*
- * --poison N: N messages of one run (pseq 0 to N-1) with every header
+ * --poison N [--poison-from K]: N messages of one run (pseq K to K+N-1)
+ * with every header
  * a relayfs message has and a body that is no relayfs block, for the
  * consumer to reject (each one, and carry on).
  */
 static int publish_poison(const struct relay_nats_opts *o, const char *host,
-			  int n)
+			  int from, int n)
 {
 	struct relay_nats *nc;
 	char e[600], subj[300], num[24];
@@ -79,7 +80,7 @@ static int publish_poison(const struct relay_nats_opts *o, const char *host,
 		return 4;
 	}
 	snprintf(subj, sizeof(subj), "%s.%s.fleetapp.run", o->subject, host);
-	for (i = 0; i < n; i++) {
+	for (i = from; i < from + n; i++) {
 		jsPubAck *pa = NULL;
 		natsMsg *m = NULL;
 		natsStatus st;
@@ -206,6 +207,7 @@ int main(int argc, char **argv)
 		{ "n-subbufs", required_argument, NULL, 'n' },
 		{ "compress", required_argument, NULL, 'z' },
 		{ "poison", required_argument, NULL, 'p' },
+		{ "poison-from", required_argument, NULL, 'P' },
 		{ 0 }
 	};
 	struct option *opts = relay_nats_merge_longopts(own);
@@ -222,7 +224,7 @@ int main(int argc, char **argv)
 	unsigned int cpus = 2, recs = 16, size = 64, nsub = 1024, i;
 	uint64_t frames = 100, t0, now, total = 0, dropped = 0, t_end;
 	double rate = 100;
-	int opt, z = 0, err, done, poison = 0;
+	int opt, z = 0, err, done, poison = 0, poison_from = 0;
 	char e[600];
 	struct timespec ts;
 	uint8_t *buf;
@@ -242,6 +244,7 @@ int main(int argc, char **argv)
 		case 'n': nsub = atoi(optarg); break;
 		case 'z': z = atoi(optarg); break;
 		case 'p': poison = atoi(optarg); break;
+		case 'P': poison_from = atoi(optarg); break;
 		default:
 			if (opt >= RELAY_NOPT_SUBJECT && opt < RELAY_NOPT_END &&
 			    !relay_nats_parse(&no, opt, optarg, e, sizeof(e)))
@@ -259,7 +262,7 @@ int main(int argc, char **argv)
 	}
 	free(opts);
 	if (poison)
-		return publish_poison(&no, h.host, poison);
+		return publish_poison(&no, h.host, poison_from, poison);
 	if (!strncmp(no.url, "spool:", 6)) {
 		static struct spool_out so;
 

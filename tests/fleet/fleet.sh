@@ -80,7 +80,7 @@ field() {	# field FILE NAME: a number from fleet-pub's output
 }
 
 echo "KTAP version 1"
-echo "1..21"
+echo "1..22"
 T0=$(date +%s)
 # 1: the cluster elects a leader and takes an R3 stream
 cluster_up
@@ -340,6 +340,18 @@ rj=$(grep -o '"rejected":[0-9]*' "$T/gather-2.out" | cut -d: -f2)
 grep "h-poison" "$T/gather-2.err" | head -3 | sed 's/^/# /'
 [ "${rj:-0}" -ge 3 ]
 ok $((r + $?)) "bodies that are no relayfs block: ${rj:-?} rejected, the consumer carries on, the next run whole"
+
+# That run's later messages after a restart: rejected too (its file is
+# marked <file>.rejected), not handed back for ever waiting for pseq 0
+$PUB --sink "$URL" $AUTH --host h-poison --poison 2 --poison-from 5 \
+	>>"$T/poison.out" 2>&1
+r=$?
+timeout 30 $GATHER --from "$URL" $AUTH -o "$T/central" --json --idle 2s \
+	>"$T/gather-3.out" 2>"$T/gather-3.err"
+r=$((r + $?))
+rj=$(grep -o '"rejected":[0-9]*' "$T/gather-3.out" | cut -d: -f2)
+[ "${rj:-0}" -eq 2 ] && ls "$T"/central/h-poison/fleetapp/*.relay.rejected >/dev/null
+ok $((r + $?)) "a rejected run's later messages, after a restart: ${rj:-?} of 2 rejected, the consumer idles out"
 VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9"
 $VG $PUB --sink "$URL" $AUTH --host h-vg --spool "$T/spool-vg" --frames 50 \
 	--rate 100 >/dev/null 2>"$T/vg-pub"
