@@ -60,6 +60,7 @@ struct nats_sink {
 	uint64_t frames, bytes;
 	struct relay_nats_stats st;
 	char err[512];
+	int pub_any;		/* a message was handed to libnats */
 };
 
 static double now(void)
@@ -154,17 +155,24 @@ static int publish(struct nats_sink *s, const struct ent *e,
 		st = natsMsgHeader_Set(m, "Relay-Base", s->base);
 	if (st == NATS_OK)
 		st = natsMsgHeader_Set(m, "Relay-Run", s->run);
-	if (st == NATS_OK)
+	if (st == NATS_OK) {
+		s->pub_any = 1;
 		st = js_PublishMsgAsync(s->js, &m, NULL);
+	}
 	natsMsg_Destroy(m);	/* NULL once libnats took it */
 	return st == NATS_OK ? 0 : -EIO;
 }
 
-/* Forget what libnats still waits for: we resend it ourselves. */
+/*
+ * Forget what libnats still waits for: we resend it ourselves.  (Before
+ * a first asynchronous publish, libnats 3.4 crashes in the call.)
+ */
 static void drop_pending(struct nats_sink *s)
 {
 	natsMsgList l = { 0 };
 
+	if (!s->pub_any)
+		return;
 	if (js_PublishAsyncGetPendingList(&l, s->js) == NATS_OK)
 		natsMsgList_Destroy(&l);
 }
@@ -381,6 +389,7 @@ static int submit(struct nats_sink *s, unsigned int kind, unsigned int cpu,
 	double t0 = 0;
 	int err;
 
+again:
 	if (!s->spooling) {
 		double t = now();
 		int full;
@@ -412,7 +421,11 @@ static int submit(struct nats_sink *s, unsigned int kind, unsigned int cpu,
 		}
 		return 0;	/* the ring owns the body */
 	}
-	/* Spooling: in order behind what waits there; full: wait. */
+	/*
+	 * Spooling: in order behind what waits there; full: wait (an
+	 * empty spool takes any message).  The spool replayed meanwhile:
+	 * straight out.
+	 */
 	while ((err = spool_add(s, &e, body, 0)) == -ENOSPC) {
 		if (!t0) {
 			t0 = now();
@@ -426,6 +439,10 @@ static int submit(struct nats_sink *s, unsigned int kind, unsigned int cpu,
 		err = pump(s);
 		if (err)
 			break;
+		if (!s->spooling) {
+			s->st.blocked += now() - t0;
+			goto again;
+		}
 		wait_a_little(s);
 	}
 	if (t0)
@@ -441,6 +458,7 @@ static int nats_begin(void *ctx, const struct relay_run_header *h)
 {
 	struct nats_sink *s = ctx;
 	char host[256], app[256];
+	uint64_t need;
 	uint8_t *copy;
 	unsigned int i;
 	int err;
@@ -455,6 +473,18 @@ static int nats_begin(void *ctx, const struct relay_run_header *h)
 	snprintf(s->subj, sizeof(s->subj), "%s.%s.%s", s->o.subject, host,
 		 app);
 	snprintf(s->id, sizeof(s->id), "%s/%s/%s", host, s->run, app);
+	/*
+	 * One sub-buffer's frame, compressed at worst (zstd's bound is
+	 * below n + n/128 + 512), after a spool file's header must fit.
+	 */
+	need = (uint64_t)h->subbuf_size + h->subbuf_size / 128 + 512 +
+	       RELAY_FRAME_HDR_LEN + 4096;
+	if (s->o.spool_size < need)
+		return sink_fail(s, -EINVAL, "--spool-size %llu is smaller "
+				 "than one sub-buffer's frame: it needs %llu "
+				 "bytes at least (sub-buffers of %u bytes)",
+				 (unsigned long long)s->o.spool_size,
+				 (unsigned long long)need, h->subbuf_size);
 	free(s->hdr);
 	s->hdr = NULL;
 	err = relay_encode_run(h, &s->hdr, &s->hdr_len);
@@ -531,7 +561,7 @@ static void nats_destroy(void *ctx)
 		drop_pending(s);
 		jsCtx_Destroy(s->js);
 	}
-	for (i = 0; i < s->w; i++)
+	for (i = 0; s->ring && i < s->w; i++)
 		free(s->ring[i].body);
 	/* A spool all acknowledged is removed; one with data stays. */
 	relay_spool_close(s->spool, 1);
@@ -569,10 +599,14 @@ int relay_sink_nats(struct relay_nats *n, const struct relay_nats_opts *o,
 	jo.PublishAsync.MaxPending = s->w + 1;
 	jo.PublishAsync.AckHandler = on_ack;
 	jo.PublishAsync.AckHandlerClosure = s;
-	if (!s->ring || natsConnection_JetStream(&s->js, relay_nats_conn(n),
-						 &jo) != NATS_OK) {
+	if (!s->ring) {
 		nats_destroy(s);
 		return -ENOMEM;
+	}
+	if (natsConnection_JetStream(&s->js, relay_nats_conn(n), &jo) !=
+	    NATS_OK) {
+		nats_destroy(s);
+		return -EIO;
 	}
 	for (unsigned int i = 0; i < s->w; i++)
 		s->ring[i].pseq = UINT64_MAX;

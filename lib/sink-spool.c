@@ -4,7 +4,8 @@
  * (yet), on disk in the run format and in order, bounded in bytes.
  * Files <dir>/<name>.<N>.relay each start with the run's header block
  * (file_index N) and go on with message bodies exactly as published
- * (frames, the end), so relay-merge reads a spool left behind; the
+ * (frames, the end; the run header message not again), so relay-merge
+ * reads a spool left behind; the
  * order and the producer sequence of every message are kept in memory.
  * A file whose messages were all acknowledged is deleted: that room is
  * free again.
@@ -34,8 +35,8 @@ struct spool_entry {
 
 struct relay_spool {
 	char *dir, *name;
-	uint8_t *hdr;
-	size_t hdr_len;
+	uint8_t *hdr, *run;	/* run: the run header message's body */
+	size_t hdr_len, run_len;
 	uint64_t max, bytes, file_max;
 	struct spool_file *files;	/* oldest first; the last is written */
 	unsigned int nfiles, next_index;
@@ -132,7 +133,8 @@ int relay_spool_add(struct relay_spool *s, const struct relay_spool_item *it)
 	ssize_t w;
 	int err;
 
-	if (s->bytes + need > s->max && !it->force)
+	/* An empty spool takes any one message: it can only wait here. */
+	if (s->bytes + need > s->max && !it->force && s->count)
 		return -ENOSPC;
 	if (s->count == s->cap && (err = spool_grow(s)))
 		return err;
@@ -141,6 +143,25 @@ int relay_spool_add(struct relay_spool *s, const struct relay_spool_item *it)
 		if (err)
 			return err;
 		f = &s->files[s->nfiles - 1];
+	}
+	/*
+	 * The run header message: its blocks already begin every file (a
+	 * second copy would be "a run header in the middle of a run" to a
+	 * reader); kept in memory to be resent.
+	 */
+	if (it->kind == RELAY_MSG_RUN) {
+		free(s->run);
+		s->run = malloc(it->len ? it->len : 1);
+		if (!s->run)
+			return -ENOMEM;
+		memcpy(s->run, it->body, it->len);
+		s->run_len = it->len;
+		e = &s->e[(s->head + s->count++) % s->cap];
+		*e = (struct spool_entry){ .pseq = it->pseq, .off = UINT64_MAX,
+					   .kind = it->kind, .file = f->index,
+					   .len = it->len };
+		f->live++;
+		return 0;
 	}
 	w = pwrite(f->fd, it->body, it->len, f->size);
 	if (w != (ssize_t)it->len) {
@@ -185,7 +206,9 @@ int relay_spool_next(struct relay_spool *s, struct relay_spool_item *it)
 	it->body = malloc(e->len ? e->len : 1);
 	if (!it->body)
 		return -ENOMEM;
-	if (pread(f->fd, it->body, e->len, e->off) != (ssize_t)e->len) {
+	if (e->off == UINT64_MAX)
+		memcpy(it->body, s->run, e->len);
+	else if (pread(f->fd, it->body, e->len, e->off) != (ssize_t)e->len) {
 		free(it->body);
 		it->body = NULL;
 		return -EIO;
@@ -263,6 +286,7 @@ void relay_spool_close(struct relay_spool *s, int remove_empty)
 	free(s->files);
 	free(s->e);
 	free(s->hdr);
+	free(s->run);
 	free(s->name);
 	free(s->dir);
 	free(s);

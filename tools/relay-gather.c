@@ -25,6 +25,7 @@
 #include <nats/nats.h>
 #include "librelay.h"
 #include "fleet.h"
+#include "format.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -34,13 +35,17 @@ struct run {
 	int fd;			/* -1: finished, or not ours */
 	uint64_t next_pseq;
 	int finished;
+	int bad;		/* a message rejected: the rest is too */
+	double last;		/* a message of it last seen */
 };
 
 struct gather {
 	const char *dir;
 	struct run *runs;
 	uint64_t msgs, frames, written_bytes, dups, early, rejected;
-	uint64_t runs_started, runs_finished, busy;
+	uint64_t runs_started, runs_finished, busy, closed;
+	unsigned int nruns;
+	double close_idle;	/* runs quiet this long are closed */
 };
 
 static void on_signal(int sig)
@@ -69,6 +74,8 @@ static void usage(FILE *f)
 "                           of a group (default: relay-gather)\n"
 "      --batch N            messages fetched at once (default: 256)\n"
 "      --idle TIME          exit after TIME with no message\n"
+"      --close-idle TIME    close a run with no message for TIME, to be\n"
+"                           resumed from its file (default: 60s)\n"
 "      --json               the summary as JSON\n"
 "  -q, --quiet              no summary\n"
 "  -h, --help               this text\n"
@@ -153,7 +160,7 @@ static int resume(struct run *r, const char *path)
 static int find_run(struct gather *g, const char *host, const char *app,
 		    const char *base, const char *run, struct run **rp)
 {
-	char path[4096], key[96];
+	char path[4096], bad[4200], key[96];
 	struct run *r;
 	int err;
 
@@ -176,6 +183,13 @@ static int find_run(struct gather *g, const char *host, const char *app,
 	if (!r)
 		return -ENOMEM;
 	snprintf(r->key, sizeof(r->key), "%s", key);
+	/* A run with a message rejected (before a restart, or closed). */
+	snprintf(bad, sizeof(bad), "%s.rejected", path);
+	if (!access(bad, F_OK)) {
+		r->fd = -1;
+		r->bad = 1;
+		goto add;
+	}
 	r->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (r->fd < 0) {
 		err = -errno;
@@ -199,8 +213,10 @@ static int find_run(struct gather *g, const char *host, const char *app,
 	} else if (!r->next_pseq) {
 		g->runs_started++;
 	}
+add:
 	r->next = g->runs;
 	g->runs = r;
+	g->nruns++;
 	*rp = r;
 	return 0;
 }
@@ -226,6 +242,105 @@ static int write_all(int fd, const char *p, size_t n)
 		n -= w;
 	}
 	return 0;
+}
+
+/* One sealed block of @type at @b (@len bytes left): its size, or 0. */
+static size_t block_ok(const uint8_t *b, size_t len, unsigned int type)
+{
+	size_t n;
+
+	if (len < RELAY_BLOCK_PREFIX || relay_get32(b) != RELAY_BLOCK_MAGIC ||
+	    relay_get32(b + 8) != RELAY_BLOCK_TAG)
+		return 0;
+	n = (size_t)relay_get32(b + 4) + 8;
+	if (n < RELAY_BLOCK_PREFIX || n > len ||
+	    relay_get16(b + 14) != type ||
+	    relay_get32(b + 16) != relay_block_crc(b, n))
+		return 0;
+	return n;
+}
+
+/*
+ * The body is what its headers say, whole: a run header's blocks (and
+ * only at pseq 0), a frame header and its payload, or counters blocks
+ * and the trailer last.  Anything else would make the run unreadable
+ * (and unresumable) once written.
+ */
+static int body_ok(const uint8_t *b, size_t len, const char *kind,
+		   uint64_t pseq)
+{
+	size_t n;
+
+	if (!strcmp(kind, "run")) {
+		if (pseq || !len)
+			return 0;
+		for (; len; b += n, len -= n)
+			if (!(n = block_ok(b, len, RELAY_BLOCK_RUN)))
+				return 0;
+		return 1;
+	}
+	if (!pseq)
+		return 0;
+	if (!strcmp(kind, "frame"))
+		return block_ok(b, len, RELAY_BLOCK_FRAME) ==
+			       RELAY_FRAME_HDR_LEN &&
+		       relay_get64(b + RELAY_BLOCK_PREFIX + 64) ==
+			       len - RELAY_FRAME_HDR_LEN;
+	if (strcmp(kind, "end"))
+		return 0;
+	while ((n = block_ok(b, len, RELAY_BLOCK_STATS))) {
+		b += n;
+		len -= n;
+	}
+	return len == RELAY_TRAILER_LEN &&
+	       block_ok(b, len, RELAY_BLOCK_TRAILER) == len;
+}
+
+/*
+ * Run @r lost message @pseq: its later messages are rejected too, also
+ * after a restart (<file>.rejected says so, and why).
+ */
+static void mark_bad(struct gather *g, struct run *r, const char *host,
+		     const char *app, const char *base, const char *run,
+		     uint64_t pseq, const char *kind)
+{
+	char path[4200];
+	FILE *f;
+
+	r->bad = 1;
+	snprintf(path, sizeof(path), "%s/%s/%s/%s.%s.relay.rejected", g->dir,
+		 host, app, base, run);
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "message %llu (%s) is not a relayfs %s: this run's "
+			"later messages are rejected\n",
+			(unsigned long long)pseq, kind, kind);
+		fclose(f);
+	}
+}
+
+/* Runs quiet for --close-idle: fd and lock given up, forgotten. */
+static void close_idle_runs(struct gather *g)
+{
+	struct run **pp = &g->runs, *r;
+	double t = now();
+
+	while ((r = *pp)) {
+		if (t - r->last < g->close_idle) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		if (r->fd >= 0) {
+			fprintf(stderr, "relay-gather: run %s quiet for %.0f s: "
+				"closed (resumed from its file if more "
+				"comes)\n", r->key, t - r->last);
+			close(r->fd);
+			g->closed++;
+		}
+		free(r);
+		g->nruns--;
+	}
 }
 
 /* One message: written and acknowledged, skipped, or handed back. */
@@ -254,10 +369,25 @@ static int handle(struct gather *g, natsMsg *m)
 		natsMsg_NakWithDelay(m, 200, NULL);
 		return 0;
 	}
+	if (err == -EBADMSG || err == -EINVAL || err == -EPROTO) {
+		/* A run that cannot be resumed: not the fleet's problem. */
+		fprintf(stderr, "relay-gather: %s/%s/%s.%s: %s: message "
+			"%llu rejected\n", g->dir, host, base, run,
+			strerror(-err), (unsigned long long)pseq);
+		g->rejected++;
+		natsMsg_Term(m, NULL);
+		return 0;
+	}
 	if (err) {
 		fprintf(stderr, "relay-gather: %s/%s/%s.%s: %s\n", g->dir,
 			host, base, run, strerror(-err));
 		return err;
+	}
+	r->last = now();
+	if (r->bad) {
+		g->rejected++;
+		natsMsg_Term(m, NULL);
+		return 0;
 	}
 	if (pseq < r->next_pseq || r->finished) {
 		g->dups++;
@@ -267,6 +397,16 @@ static int handle(struct gather *g, natsMsg *m)
 	if (pseq > r->next_pseq) {	/* an earlier one is still to come */
 		g->early++;
 		natsMsg_NakWithDelay(m, 100, NULL);
+		return 0;
+	}
+	if (!body_ok((const uint8_t *)natsMsg_GetData(m),
+		     natsMsg_GetDataLength(m), kind, pseq)) {
+		fprintf(stderr, "relay-gather: %s's run %s: message %llu is "
+			"not a relayfs %s: rejected\n", host, run,
+			(unsigned long long)pseq, kind);
+		mark_bad(g, r, host, app, base, run, pseq, kind);
+		g->rejected++;
+		natsMsg_Term(m, NULL);
 		return 0;
 	}
 	at = lseek(r->fd, 0, SEEK_CUR);
@@ -328,12 +468,14 @@ static int consume(struct gather *g, struct relay_nats *nc,
 
 		s = natsSubscription_Fetch(&l, sub, batch, 1000, &jerr);
 		if (s == NATS_TIMEOUT || (s == NATS_OK && !l.Count)) {
+			close_idle_runs(g);
 			if (idle > 0 && now() - last >= idle)
 				break;
 			continue;
 		}
 		if (s != NATS_OK) {
 			/* A cluster in trouble: wait, the durable keeps our place. */
+			close_idle_runs(g);
 			usleep(200000);
 			continue;
 		}
@@ -341,6 +483,7 @@ static int consume(struct gather *g, struct relay_nats *nc,
 		for (i = 0; i < l.Count && !err; i++)
 			err = handle(g, l.Msgs[i]);
 		natsMsgList_Destroy(&l);
+		close_idle_runs(g);
 	}
 	natsSubscription_Destroy(sub);
 	return err ? 1 : 0;
@@ -352,7 +495,7 @@ static void summary(FILE *f, const struct gather *g, int json)
 		fprintf(f, "{\"messages\":%llu,\"frames\":%llu,\"bytes\":%llu,"
 			"\"runs_started\":%llu,\"runs_finished\":%llu,"
 			"\"duplicates\":%llu,\"early\":%llu,\"busy\":%llu,"
-			"\"rejected\":%llu}\n",
+			"\"rejected\":%llu,\"closed\":%llu}\n",
 			(unsigned long long)g->msgs,
 			(unsigned long long)g->frames,
 			(unsigned long long)g->written_bytes,
@@ -361,7 +504,8 @@ static void summary(FILE *f, const struct gather *g, int json)
 			(unsigned long long)g->dups,
 			(unsigned long long)g->early,
 			(unsigned long long)g->busy,
-			(unsigned long long)g->rejected);
+			(unsigned long long)g->rejected,
+			(unsigned long long)g->closed);
 		return;
 	}
 	fprintf(f, "relay-gather: %llu messages, %llu frames (%llu bytes) "
@@ -375,7 +519,8 @@ static void summary(FILE *f, const struct gather *g, int json)
 		(unsigned long long)g->busy, (unsigned long long)g->rejected);
 }
 
-enum { OPT_FROM = 256, OPT_DURABLE, OPT_BATCH, OPT_IDLE, OPT_JSON };
+enum { OPT_FROM = 256, OPT_DURABLE, OPT_BATCH, OPT_IDLE, OPT_JSON,
+       OPT_CLOSE_IDLE };
 
 int main(int argc, char **argv)
 {
@@ -386,6 +531,7 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "idle", required_argument, NULL, OPT_IDLE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "close-idle", required_argument, NULL, OPT_CLOSE_IDLE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -393,7 +539,7 @@ int main(int argc, char **argv)
 	struct option *opts = relay_nats_merge_longopts(own);
 	struct relay_nats_opts o;
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct gather g = { 0 };
+	struct gather g = { .close_idle = 60 };
 	struct relay_nats *nc;
 	const char *durable = "relay-gather";
 	char err[600];
@@ -425,6 +571,12 @@ int main(int argc, char **argv)
 		case OPT_IDLE:
 			if (relay_parse_duration(optarg, &idle) || !(idle > 0))
 				return bad_usage("bad --idle: '%s'", optarg);
+			break;
+		case OPT_CLOSE_IDLE:
+			if (relay_parse_duration(optarg, &g.close_idle) ||
+			    !(g.close_idle > 0))
+				return bad_usage("bad --close-idle: '%s'",
+						 optarg);
 			break;
 		case OPT_JSON:
 			json = 1;

@@ -9,7 +9,8 @@
  * (cumulative drops on the next sub-buffer, the counters at the end),
  * so the SPEC equations hold and every loss is placed in time.
  *
- *   fleet-pub --sink URL|file:DIR --host H --cpus C --frames N --rate R
+ *   fleet-pub --sink URL|file:DIR|spool:DIR --host H --cpus C --frames N
+ *             --rate R
  *             [--records K] [--record-size B] [-z LEVEL] [NATS options]
  *
  * Record j of sub-buffer s of CPU c is the line "c <c> s <s> r <j>"
@@ -24,7 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/random.h>
+#include <nats/nats.h>
 #include "fleet.h"
+#include "format.h"
 
 #define MAXCPU	16
 
@@ -59,6 +62,138 @@ static void fill(uint8_t *p, unsigned int cpu, uint64_t seq,
 	}
 }
 
+/*
+ * --poison N [--poison-from K]: N messages of one run (pseq K to K+N-1)
+ * with every header
+ * a relayfs message has and a body that is no relayfs block, for the
+ * consumer to reject (each one, and carry on).
+ */
+static int publish_poison(const struct relay_nats_opts *o, const char *host,
+			  int from, int n)
+{
+	struct relay_nats *nc;
+	char e[600], subj[300], num[24];
+	int i, bad = 0;
+
+	if (relay_nats_connect(o, &nc, e, sizeof(e))) {
+		fprintf(stderr, "fleet-pub: %s\n", e);
+		return 4;
+	}
+	snprintf(subj, sizeof(subj), "%s.%s.fleetapp.run", o->subject, host);
+	for (i = from; i < from + n; i++) {
+		jsPubAck *pa = NULL;
+		natsMsg *m = NULL;
+		natsStatus st;
+
+		snprintf(num, sizeof(num), "%d", i);
+		st = natsMsg_Create(&m, subj, NULL, "GARBAGE, NOT A BLOCK", 20);
+		if (st == NATS_OK)
+			st = natsMsgHeader_Set(m, "Relay-Host", host);
+		if (st == NATS_OK)
+			st = natsMsgHeader_Set(m, "Relay-App", "fleetapp");
+		if (st == NATS_OK)
+			st = natsMsgHeader_Set(m, "Relay-Base", "fleetapp");
+		if (st == NATS_OK)
+			st = natsMsgHeader_Set(m, "Relay-Run",
+				"00112233445566778899aabbccddeeff");
+		if (st == NATS_OK)
+			st = natsMsgHeader_Set(m, "Relay-Pseq", num);
+		if (st == NATS_OK)
+			st = natsMsgHeader_Set(m, "Relay-Kind",
+					       i ? "frame" : "run");
+		if (st == NATS_OK)
+			st = js_PublishMsg(&pa, relay_nats_js(nc), m, NULL,
+					   NULL);
+		jsPubAck_Destroy(pa);
+		natsMsg_Destroy(m);
+		bad += st != NATS_OK;
+	}
+	relay_nats_close(nc);
+	printf("poison: %d messages published\n", n - bad);
+	return bad ? 1 : 0;
+}
+
+/*
+ * --sink spool:DIR: every message into a spool as the NATS sink spools
+ * it while the cluster is away, left behind (nothing acknowledged),
+ * for relay-merge and fleet-check to read.
+ */
+struct spool_out {
+	const char *dir;
+	struct relay_spool *sp;
+	uint64_t pseq, frames, bytes;
+};
+
+static int spool_put(struct spool_out *o, unsigned int kind,
+		     unsigned int cpu, uint64_t seq, uint8_t *b, size_t len)
+{
+	struct relay_spool_item it = { .pseq = o->pseq++, .kind = kind,
+				       .cpu = cpu, .seq = seq, .body = b,
+				       .len = len };
+	int err = relay_spool_add(o->sp, &it);
+
+	free(b);
+	return err;
+}
+
+static int spool_begin(void *ctx, const struct relay_run_header *h)
+{
+	struct spool_out *o = ctx;
+	uint8_t *b;
+	size_t len;
+	int err = relay_encode_run(h, &b, &len);
+
+	if (!err)
+		err = relay_spool_open(o->dir, "fleetapp", b, len, 1ULL << 30,
+				       &o->sp);
+	if (err)
+		return err;
+	return spool_put(o, RELAY_MSG_RUN, 0, 0, b, len);
+}
+
+static int spool_frame(void *ctx, const struct relay_frame *f)
+{
+	struct spool_out *o = ctx;
+	uint8_t *b = malloc(RELAY_FRAME_HDR_LEN + f->stored);
+
+	if (!b)
+		return -ENOMEM;
+	relay_encode_frame(b, f, f->stored);
+	memcpy(b + RELAY_FRAME_HDR_LEN, f->payload, f->stored);
+	o->frames++;
+	o->bytes += f->len;
+	return spool_put(o, RELAY_MSG_FRAME, f->cpu, f->seq, b,
+			 RELAY_FRAME_HDR_LEN + f->stored);
+}
+
+static int spool_end(void *ctx, const struct relay_cpu_counters *c,
+		     unsigned int n, uint32_t flags)
+{
+	struct spool_out *o = ctx;
+	struct relay_trailer t = { .flags = flags, .frames = o->frames,
+				   .bytes = o->bytes };
+	uint8_t *b;
+	size_t len;
+	int err = relay_encode_end(c, n, &t, &b, &len);
+
+	return err ? err : spool_put(o, RELAY_MSG_END, 0, 0, b, len);
+}
+
+static void spool_destroy(void *ctx)
+{
+	struct spool_out *o = ctx;
+
+	relay_spool_close(o->sp, 1);	/* all unacknowledged: all stay */
+}
+
+static const struct relay_sink_ops spool_ops = {
+	.size = sizeof(struct relay_sink_ops),
+	.begin = spool_begin,
+	.frame = spool_frame,
+	.end = spool_end,
+	.destroy = spool_destroy,
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option own[] = {
@@ -71,6 +206,8 @@ int main(int argc, char **argv)
 		{ "record-size", required_argument, NULL, 'b' },
 		{ "n-subbufs", required_argument, NULL, 'n' },
 		{ "compress", required_argument, NULL, 'z' },
+		{ "poison", required_argument, NULL, 'p' },
+		{ "poison-from", required_argument, NULL, 'P' },
 		{ 0 }
 	};
 	struct option *opts = relay_nats_merge_longopts(own);
@@ -87,7 +224,7 @@ int main(int argc, char **argv)
 	unsigned int cpus = 2, recs = 16, size = 64, nsub = 1024, i;
 	uint64_t frames = 100, t0, now, total = 0, dropped = 0, t_end;
 	double rate = 100;
-	int opt, z = 0, err, done;
+	int opt, z = 0, err, done, poison = 0, poison_from = 0;
 	char e[600];
 	struct timespec ts;
 	uint8_t *buf;
@@ -106,6 +243,8 @@ int main(int argc, char **argv)
 		case 'b': size = atoi(optarg); break;
 		case 'n': nsub = atoi(optarg); break;
 		case 'z': z = atoi(optarg); break;
+		case 'p': poison = atoi(optarg); break;
+		case 'P': poison_from = atoi(optarg); break;
 		default:
 			if (opt >= RELAY_NOPT_SUBJECT && opt < RELAY_NOPT_END &&
 			    !relay_nats_parse(&no, opt, optarg, e, sizeof(e)))
@@ -116,13 +255,22 @@ int main(int argc, char **argv)
 	}
 	if (!cpus || cpus > MAXCPU || nsub < 2 || nsub > 4096 || size < 32 ||
 	    !recs || rate <= 0 || !no.url ||
-	    (strncmp(no.url, "file:", 5) &&
+	    (strncmp(no.url, "file:", 5) && strncmp(no.url, "spool:", 6) &&
 	     relay_nats_check(&no, e, sizeof(e)))) {
 		fprintf(stderr, "fleet-pub: bad arguments %s\n", e);
 		return 2;
 	}
 	free(opts);
-	if (!strncmp(no.url, "file:", 5)) {
+	if (poison)
+		return publish_poison(&no, h.host, poison_from, poison);
+	if (!strncmp(no.url, "spool:", 6)) {
+		static struct spool_out so;
+
+		so.dir = no.url + 6;
+		memset(&out, 0, sizeof(out));
+		if (relay_sink_new(&spool_ops, &so, &out.sink))
+			return 1;
+	} else if (!strncmp(no.url, "file:", 5)) {
 		/* The local files sink, to compare (docs/fleet.md). */
 		struct relay_file_opts fo = { .size = sizeof(fo),
 					      .dir = no.url + 5,

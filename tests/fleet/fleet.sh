@@ -40,7 +40,7 @@ ok() {	# ok COND-STATUS DESCRIPTION
 . "$(dirname "$0")/cluster.sh"
 
 start_gather() {	# start_gather NAME: the central consumer, in the background
-	$GATHER --from "$URL" $AUTH -o "$T/central" --json \
+	$GATHER --from "$URL" $AUTH -o "$T/central" --json --close-idle 3s \
 		>"$T/gather-$1.out" 2>"$T/gather-$1.err" &
 	PID[gather]=$!
 }
@@ -80,7 +80,7 @@ field() {	# field FILE NAME: a number from fleet-pub's output
 }
 
 echo "KTAP version 1"
-echo "1..17"
+echo "1..22"
 T0=$(date +%s)
 # 1: the cluster elects a leader and takes an R3 stream
 cluster_up
@@ -125,6 +125,8 @@ sp=$(field "$T/pub-h-outage.out" spooled)
 rp=$(field "$T/pub-h-outage.out" replayed)
 echo "# spooled ${sp:-?} replayed ${rp:-?}"
 ok $((r + r2)) "all three stopped for 10 s: nothing lost"
+grep -q "run h-outage/.* quiet for .*closed" "$T/gather-1.err"
+ok $((r2 + $?)) "the outage's run, quiet for --close-idle, closed by the consumer and resumed from its file"
 [ "${sp:-0}" -gt 0 ] && [ "$sp" = "$rp" ]
 ok $? "the outage's frames went to the spool and were all replayed"
 
@@ -173,7 +175,14 @@ CENTRAL=$T/shared central q-a 1280 0
 r=$((r + $?))
 CENTRAL=$T/shared central q-b 1280 0
 r=$((r + $?))
-ok $r "two consumers sharing a durable: each run whole and once"
+# both did work: each wrote, or one found a run locked by the other
+b1=$(grep -o '"bytes":[0-9]*' "$T/q1.out" | cut -d: -f2)
+b2=$(grep -o '"bytes":[0-9]*' "$T/q2.out" | cut -d: -f2)
+k1=$(grep -o '"busy":[0-9]*' "$T/q1.out" | cut -d: -f2)
+k2=$(grep -o '"busy":[0-9]*' "$T/q2.out" | cut -d: -f2)
+{ [ "${b1:-0}" -gt 0 ] && [ "${b2:-0}" -gt 0 ]; } ||
+	[ $(( ${k1:-0} + ${k2:-0} )) -gt 0 ]
+ok $((r + $?)) "two consumers sharing a durable: each run whole and once, both instances at work (bytes ${b1:-?}/${b2:-?}, busy ${k1:-?}/${k2:-?})"
 
 # 7: a spool too small: drops counted exactly, placed in time
 pub h-small --cpus 2 --frames 600 --rate 100 --n-subbufs 4 \
@@ -189,6 +198,27 @@ central h-small 19200 "${d:-x}"
 r2=$?
 [ "${d:-0}" -gt 0 ]
 ok $((r + r2 + $?)) "a spool too small: draining stopped, drops counted exactly and placed in time"
+
+# A spool smaller than one sub-buffer's frame (80 KB here): refused at
+# the start, not a producer hung once the spool could never take it
+timeout 30 $PUB --sink "$URL" $AUTH --host h-tiny --spool "$T/spool-tiny" \
+	--cpus 1 --frames 20 --rate 100 --records 80 --record-size 1024 \
+	--spool-size 64k >"$T/pub-h-tiny.out" 2>"$T/pub-h-tiny.err"
+r=$?
+sed 's/^/# /' "$T/pub-h-tiny.err"
+[ $r -eq 1 ] && grep -q "spool-size 65536 is smaller than one sub-buffer's frame" "$T/pub-h-tiny.err"
+ok $? "--spool-size below one sub-buffer's frame: a clear error at the start"
+
+# A spool left behind (nothing acknowledged, the run header message
+# among its messages): read whole by fleet-check and relay-merge
+$PUB --sink "spool:$T/spool-left" --host h-left --cpus 2 --frames 20 \
+	--rate 1000 >/dev/null 2>&1
+r=$?
+f=$(ls "$T"/spool-left/*.relay 2>/dev/null | head -1)
+$CHECK "${f:-none}" 640 0 | sed 's/^/# /'
+r=$((r + PIPESTATUS[0]))
+$B/bin/relay-merge "${f:-none}" >/dev/null 2>"$T/merge-left.err"
+ok $((r + $?)) "a spool left behind: relay-merge and fleet-check read it, every record once"
 
 # 8: relay-merge reads the central output across hosts on one timeline
 $B/bin/relay-merge --clock=real "$T"/central/h-plain/fleetapp/*.relay \
@@ -293,8 +323,35 @@ vm_live() {
 vm_live
 ok $? "live from the VM: relay-collect on the sample to the host's cluster via 10.0.2.2, every record verified"
 
+# Messages with a relayfs message's headers and a body that is no
+# relayfs block: rejected one by one, the consumer goes on with the rest
+$PUB --sink "$URL" $AUTH --host h-poison --poison 3 >"$T/poison.out" 2>&1
+r=$?
+pub h-after --cpus 1 --frames 50 --rate 300
+r=$((r + $?))
+central h-after 800 0
+r=$((r + $?))
+kill -0 "${PID[gather]}" 2>/dev/null
+r=$((r + $?))
+
 # No leak in the sink nor in the consumer (valgrind, definite leaks)
 stop_gather
+rj=$(grep -o '"rejected":[0-9]*' "$T/gather-2.out" | cut -d: -f2)
+grep "h-poison" "$T/gather-2.err" | head -3 | sed 's/^/# /'
+[ "${rj:-0}" -ge 3 ]
+ok $((r + $?)) "bodies that are no relayfs block: ${rj:-?} rejected, the consumer carries on, the next run whole"
+
+# That run's later messages after a restart: rejected too (its file is
+# marked <file>.rejected), not handed back for ever waiting for pseq 0
+$PUB --sink "$URL" $AUTH --host h-poison --poison 2 --poison-from 5 \
+	>>"$T/poison.out" 2>&1
+r=$?
+timeout 30 $GATHER --from "$URL" $AUTH -o "$T/central" --json --idle 2s \
+	>"$T/gather-3.out" 2>"$T/gather-3.err"
+r=$((r + $?))
+rj=$(grep -o '"rejected":[0-9]*' "$T/gather-3.out" | cut -d: -f2)
+[ "${rj:-0}" -eq 2 ] && ls "$T"/central/h-poison/fleetapp/*.relay.rejected >/dev/null
+ok $((r + $?)) "a rejected run's later messages, after a restart: ${rj:-?} of 2 rejected, the consumer idles out"
 VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9"
 $VG $PUB --sink "$URL" $AUTH --host h-vg --spool "$T/spool-vg" --frames 50 \
 	--rate 100 >/dev/null 2>"$T/vg-pub"
