@@ -297,7 +297,6 @@ vm_live() {
 		done
 	fi
 	[ -n "$k" ] || { echo "# no kernel with built modules (make modules)"; return 1; }
-	# (not under /tmp: the guest mounts a tmpfs there)
 	vmbin=$(cd "$B" && pwd)/fleet-vm
 	mkdir -p "$T/vmroot/lib/relayfs" "$vmbin"
 	cp "$B/bin/relay-collect" "$GATHER" "$vmbin/" || return 1
@@ -309,10 +308,15 @@ vm_live() {
 	else
 		xz -dc "$x.xz" >"$T/vmroot/lib/relayfs/e1000.ko" || return 1
 	fi
+	# The guest mounts a tmpfs on /tmp, and a checkout may be there:
+	# the programs go to a path of their own in the guest (their
+	# libraries stay where the host has them).
+	mkdir -p "$T/vmroot/opt"
+	mv "$T/vmroot$vmbin" "$T/vmroot/opt/relayfs-fleet" || return 1
 	echo "# booting $k"
 	VM_SUITES_DIR=tests/fleet/vm VM_ROOT_EXTRA="$T/vmroot" VM_DIR="$T/vm" \
 	VM_TIMEOUT=400 VM_QEMU_OPTS="-netdev user,id=n0 -device e1000,netdev=n0" \
-	VM_APPEND="fleet_url=${URL//127.0.0.1/10.0.2.2} fleet_bin=$vmbin" \
+	VM_APPEND="fleet_url=${URL//127.0.0.1/10.0.2.2} fleet_bin=/opt/relayfs-fleet" \
 		tests/vm/run.sh "$k" fleet >"$T/vm.out" 2>&1
 	r=$?
 	# its counts, or on a failure all it said
