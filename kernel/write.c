@@ -190,7 +190,12 @@ static notrace bool rfs_close(struct relayfs_buf *buf, unsigned long old,
 	/* Nobody else writes this slot's metadata until it is complete. */
 	rfs_zero_padding(buf, idx, off);
 	m->padding = buf->subbuf_size - off;
-	m->t_close = now;
+	/*
+	 * Not before its opening: a dead CPU's last sub-buffer is closed on
+	 * another CPU, whose local_clock() may run behind the one that
+	 * stamped t_open (seen under TCG: t_close < t_open by a few us).
+	 */
+	m->t_close = max(now, m->t_open);
 	m->drops = drops;
 	rfs_commit_add(buf, idx, m->padding + 1);
 	return true;
