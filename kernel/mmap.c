@@ -89,6 +89,13 @@ int relayfs_buf_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_private_data = buf;
 	/* Read-only and never writable: no copy-on-write can happen. */
 	err = vm_insert_pages(vma, vma->vm_start, buf->pages, &n);
+	/*
+	 * The core answers EFAULT when it cannot allocate a page-table level
+	 * (walk_to_pmd()); the range is this VMA's own, so that is ENOMEM
+	 * (seen with fault injection on the 6.1 debug kernel).
+	 */
+	if (err == -EFAULT)
+		err = -ENOMEM;
 	if (err)
 		return err;
 	relayfs_vm_open(vma);
