@@ -713,7 +713,8 @@ static int follow_input(struct merge *m, const char *path)
 	const char *name = strcmp(path, "-") ? path : "standard input";
 	struct relay_follow *fl;
 	struct relay_frame f;
-	unsigned int ri = 0;
+	/* The merge's run of each app of the followed run, as read_input. */
+	unsigned int ri[RELAY_MAX_APPS] = { 0 };
 	int ret, have_run = 0, end = 0;
 
 	/* No SA_RESTART: a wait ends at once. */
@@ -728,11 +729,17 @@ static int follow_input(struct merge *m, const char *path)
 		ret = relay_follow_next(fl, &f, next_due_ms(m));
 		m->now = mono_now();
 		if (ret == 2) {
-			ret = add_run(m, relay_follow_header(fl),
-				      relay_follow_name(fl), &ri);
+			const struct relay_run_header *h =
+				relay_follow_header(fl);
+
+			/* The reader checked app_index < RELAY_MAX_APPS. */
+			ret = add_run(m, h, relay_follow_name(fl),
+				      &ri[h->app_index]);
 			have_run = 1;
 		} else if (ret == 1) {
-			ret = have_run ? add_frame(m, ri, &f) : -EBADMSG;
+			ret = have_run ?
+			      add_frame(m, ri[RELAY_FRAME_APP(f.flags)], &f) :
+			      -EBADMSG;
 		} else if (ret == 0 || ret == -ENODATA) {
 			if (ret)
 				fprintf(stderr, "%s: %s: the run never "
