@@ -358,8 +358,16 @@ static int add_trigger(struct merge *m, unsigned int ri,
 	static const char *const ctx[] = { "task", "softirq", "hardirq",
 					   "nmi" };
 	struct rec x = { .run = ri, .cpu = t->cpu };
-	char when[48], where[64], *text;
+	char when[48], where[64], reason[RELAY_TRIGGER_REASON_MAX], *text;
 	const char *what;
+	size_t i;
+
+	/* Text of one line: a control byte printed is '?' (a file's reason
+	 * is the writer's; it must not forge a line or move the cursor). */
+	for (i = 0; i < sizeof(reason) - 1 && t->reason[i]; i++)
+		reason[i] = (unsigned char)t->reason[i] < 0x20 ||
+			    t->reason[i] == 0x7f ? '?' : t->reason[i];
+	reason[i] = '\0';
 
 	if (to_clock(m, &m->runs[ri], t->time_ns, &x.key))
 		return -ERANGE;
@@ -384,11 +392,11 @@ static int add_trigger(struct merge *m, unsigned int ri,
 	text = keep(m, xrealloc(NULL, 256));
 	if (t->missed)
 		x.len = snprintf(text, 256, "%s === trigger %s (%s; %" PRIu64
-				 " more missed) ===\n", when, t->reason,
+				 " more missed) ===\n", when, reason,
 				 where, t->missed);
 	else
 		x.len = snprintf(text, 256, "%s === trigger %s (%s) ===\n",
-				 when, t->reason, where);
+				 when, reason, where);
 	if (x.len >= 256)
 		x.len = 255;
 	x.text = text;

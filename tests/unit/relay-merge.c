@@ -364,9 +364,11 @@ static int test_snapshot_trigger_line(void)
 		.time_ns = 2500000000ULL, .kernel_seq = 1,
 		.reason = "disk error",
 	};
+	/* A reason is text of one line: no line or escape of its own. */
 	static const struct relay_trigger sig = {
 		.kind = RELAY_TRIGGER_SIGNAL, .seq = 2,
-		.time_ns = 5000000000ULL, .missed = 3, .reason = "SIGUSR1",
+		.time_ns = 5000000000ULL, .missed = 3,
+		.reason = "SIGUSR1\n[    9.000000] cpu0 klog FAKE\x1b[2J\x7f",
 	};
 	struct run_desc d = klog;
 	FILE *f = new_file("snap1.relay");
@@ -400,8 +402,8 @@ static int test_snapshot_trigger_line(void)
 		  "[    3.000000] cpu0 klog *** lost 0 records, 5 sub-buffers,"
 		  " before [    3.000000] ***\n"
 		  "[    3.500000] cpu0 klog between\n"
-		  "[    5.000000] === trigger SIGUSR1 (signal, cpu 0; 3 more "
-		  "missed) ===\n");
+		  "[    5.000000] === trigger SIGUSR1?[    9.000000] cpu0 klog "
+		  "FAKE?[2J? (signal, cpu 0; 3 more missed) ===\n");
 	return 0;
 }
 
