@@ -987,6 +987,12 @@ int main(int argc, char **argv)
 		sigaction(SIGUSR1, &su, NULL);
 	}
 	err = relay_run_collect(run);
+	if (o.snapshot) {
+		/* The run is over (and freed below): a later SIGUSR1 is
+		 * nothing, neither a snapshot nor the default's exit. */
+		signal(SIGUSR1, SIG_IGN);
+		snap_run = NULL;
+	}
 	if (o.progress && tty)
 		fputc('\n', stderr);
 	if (err && !run->subbuf_size) {
