@@ -764,7 +764,7 @@ static int follow_input(struct merge *m, const char *path)
 		if (ret)
 			break;
 	}
-	if (ret == -EBADMSG || ret == -EPROTONOSUPPORT) {
+	if (ret == -EBADMSG || ret == -EPROTONOSUPPORT || ret == -ESTALE) {
 		const char *why = relay_follow_error(fl);
 
 		fprintf(stderr, "%s: %s: %s\n", prog, relay_follow_name(fl),

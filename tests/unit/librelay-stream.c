@@ -836,6 +836,57 @@ static int test_pipe_in_dribbles(void)
 	return 0;
 }
 
+/*
+ * Following a file that is truncated and written again (relay-collect
+ * re-creates <base>.000000.relay for a new run in the same directory):
+ * -ESTALE with the reason, whether the new data is shorter than what was
+ * read (it used to wait forever) or longer (it used to read the new run
+ * from the middle: "not a relayfs block").
+ */
+static int test_follow_file_recreated(void)
+{
+	struct relay_stream *s;
+	struct relay_frame f;
+	struct buf old = { 0 }, short_run = { 0 }, long_run = { 0 };
+	const struct buf *again[2] = { &short_run, &long_run };
+	unsigned int i, k;
+	int fd;
+
+	put_header(&old, 0, RELAY_HDR_ANCHOR);
+	put_frame(&old, 0, 0);
+	put_frame(&old, 1, 0);
+	put_header(&short_run, 0, RELAY_HDR_ANCHOR);
+	put_frame(&short_run, 0, 0);
+	/* another file index: other first bytes (the header's CRC) */
+	put_header(&long_run, 1, RELAY_HDR_ANCHOR);
+	for (i = 0; i < 6; i++)
+		put_frame(&long_run, i, 0);
+	for (k = 0; k < 2; k++) {
+		fd = memfd_create("followed", 0);
+		CHECK(fd >= 0);
+		CHECK_EQ(write(fd, old.p, old.n), (ssize_t)old.n);
+		CHECK(lseek(fd, 0, SEEK_SET) == 0);
+		CHECK_EQ(relay_stream_fdopen(fd, &s), 0);
+		CHECK_EQ(relay_stream_follow(s), 1);
+		CHECK_EQ(relay_stream_next(s, &f), 2);
+		CHECK_EQ(relay_stream_next(s, &f), 1);
+		CHECK_EQ(relay_stream_next(s, &f), 1);
+		CHECK_EQ(relay_stream_next(s, &f), -EAGAIN);
+		CHECK_EQ(ftruncate(fd, 0), 0);
+		CHECK_EQ(pwrite(fd, again[k]->p, again[k]->n, 0),
+			 (ssize_t)again[k]->n);
+		CHECK_EQ(relay_stream_next(s, &f), -ESTALE);
+		CHECK(strstr(relay_stream_error(s), "written again"));
+		/* and it stays so */
+		CHECK_EQ(relay_stream_next(s, &f), -ESTALE);
+		relay_stream_close(s);
+	}
+	free(old.p);
+	free(short_run.p);
+	free(long_run.p);
+	return 0;
+}
+
 static uint64_t rng;
 
 static uint64_t next_rand(void)
@@ -1018,6 +1069,7 @@ static int test_snapshot_trigger(void)
 
 static const struct ktap_case cases[] = {
 	{ "snapshot_trigger", test_snapshot_trigger },
+	{ "follow_file_recreated", test_follow_file_recreated },
 	{ "roundtrip", test_roundtrip },
 	{ "concatenated_parts", test_concatenated_parts },
 	{ "every_truncation", test_every_truncation },
