@@ -698,6 +698,46 @@ static int several_apps_roundtrip(bool zstd)
 	return 0;
 }
 
+/*
+ * A 1.0 caller's relay_run_header ends before trigger: without
+ * RELAY_HDR_SNAPSHOT or RELAY_HDR_APPS no sink reads past it (ASan sees
+ * an over-read of this heap copy of only the 1.0 part).
+ */
+static int test_sink_1_0_header(void)
+{
+	const size_t size = offsetof(struct relay_run_header, trigger);
+	struct relay_run_header full = {
+		.flags = RELAY_HDR_ANCHOR, .ncpus = 2, .subbuf_size = 4096,
+		.n_subbufs = 8, .host = "one", .kernel = "one", .app = "one",
+		.base = "one", .tool = "1.0", .library = "1.0",
+		.cmdline = "1.0",
+	};
+	void *h = malloc(size);
+	struct relay_sink *fd, *sk;
+	struct relay_stream *s;
+	struct relay_frame f;
+	int mfd = memfd_create("sink", 0);
+
+	CHECK(h != NULL && mfd >= 0);
+	memset(full.run_id, 0x10, sizeof(full.run_id));
+	memcpy(h, &full, size);
+	CHECK_EQ(relay_sink_fd(mfd, &fd), 0);
+	CHECK_EQ(relay_sink_zstd(1, 0, fd, &sk), 0);
+	CHECK_EQ(relay_sink_begin(sk, h), 0);
+	CHECK_EQ(relay_sink_end(sk, NULL, 0, 0), 0);
+	relay_sink_free(sk);
+	free(h);
+	CHECK(lseek(mfd, 0, SEEK_SET) == 0);
+	CHECK_EQ(relay_stream_fdopen(mfd, &s), 0);
+	CHECK_EQ(relay_stream_next(s, &f), 2);
+	CHECK_EQ(relay_stream_header(s)->flags,
+		 RELAY_HDR_ANCHOR | RELAY_HDR_COMPRESSED);
+	CHECK(!strcmp(relay_stream_header(s)->app, "one"));
+	CHECK_EQ(relay_stream_next(s, &f), 0);
+	relay_stream_close(s);
+	return 0;
+}
+
 static int test_several_apps_roundtrip(void)
 {
 	/* files, and zstd in front of them (frames compressed on its thread) */
@@ -1070,6 +1110,7 @@ static int test_snapshot_trigger(void)
 static const struct ktap_case cases[] = {
 	{ "snapshot_trigger", test_snapshot_trigger },
 	{ "follow_file_recreated", test_follow_file_recreated },
+	{ "sink_1_0_header", test_sink_1_0_header },
 	{ "roundtrip", test_roundtrip },
 	{ "concatenated_parts", test_concatenated_parts },
 	{ "every_truncation", test_every_truncation },
