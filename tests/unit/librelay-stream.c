@@ -738,6 +738,37 @@ static int test_sink_1_0_header(void)
 	return 0;
 }
 
+/* A header's CPU count is bounded before the sink sizes its table. */
+static int test_sink_ncpus_bounded(void)
+{
+	struct relay_run_header h = {
+		.flags = RELAY_HDR_APPS, .ncpus = 0x4000000,
+		.subbuf_size = 4096, .n_subbufs = 8, .host = "h",
+		.kernel = "k", .app = "a", .base = "a", .tool = "t",
+		.library = "l", .cmdline = "c", .napps = 64,
+	};
+	struct relay_sink *sk;
+	int mfd = memfd_create("sink", 0);
+
+	CHECK(mfd >= 0);
+	/* 64 apps x 2^26 CPUs: 2^32 counters, 0 in 32 bits */
+	CHECK_EQ(relay_sink_fd(mfd, &sk), 0);
+	CHECK_EQ(relay_sink_begin(sk, &h), -EINVAL);
+	relay_sink_free(sk);
+	h.flags = 0;
+	h.napps = 0;
+	h.ncpus = RELAY_MAX_CPUS + 1;
+	CHECK_EQ(relay_sink_fd(mfd, &sk), 0);
+	CHECK_EQ(relay_sink_begin(sk, &h), -EINVAL);
+	relay_sink_free(sk);
+	h.ncpus = RELAY_MAX_CPUS;
+	CHECK_EQ(relay_sink_fd(mfd, &sk), 0);
+	CHECK_EQ(relay_sink_begin(sk, &h), 0);
+	relay_sink_free(sk);
+	close(mfd);
+	return 0;
+}
+
 static int test_several_apps_roundtrip(void)
 {
 	/* files, and zstd in front of them (frames compressed on its thread) */
@@ -1111,6 +1142,7 @@ static const struct ktap_case cases[] = {
 	{ "snapshot_trigger", test_snapshot_trigger },
 	{ "follow_file_recreated", test_follow_file_recreated },
 	{ "sink_1_0_header", test_sink_1_0_header },
+	{ "sink_ncpus_bounded", test_sink_ncpus_bounded },
 	{ "roundtrip", test_roundtrip },
 	{ "concatenated_parts", test_concatenated_parts },
 	{ "every_truncation", test_every_truncation },
