@@ -586,7 +586,7 @@ static int several_apps_roundtrip(bool zstd)
 	struct relay_sink *sk;
 	struct relay_frame f;
 	uint8_t data[4096];
-	unsigned int app, i, nfiles, headers = 0, next = 0;
+	unsigned int app, i, nfiles, headers = 0, next = 0, with_counters = 0;
 	int ret;
 	FILE *raw;
 
@@ -631,8 +631,11 @@ static int several_apps_roundtrip(bool zstd)
 	CHECK_EQ(t.frames, 5);
 	CHECK_EQ(t.bytes, frame_len(5) + frame_len(11) + frame_len(17) +
 			  frame_len(23) + frame_len(29));
-	relay_sink_totals(sk, RELAY_APP_CPU(3, 0), &t);
-	CHECK_EQ(t.frames, 0);
+	/* app 0, cpu 0: i = 0, 6, 12, 18, 24 (not app 1's cpu 0: 4, 10...) */
+	relay_sink_totals(sk, RELAY_APP_CPU(0, 0), &t);
+	CHECK_EQ(t.frames, 5);
+	CHECK_EQ(t.bytes, frame_len(0) + frame_len(6) + frame_len(12) +
+			  frame_len(18) + frame_len(24));
 	relay_sink_free(sk);
 	for (nfiles = 0;; nfiles++) {
 		snprintf(path, sizeof(path), "%s/k+t+s.%06u.relay%s", dir,
@@ -672,6 +675,7 @@ static int several_apps_roundtrip(bool zstd)
 		CHECK_EQ(ret, 0);
 		CHECK(relay_stream_app_header(s, 3) == NULL);
 		if (relay_stream_counters(s, RELAY_APP_CPU(2, 1), &c) == 0) {
+			with_counters++;
 			for (i = 0; i < 6; i++) {
 				CHECK_EQ(relay_stream_counters(s, ctr[i].cpu,
 							       &c), 0);
@@ -691,6 +695,8 @@ static int several_apps_roundtrip(bool zstd)
 	printf("# %s: %u files, %u headers, %u frames\n",
 	       zstd ? "zstd" : "plain", nfiles, headers, next);
 	CHECK(nfiles >= 2);
+	/* the last part has the run's end and its counters, the others not */
+	CHECK_EQ(with_counters, 1);
 	CHECK_EQ(headers, 3 * nfiles);
 	CHECK_EQ(next, 30);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -1105,6 +1111,7 @@ static int test_snapshot_trigger(void)
 	char strs[512];
 	uint8_t *p;
 	size_t n;
+	int ret;
 
 	CHECK_EQ(relay_encode_run(&h, &p, &n), 0);
 	CHECK_EQ(relay_decode_run(p, n, &out, strs), 0);
@@ -1128,12 +1135,25 @@ static int test_snapshot_trigger(void)
 	CHECK_EQ(relay_decode_run(p, n, &out, strs), 0);
 	CHECK_EQ(strlen(out.trigger.reason), RELAY_TRIGGER_REASON_MAX - 1);
 	free(p);
-	/* Without the flag the same bytes are a plain run's: no trigger. */
-	h.flags = 0;
+	/*
+	 * Without the flag the trigger section is not read: the same
+	 * bytes (section kept, only the flag cleared, the CRC made right)
+	 * decode as a plain run's, with no trigger.
+	 */
+	strcpy(h.trigger.reason, "disk-error");
 	CHECK_EQ(relay_encode_run(&h, &p, &n), 0);
-	CHECK_EQ(relay_decode_run(p, n, &out, strs), 0);
+	relay_put32(p + RELAY_BLOCK_PREFIX,
+		    relay_get32(p + RELAY_BLOCK_PREFIX) & ~RELAY_HDR_SNAPSHOT);
+	relay_put32(p + 16, relay_block_crc(p, relay_get32(p + 4) + 8));
+	memset(&out, 0xff, sizeof(out));
+	ret = relay_decode_run(p, n, &out, strs);
+	printf("# the flag cleared: %d\n", ret);
+	CHECK_EQ(ret, 0);
+	CHECK_EQ(out.flags, RELAY_HDR_OVERWRITE);
 	CHECK_EQ(out.trigger.kind, 0);
+	CHECK_EQ(out.trigger.seq, 0);
 	CHECK_EQ(out.trigger.reason[0], 0);
+	CHECK(!strcmp(out.cmdline, "c"));
 	free(p);
 	return 0;
 }
