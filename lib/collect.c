@@ -982,6 +982,7 @@ void relay_run_free(struct relay_run *run)
 		relay_collector_close(c);
 		for (i = 0; c == c->main && run->apps && i < c->nsub; i++) {
 			c->sub[i]->main = c->sub[i];	/* its own now */
+			c->sub[i]->ep = -1;	/* the main's, closed below */
 			run->apps[i + 1]->apps = NULL;
 			relay_run_free(run->apps[i + 1]);
 		}

@@ -250,9 +250,12 @@ static int zstd_begin(void *ctx, const struct relay_run_header *h)
 		zjob_free(j);
 		return -ENOMEM;
 	}
-	/* A 1.0 caller's header ends before app_index: only with APPS. */
+	/* A 1.0 caller's header ends before trigger (then app_index): read
+	 * what its flags say it has, the rest stays zero. */
 	memcpy(&j->h, h, h->flags & RELAY_HDR_APPS ? sizeof(*h) :
-	       offsetof(struct relay_run_header, app_index));
+	       h->flags & RELAY_HDR_SNAPSHOT ?
+	       offsetof(struct relay_run_header, app_index) :
+	       offsetof(struct relay_run_header, trigger));
 	dst[0] = &j->h.host;
 	dst[1] = &j->h.kernel;
 	dst[2] = &j->h.app;
@@ -318,7 +321,8 @@ static int zstd_end(void *ctx, const struct relay_cpu_counters *c,
 		zjob_free(j);
 		return -ENOMEM;
 	}
-	memcpy(j->c, c, n * sizeof(*c));
+	if (n)		/* none: @c may be NULL */
+		memcpy(j->c, c, n * sizeof(*c));
 	j->n = n;
 	j->flags = flags;
 	err = zstd_push(z, j);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include "format.h"
 #include "sink.h"
 
 int relay_sink_new(const struct relay_sink_ops *ops, void *ctx,
@@ -111,7 +112,7 @@ void relay_sink_count_file(struct relay_sink *s, int deleted,
 int relay_sink_begin(struct relay_sink *s, const struct relay_run_header *h)
 {
 	struct relay_sink_totals *c;
-	unsigned int n;
+	size_t n;
 	int err;
 
 	if (s->failed)
@@ -126,7 +127,10 @@ int relay_sink_begin(struct relay_sink *s, const struct relay_run_header *h)
 	}
 	n = h->flags & RELAY_HDR_APPS ? h->napps : 1;
 	if (!n || n > RELAY_MAX_APPS)
-		return relay_sink_fail(s, -EINVAL, "%u apps", n);
+		return relay_sink_fail(s, -EINVAL, "%zu apps", n);
+	/* as the reader bounds it: the table below cannot wrap */
+	if (h->ncpus > RELAY_MAX_CPUS)
+		return relay_sink_fail(s, -EINVAL, "%u CPUs", h->ncpus);
 	n *= h->ncpus ? h->ncpus : 1;
 	pthread_mutex_lock(&s->lock);
 	c = realloc(s->cpu, n * sizeof(*c));

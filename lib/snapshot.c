@@ -91,7 +91,8 @@ static void copy_reason(char *dst, const char *src)
 	size_t i;
 
 	for (i = 0; src && src[i] && i < RELAY_TRIGGER_REASON_MAX - 1; i++)
-		dst[i] = (unsigned char)src[i] < 0x20 ? '?' : src[i];
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ?
+			 '?' : src[i];
 	dst[i] = '\0';
 }
 
@@ -417,8 +418,8 @@ static int snap_kernel(struct snap *s)
 		t.time_ns = kt.time_ns;
 		t.kernel_seq = kt.seq;
 		t.missed = kt.missed;
-		memcpy(t.reason, kt.reason, sizeof(t.reason));
-		t.reason[sizeof(t.reason) - 1] = '\0';
+		/* The kernel's or a control write's text: one line. */
+		copy_reason(t.reason, kt.reason);
 		if (kt.missed) {
 			/* Lost in the kernel's ring: triggers, coalesced. */
 			s->run->triggers += kt.missed;

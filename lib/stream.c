@@ -48,6 +48,9 @@ struct relay_stream {
 	size_t out_cap;
 	ZSTD_DCtx *dctx;
 	char err[160];
+	/* Following a file: its first bytes, to know it is still the one. */
+	uint8_t head[32];
+	int have_head;
 };
 
 int relay_stream_fdopen(int fd, struct relay_stream **sp)
@@ -179,6 +182,34 @@ int relay_stream_ended(const struct relay_stream *s)
 }
 
 /*
+ * Following a file: -ESTALE if it is no longer the data read so far (it
+ * shrank, or was truncated and written again: a new run in its place,
+ * relay-collect re-creating <base>.000000.relay), else 0.
+ */
+static int follow_same_file(struct relay_stream *s)
+{
+	uint8_t head[sizeof(s->head)];
+	struct stat st;
+
+	if (s->follow != 1)
+		return 0;
+	if (!s->have_head && !s->base && s->have >= sizeof(s->head)) {
+		memcpy(s->head, s->buf, sizeof(s->head));
+		s->have_head = 1;
+		return 0;
+	}
+	if (fstat(s->fd, &st))
+		return -errno;
+	if ((uint64_t)st.st_size < s->base + s->have)
+		return -ESTALE;
+	if (s->have_head &&
+	    (pread(s->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	     memcmp(head, s->head, sizeof(head))))
+		return -ESTALE;
+	return 0;
+}
+
+/*
  * Make @need bytes from pos available.  0: they are; 1: the data ended
  * before them; 2 (following): not yet; -errno.
  */
@@ -218,11 +249,17 @@ static int stream_fill(struct relay_stream *s, size_t need)
 				return 2;
 			return -errno;
 		}
-		if (!n && s->follow == 1)
-			return 2;	/* a growing file: more may come */
+		s->have += n;
+		if (s->follow == 1) {
+			int err = follow_same_file(s);
+
+			if (err)
+				return err;
+			if (!n)
+				return 2;	/* a growing file: more may come */
+		}
 		if (!n)
 			s->eof = 1;
-		s->have += n;
 	}
 	return 0;
 }
@@ -230,6 +267,10 @@ static int stream_fill(struct relay_stream *s, size_t need)
 /* The data ended at @off inside a run (or before any). */
 static int stream_short(struct relay_stream *s, uint64_t off, int err)
 {
+	if (err == -ESTALE)
+		return stream_fail(s, err, off, "the file shrank or was "
+				   "written again from its start (a new run "
+				   "in its place?)");
 	if (err < 0)
 		return stream_fail(s, err, off, "%s", strerror(-err));
 	if (s->state == S_ENDED) {

@@ -691,6 +691,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int quiet = 0, progress_lines = 0, json = 0, fail_on_loss = 0;
 	int list = 0, trigger = 0, opt, err, ret, i, k, nats_given = 0;
+	int not_trigger = 0;	/* an option --trigger does not take */
 	const char *dir_opt = NULL, *mode_opt = NULL;
 	unsigned long v;
 	struct relay_run *run;
@@ -714,6 +715,10 @@ int main(int argc, char **argv)
 						 opt_name(opt, longopts));
 			seen[opt] = 1;
 		}
+		/* --trigger takes --root and nothing else (below). */
+		if (opt != OPT_TRIGGER && opt != 'r' && opt != ':' &&
+		    !not_trigger)
+			not_trigger = opt;
 		switch (opt) {
 		case 'o':
 		case 'd':
@@ -879,9 +884,10 @@ int main(int argc, char **argv)
 		if (optind == argc || argc - optind > 2)
 			return bad_usage("--trigger takes APP and an optional "
 					 "REASON");
-		if (o.snapshot || dir_opt || o.out_fd >= 0 || o.duration > 0)
-			return bad_usage("--trigger takes no collecting "
-					 "option");
+		if (not_trigger)
+			return bad_usage("--trigger takes no option but "
+					 "--root (%s given)",
+					 opt_name(not_trigger, allopts));
 		if (argc - optind == 2 && strlen(argv[optind + 1]) >=
 		    RELAY_TRIGGER_REASON_MAX)
 			return bad_usage("REASON longer than %d bytes",
@@ -987,6 +993,12 @@ int main(int argc, char **argv)
 		sigaction(SIGUSR1, &su, NULL);
 	}
 	err = relay_run_collect(run);
+	if (o.snapshot) {
+		/* The run is over (and freed below): a later SIGUSR1 is
+		 * nothing, neither a snapshot nor the default's exit. */
+		signal(SIGUSR1, SIG_IGN);
+		snap_run = NULL;
+	}
 	if (o.progress && tty)
 		fputc('\n', stderr);
 	if (err && !run->subbuf_size) {

@@ -358,8 +358,16 @@ static int add_trigger(struct merge *m, unsigned int ri,
 	static const char *const ctx[] = { "task", "softirq", "hardirq",
 					   "nmi" };
 	struct rec x = { .run = ri, .cpu = t->cpu };
-	char when[48], where[64], *text;
+	char when[48], where[64], reason[RELAY_TRIGGER_REASON_MAX], *text;
 	const char *what;
+	size_t i;
+
+	/* Text of one line: a control byte printed is '?' (a file's reason
+	 * is the writer's; it must not forge a line or move the cursor). */
+	for (i = 0; i < sizeof(reason) - 1 && t->reason[i]; i++)
+		reason[i] = (unsigned char)t->reason[i] < 0x20 ||
+			    t->reason[i] == 0x7f ? '?' : t->reason[i];
+	reason[i] = '\0';
 
 	if (to_clock(m, &m->runs[ri], t->time_ns, &x.key))
 		return -ERANGE;
@@ -384,11 +392,11 @@ static int add_trigger(struct merge *m, unsigned int ri,
 	text = keep(m, xrealloc(NULL, 256));
 	if (t->missed)
 		x.len = snprintf(text, 256, "%s === trigger %s (%s; %" PRIu64
-				 " more missed) ===\n", when, t->reason,
+				 " more missed) ===\n", when, reason,
 				 where, t->missed);
 	else
 		x.len = snprintf(text, 256, "%s === trigger %s (%s) ===\n",
-				 when, t->reason, where);
+				 when, reason, where);
 	if (x.len >= 256)
 		x.len = 255;
 	x.text = text;
@@ -713,7 +721,8 @@ static int follow_input(struct merge *m, const char *path)
 	const char *name = strcmp(path, "-") ? path : "standard input";
 	struct relay_follow *fl;
 	struct relay_frame f;
-	unsigned int ri = 0;
+	/* The merge's run of each app of the followed run, as read_input. */
+	unsigned int ri[RELAY_MAX_APPS] = { 0 };
 	int ret, have_run = 0, end = 0;
 
 	/* No SA_RESTART: a wait ends at once. */
@@ -728,11 +737,17 @@ static int follow_input(struct merge *m, const char *path)
 		ret = relay_follow_next(fl, &f, next_due_ms(m));
 		m->now = mono_now();
 		if (ret == 2) {
-			ret = add_run(m, relay_follow_header(fl),
-				      relay_follow_name(fl), &ri);
+			const struct relay_run_header *h =
+				relay_follow_header(fl);
+
+			/* The reader checked app_index < RELAY_MAX_APPS. */
+			ret = add_run(m, h, relay_follow_name(fl),
+				      &ri[h->app_index]);
 			have_run = 1;
 		} else if (ret == 1) {
-			ret = have_run ? add_frame(m, ri, &f) : -EBADMSG;
+			ret = have_run ?
+			      add_frame(m, ri[RELAY_FRAME_APP(f.flags)], &f) :
+			      -EBADMSG;
 		} else if (ret == 0 || ret == -ENODATA) {
 			if (ret)
 				fprintf(stderr, "%s: %s: the run never "
@@ -749,7 +764,7 @@ static int follow_input(struct merge *m, const char *path)
 		if (ret)
 			break;
 	}
-	if (ret == -EBADMSG || ret == -EPROTONOSUPPORT) {
+	if (ret == -EBADMSG || ret == -EPROTONOSUPPORT || ret == -ESTALE) {
 		const char *why = relay_follow_error(fl);
 
 		fprintf(stderr, "%s: %s: %s\n", prog, relay_follow_name(fl),

@@ -184,6 +184,29 @@ static int test_open_error_closes_only_its_own(void)
 	return 0;
 }
 
+/*
+ * A run of two apps shares one epoll descriptor: freeing it closed that
+ * descriptor once for each app (the second close of a number that may
+ * be another file's by then).  Here the second app does not exist.
+ */
+static int test_several_apps_close_epoll_once(void)
+{
+	static const char *const apps[] = { "app", "gone" };
+	struct relay_app_opts o;
+	struct relay_run *run = NULL;
+
+	fake_reset("app", 2, 2);
+	opts_init(&o, "app");
+	o.apps = apps;
+	o.napps = 2;
+	clean_dir();
+	CHECK_EQ(relay_run_create(&o, &run), 0);
+	CHECK_EQ(relay_run_collect(run), -ENOENT);
+	relay_run_free(run);
+	CHECK_EQ(fake.ebadf_closes, 0);
+	return 0;
+}
+
 /* The size of every file in dir; the largest. */
 static off_t largest_output(void)
 {
@@ -954,6 +977,8 @@ static int test_app_start_stop(void)
 }
 
 static const struct ktap_case cases[] = {
+	{ "several_apps_close_epoll_once",
+	  test_several_apps_close_epoll_once },
 	{ "eintr_consume_retried", test_eintr_consume_retried },
 	{ "eintr_read_fallback", test_eintr_read_fallback },
 	{ "open_error_closes_only_its_own",

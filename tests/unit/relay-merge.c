@@ -364,9 +364,11 @@ static int test_snapshot_trigger_line(void)
 		.time_ns = 2500000000ULL, .kernel_seq = 1,
 		.reason = "disk error",
 	};
+	/* A reason is text of one line: no line or escape of its own. */
 	static const struct relay_trigger sig = {
 		.kind = RELAY_TRIGGER_SIGNAL, .seq = 2,
-		.time_ns = 5000000000ULL, .missed = 3, .reason = "SIGUSR1",
+		.time_ns = 5000000000ULL, .missed = 3,
+		.reason = "SIGUSR1\n[    9.000000] cpu0 klog FAKE\x1b[2J\x7f",
 	};
 	struct run_desc d = klog;
 	FILE *f = new_file("snap1.relay");
@@ -400,8 +402,8 @@ static int test_snapshot_trigger_line(void)
 		  "[    3.000000] cpu0 klog *** lost 0 records, 5 sub-buffers,"
 		  " before [    3.000000] ***\n"
 		  "[    3.500000] cpu0 klog between\n"
-		  "[    5.000000] === trigger SIGUSR1 (signal, cpu 0; 3 more "
-		  "missed) ===\n");
+		  "[    5.000000] === trigger SIGUSR1?[    9.000000] cpu0 klog "
+		  "FAKE?[2J? (signal, cpu 0; 3 more missed) ===\n");
 	return 0;
 }
 
@@ -466,12 +468,12 @@ static int test_filters(void)
 #undef LOSS
 }
 
-/* App @app of a run of @napps, anchored as klog's. */
-static void put_app_header(FILE *f, const char *app, unsigned int index,
-			   unsigned int napps)
+/* App @app of a run of @napps, of @ncpus CPUs, anchored as klog's. */
+static void put_app_header_n(FILE *f, const char *app, unsigned int index,
+			     unsigned int napps, unsigned int ncpus)
 {
 	struct relay_run_header h = {
-		.flags = RELAY_HDR_ANCHOR | RELAY_HDR_APPS, .ncpus = 2,
+		.flags = RELAY_HDR_ANCHOR | RELAY_HDR_APPS, .ncpus = ncpus,
 		.subbuf_size = 4096, .n_subbufs = 4,
 		.start_ns = klog.real0, .host = "host1",
 		.kernel = "6.12.0-test", .app = app, .base = app,
@@ -489,6 +491,13 @@ static void put_app_header(FILE *f, const char *app, unsigned int index,
 		abort();
 	fwrite(p, 1, n, f);
 	free(p);
+}
+
+/* The same, of 2 CPUs. */
+static void put_app_header(FILE *f, const char *app, unsigned int index,
+			   unsigned int napps)
+{
+	put_app_header_n(f, app, index, napps, 2);
 }
 
 /* put_frame() of app @app, closed when opened. */
@@ -1097,7 +1106,44 @@ static int test_follow_pipe(void)
 	return 0;
 }
 
+/*
+ * --follow on a run of two apps of different CPU counts (klog on 4,
+ * tprintk on 1): each frame is its own app's, as without --follow.
+ */
+static int test_follow_several_apps(void)
+{
+	const char *two =
+		"[ 1000.100000] cpu3 klog t:1/1:1:init k3\n"
+		"[ 1000.200000] cpu0 <5> t:1/1:1:init t0\n";
+	FILE *f = follow_file("k4+t1.relay");
+	pid_t pid;
+
+	CHECK(f != NULL);
+	put_app_header_n(f, "klog", 0, 2, 4);
+	put_app_header_n(f, "tprintk", 1, 2, 1);
+	put_app_frame(f, 0, 3, 0, 1000000000000ULL, 0,
+		      "[ 1000.100000] cpu3 klog t:1/1:1:init k3\n");
+	put_app_frame(f, 1, 0, 0, 1000000000000ULL, 0,
+		      "[ 1000.200000] cpu0 <5> t:1/1:1:init t0\n");
+	put_end(f);
+	fclose(f);
+	CHECK_EQ(merge("f/k4+t1.relay"), 0);
+	CHECK_STR(out, two);
+	pid = follow_start("--hold-back=10s f/k4+t1.relay");
+	CHECK(pid > 0);
+	CHECK_EQ(follow_end(pid, 5), 0);
+	CHECK_STR(out, two);
+	CHECK_STR(err, "");
+	pid = follow_start("--hold-back=10s --app klog f/k4+t1.relay");
+	CHECK(pid > 0);
+	CHECK_EQ(follow_end(pid, 5), 0);
+	CHECK_STR(out, "[ 1000.100000] cpu3 klog t:1/1:1:init k3\n");
+	CHECK_STR(err, "");
+	return 0;
+}
+
 static const struct ktap_case cases[] = {
+	{ "follow_several_apps", test_follow_several_apps },
 	{ "follow_growing_file", test_follow_growing_file },
 	{ "follow_hold_back", test_follow_hold_back },
 	{ "follow_rotation", test_follow_rotation },

@@ -731,6 +731,13 @@ static int test_usage_errors_exit_2(void)
 		  NULL },
 		{ "relay-collect", "--compress=lz4", "sample", NULL },
 		{ "relay-collect", "-q", "--json", "sample", NULL },
+		/* --trigger takes --root only */
+		{ "relay-collect", "--trigger", "-z", "sample", NULL },
+		{ "relay-collect", "--trigger", "--sink", "nats://127.0.0.1:1",
+		  "sample", NULL },
+		{ "relay-collect", "--trigger", "--latency", "1s", "sample",
+		  NULL },
+		{ "relay-collect", "-q", "--trigger", "sample", NULL },
 		/* given twice: refused, not the last one taken */
 		{ "relay-collect", "-s", "4k", "-s", "8k", "sample", NULL },
 		{ "relay-collect", "-n", "2", "-n", "4", "sample", NULL },

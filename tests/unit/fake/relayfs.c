@@ -390,5 +390,10 @@ int __wrap_close(int fd)
 	}
 	if (fd == 0)
 		return 0;	/* keep the test's stdin */
-	return __real_close(fd);
+	if (__real_close(fd) < 0) {
+		if (errno == EBADF)
+			fake.ebadf_closes++;
+		return -1;
+	}
+	return 0;
 }

@@ -48,6 +48,7 @@ struct fake_app {
 	double started;		/* CLOCK_MONOTONIC s of the start */
 	struct fake_buf buf[FAKE_MAXCPU];
 	int fd0_closes;		/* close(0) calls seen: never right */
+	int ebadf_closes;	/* close() of a closed fd: never right */
 	int stops;
 };
 
