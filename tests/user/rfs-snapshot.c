@@ -451,6 +451,7 @@ static int test_control_poll_and_ring(void)
 	bad.__reserved = 0;
 	CHECK_ERRNO(ioctl(ro, RELAYFS_IOC_TRIGGER, &bad), EINVAL);
 	CHECK_ERRNO(write(fd, "snapshotx", 9), EINVAL);
+	CHECK_ERRNO(write(fd, "snapshot a\177b", 12), EINVAL);
 	CHECK_EQ(poll(&p, 1, 0), 0);
 	/* One from the collector, one from another open. */
 	CHECK(write(fd, "snapshot hello world", 20) == 20);
@@ -484,6 +485,39 @@ static int test_control_poll_and_ring(void)
 		CHECK_EQ(t.missed, i == 4 ? 4 : 0);
 	}
 	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), EAGAIN);
+	/* UTF-8 in a reason, as the ioctl takes it. */
+	CHECK(write(fd, "snapshot caf\303\251", 14) == 14);
+	CHECK_EQ(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), 0);
+	CHECK(!strcmp(t.reason, "caf\303\251"));
+	/*
+	 * A short reason in a slot a long one had: nothing of the old one
+	 * after its NUL (it may be another member's run's).
+	 */
+	memset(cmd, 'L', sizeof(cmd));
+	memcpy(cmd, "snapshot ", 9);
+	for (i = 0; i < 16; i++) {
+		CHECK(write(fd, cmd, 9 + 63) == 9 + 63);
+		CHECK_EQ(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), 0);
+		CHECK_EQ(strlen(t.reason), 63);
+	}
+	for (i = 0; i < 16; i++) {
+		size_t n;
+
+		snprintf(cmd, sizeof(cmd), "snapshot s%d", i);
+		CHECK(write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd));
+		CHECK_EQ(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), 0);
+		CHECK(!strcmp(t.reason, cmd + 9));
+		for (n = strlen(t.reason); n < sizeof(t.reason); n++)
+			CHECK_EQ(t.reason[n], 0);
+	}
+	/* One taken but not delivered (EFAULT) is the next one's missed. */
+	CHECK(write(fd, "snapshot lost", 13) == 13);
+	CHECK(write(fd, "snapshot kept", 13) == 13);
+	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, (void *)8), EFAULT);
+	CHECK_EQ(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), 0);
+	CHECK(!strcmp(t.reason, "kept"));
+	CHECK_EQ(t.missed, 1);
+	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), EAGAIN);
 	/* A poller sleeping is woken by a kernel trigger (irq_work). */
 	pid = poller(fd, POLLPRI);
 	CHECK(pid > 0);
@@ -503,6 +537,103 @@ static int test_control_poll_and_ring(void)
 	CHECK_ERRNO(write(fd, "snapshot late", 13), ENOTCONN);
 	close(fd);
 	close(ro);
+	return 0;
+}
+
+/*
+ * One delivered trigger of the storm, well formed: its reason names the
+ * CPU and context it reports, and each CPU's and context's numbers
+ * only grow.  0, or -1.
+ */
+static int storm_record(const struct relayfs_trigger *t, long last[][2])
+{
+	unsigned int cpu, i;
+	char kind;
+	int k, end = 0;
+
+	if (sscanf(t->reason, "storm c%u %c%u%n", &cpu, &kind, &i, &end) != 3 ||
+	    t->reason[end] || cpu != t->cpu || cpu >= 64 ||
+	    (kind != 't' && kind != 'i') || t->flags) {
+		printf("# bad record: \"%s\" cpu %u context %u flags %u\n",
+		       t->reason, t->cpu, t->context, t->flags);
+		return -1;
+	}
+	k = kind == 'i';
+	CHECK_EQ(t->context, k ? RELAYFS_TRIGGER_HARDIRQ : RELAYFS_TRIGGER_TASK);
+	CHECK((long)i > last[cpu][k]);
+	last[cpu][k] = i;
+	return 0;
+}
+
+/*
+ * Kernel triggers racing on every CPU, hardirq ones on top of task ones
+ * (the sample's "storm"), taken while they fire: every record delivered
+ * is well formed, and delivered + missed is exactly what fired.  A last
+ * trigger from user space after the storm carries the missed count; it
+ * must come out within 5 s (a slot left half written by a superseded
+ * writer would answer EAGAIN for ever).
+ */
+static int test_trigger_storm(void)
+{
+	const unsigned long n = 2000;
+	unsigned long fired = online_cpus() * (n + n / 8) + 1;
+	unsigned long delivered = 0, missed = 0;
+	static long last[64][2];
+	struct relayfs_trigger t;
+	siginfo_t si;
+	struct pollfd p;
+	bool storming = true, end = false;
+	time_t deadline = 0;
+	char cmd[32];
+	pid_t pid;
+	int fd;
+
+	memset(last, 0xff, sizeof(last));
+	CHECK(online_cpus() <= 64);
+	CHECK(sample_quiet() == 0);
+	fd = open(CONTROL, O_RDWR);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4", 34) == 34);
+	pid = fork();
+	if (!pid) {
+		snprintf(cmd, sizeof(cmd), "storm %lu", n);
+		_exit(fire(cmd) ? 1 : 0);
+	}
+	CHECK(pid > 0);
+	while (!end) {
+		if (!ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t)) {
+			delivered++;
+			missed += t.missed;
+			if (!strcmp(t.reason, "end"))
+				end = true;
+			else
+				CHECK(storm_record(&t, last) == 0);
+			continue;
+		}
+		CHECK_EQ(errno, EAGAIN);
+		si.si_pid = 0;
+		CHECK(!storming || waitid(P_PID, pid, &si, WEXITED | WNOHANG |
+					  WNOWAIT) == 0);
+		if (storming && !si.si_pid)
+			continue;
+		if (storming) {
+			storming = false;
+			CHECK(child_ok(pid) == 0);
+			CHECK(write(fd, "snapshot end", 12) == 12);
+			deadline = time(NULL) + 5;
+		}
+		CHECK(time(NULL) < deadline);
+		usleep(1000);
+	}
+	printf("# %lu fired, %lu delivered, %lu missed\n", fired, delivered,
+	       missed);
+	CHECK(delivered > 1);
+	CHECK_EQ(delivered + missed, fired);
+	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), EAGAIN);
+	p = (struct pollfd){ .fd = fd, .events = POLLPRI };
+	CHECK_EQ(poll(&p, 1, 0), 0);
+	CHECK(write(fd, "stop", 4) == 4);
+	close(fd);
 	return 0;
 }
 
@@ -655,6 +786,7 @@ static int test_valgrind_clean(void)
 static const struct ktap_case cases[] = {
 	{ "control_poll_and_ring", test_control_poll_and_ring },
 	{ "trigger_cli_errors", test_trigger_cli_errors },
+	{ "trigger_storm", test_trigger_storm },
 	{ "nmi_snapshot_exact", test_nmi_snapshot_exact },
 	{ "each_trigger_kind", test_each_trigger_kind },
 	{ "interval_and_max", test_interval_and_max },
