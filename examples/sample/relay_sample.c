@@ -25,8 +25,6 @@
  *   task|irq|nmi CPU [REASON]	from a work item bound to CPU, an irq_work
  *				that work item queues there (hardirq, a
  *				self-IPI) or an NMI (x86) aimed at it
- *   storm COUNT		COUNT triggers from every online CPU at once,
- *				task and hardirq (see trig_storm())
  *   write CPU COUNT		COUNT (at most 10000) records of the hardirq
  *				stream, written on CPU from one function call
  *				IPI
@@ -337,74 +335,6 @@ static void trig_write(void *arg)
 	}
 }
 
-/*
- * "storm": every online CPU at once fires storm_n triggers from a work
- * item ("storm c<cpu> t<i>") and, after every 8th, one from a hardirq
- * it raises on its own CPU ("storm c<cpu> i<i>"), which may interrupt
- * the next task trigger half written: the ring's writers racing on
- * several CPUs and nested on one.
- */
-static unsigned int storm_n;
-static atomic_t storm_err;
-
-struct storm_irq {
-	struct irq_work work;
-	unsigned int i;
-	struct work_struct task;
-};
-
-static void storm_irq_fire(struct irq_work *w)
-{
-	struct storm_irq *s = container_of(w, struct storm_irq, work);
-	char reason[32];
-
-	snprintf(reason, sizeof(reason), "storm c%u i%u", smp_processor_id(),
-		 s->i);
-	if (relayfs_app_trigger(&sample_app, reason))
-		atomic_inc(&storm_err);
-}
-
-static DEFINE_PER_CPU(struct storm_irq, storm_irqs) = {
-	.work = IRQ_WORK_INIT_HARD(storm_irq_fire),
-};
-
-static void storm_cpu(struct work_struct *w)
-{
-	struct storm_irq *s = this_cpu_ptr(&storm_irqs);
-	unsigned int cpu = smp_processor_id(), i;
-	char reason[32];
-
-	for (i = 0; i < storm_n; i++) {
-		snprintf(reason, sizeof(reason), "storm c%u t%u", cpu, i);
-		if (relayfs_app_trigger(&sample_app, reason))
-			atomic_inc(&storm_err);
-		if (i % 8 == 7) {
-			s->i = i / 8;
-			if (!irq_work_queue(&s->work))
-				atomic_inc(&storm_err);
-			irq_work_sync(&s->work);
-		}
-	}
-}
-
-static int trig_storm(unsigned long n)
-{
-	unsigned int cpu;
-
-	storm_n = n;
-	atomic_set(&storm_err, 0);
-	cpus_read_lock();
-	for_each_online_cpu(cpu) {
-		INIT_WORK(&per_cpu(storm_irqs, cpu).task, storm_cpu);
-		queue_work_on(cpu, system_highpri_wq,
-			      &per_cpu(storm_irqs, cpu).task);
-	}
-	for_each_online_cpu(cpu)
-		flush_work(&per_cpu(storm_irqs, cpu).task);
-	cpus_read_unlock();
-	return atomic_read(&storm_err) ? -ENOTCONN : 0;
-}
-
 #ifdef CONFIG_X86_LOCAL_APIC
 /* "nmi": a real NMI handler, fired by an NMI IPI at the chosen CPU. */
 static atomic_t nmi_armed;	/* 1: the next NMI on nmi_cpu is ours */
@@ -465,9 +395,6 @@ static int trigger_cmd(char *line)
 	unsigned int cpu;
 	int err;
 
-	if (!strcmp(cmd, "storm"))
-		return !arg || kstrtoul(arg, 10, &n) || n > SAMPLE_WRITE_MAX ?
-		       -EINVAL : trig_storm(n);
 	if (!arg || kstrtouint(arg, 10, &cpu) || cpu >= nr_cpu_ids)
 		return -EINVAL;
 	if (!strcmp(cmd, "write")) {

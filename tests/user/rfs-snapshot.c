@@ -540,103 +540,6 @@ static int test_control_poll_and_ring(void)
 	return 0;
 }
 
-/*
- * One delivered trigger of the storm, well formed: its reason names the
- * CPU and context it reports, and each CPU's and context's numbers
- * only grow.  0, or -1.
- */
-static int storm_record(const struct relayfs_trigger *t, long last[][2])
-{
-	unsigned int cpu, i;
-	char kind;
-	int k, end = 0;
-
-	if (sscanf(t->reason, "storm c%u %c%u%n", &cpu, &kind, &i, &end) != 3 ||
-	    t->reason[end] || cpu != t->cpu || cpu >= 64 ||
-	    (kind != 't' && kind != 'i') || t->flags) {
-		printf("# bad record: \"%s\" cpu %u context %u flags %u\n",
-		       t->reason, t->cpu, t->context, t->flags);
-		return -1;
-	}
-	k = kind == 'i';
-	CHECK_EQ(t->context, k ? RELAYFS_TRIGGER_HARDIRQ : RELAYFS_TRIGGER_TASK);
-	CHECK((long)i > last[cpu][k]);
-	last[cpu][k] = i;
-	return 0;
-}
-
-/*
- * Kernel triggers racing on every CPU, hardirq ones on top of task ones
- * (the sample's "storm"), taken while they fire: every record delivered
- * is well formed, and delivered + missed is exactly what fired.  A last
- * trigger from user space after the storm carries the missed count; it
- * must come out within 5 s (a slot left half written by a superseded
- * writer would answer EAGAIN for ever).
- */
-static int test_trigger_storm(void)
-{
-	const unsigned long n = 2000;
-	unsigned long fired = online_cpus() * (n + n / 8) + 1;
-	unsigned long delivered = 0, missed = 0;
-	static long last[64][2];
-	struct relayfs_trigger t;
-	siginfo_t si;
-	struct pollfd p;
-	bool storming = true, end = false;
-	time_t deadline = 0;
-	char cmd[32];
-	pid_t pid;
-	int fd;
-
-	memset(last, 0xff, sizeof(last));
-	CHECK(online_cpus() <= 64);
-	CHECK(sample_quiet() == 0);
-	fd = open(CONTROL, O_RDWR);
-	CHECK(fd >= 0);
-	CHECK(write(fd, "start subbuf_size=4096 n_subbufs=4", 34) == 34);
-	pid = fork();
-	if (!pid) {
-		snprintf(cmd, sizeof(cmd), "storm %lu", n);
-		_exit(fire(cmd) ? 1 : 0);
-	}
-	CHECK(pid > 0);
-	while (!end) {
-		if (!ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t)) {
-			delivered++;
-			missed += t.missed;
-			if (!strcmp(t.reason, "end"))
-				end = true;
-			else
-				CHECK(storm_record(&t, last) == 0);
-			continue;
-		}
-		CHECK_EQ(errno, EAGAIN);
-		si.si_pid = 0;
-		CHECK(!storming || waitid(P_PID, pid, &si, WEXITED | WNOHANG |
-					  WNOWAIT) == 0);
-		if (storming && !si.si_pid)
-			continue;
-		if (storming) {
-			storming = false;
-			CHECK(child_ok(pid) == 0);
-			CHECK(write(fd, "snapshot end", 12) == 12);
-			deadline = time(NULL) + 5;
-		}
-		CHECK(time(NULL) < deadline);
-		usleep(1000);
-	}
-	printf("# %lu fired, %lu delivered, %lu missed\n", fired, delivered,
-	       missed);
-	CHECK(delivered > 1);
-	CHECK_EQ(delivered + missed, fired);
-	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), EAGAIN);
-	p = (struct pollfd){ .fd = fd, .events = POLLPRI };
-	CHECK_EQ(poll(&p, 1, 0), 0);
-	CHECK(write(fd, "stop", 4) == 4);
-	close(fd);
-	return 0;
-}
-
 /* relay-collect --trigger without a run, and its usage errors. */
 static int test_trigger_cli_errors(void)
 {
@@ -786,7 +689,6 @@ static int test_valgrind_clean(void)
 static const struct ktap_case cases[] = {
 	{ "control_poll_and_ring", test_control_poll_and_ring },
 	{ "trigger_cli_errors", test_trigger_cli_errors },
-	{ "trigger_storm", test_trigger_storm },
 	{ "nmi_snapshot_exact", test_nmi_snapshot_exact },
 	{ "each_trigger_kind", test_each_trigger_kind },
 	{ "interval_and_max", test_interval_and_max },
