@@ -18,7 +18,9 @@
  * so the client can unregister and unload while a collector still reads.
  *
  * Who may collect.  The control file is root's, 0600, and the channel's
- * files 0400, unless the mount option collect_gid= names a group: then
+ * files root's 0400 (whoever started the run: a uid with CAP_SYS_ADMIN
+ * must not hand them to its other processes), unless the mount option
+ * collect_gid= names a group: then
  * the control file is 0660 and the channel's files are in that group:
  * each CPU's 0400, owned by the uid that started the run (another
  * member must not consume it or hold it), .stats 0440.  Starting a run
@@ -80,7 +82,10 @@ kgid_t relayfs_app_collect_gid(void)
 }
 
 /*
- * The app's control file and running channel, as collect_gid= says.  The
+ * The app's control file and running channel, as collect_gid= says.
+ * Without the option everything is root's, whoever started the run (a
+ * service with CAP_SYS_ADMIN under its own uid must not hand the kernel's
+ * data to every process of that uid).  With it, the
  * per-CPU files are the run's starter's alone (0400): reading one
  * consumes, and an open one holds the buffers (the next start gets
  * EBUSY), so another member must not open them; .stats, which only
@@ -97,8 +102,9 @@ static void rfs_app_apply_owner(struct relayfs_app_state *st)
 	relayfs_set_owner(st->control, GLOBAL_ROOT_UID, gid,
 			  group ? 0660 : 0600);
 	if (st->app->chan)
-		relayfs_chan_set_owner(st->app->chan, st->starter, gid, 0400,
-				       group ? 0440 : 0400);
+		relayfs_chan_set_owner(st->app->chan,
+				       group ? st->starter : GLOBAL_ROOT_UID,
+				       gid, 0400, group ? 0440 : 0400);
 }
 
 /**
@@ -264,15 +270,18 @@ static int rfs_app_snapshot_cmd(struct relayfs_app_state *st, char *reason)
 	reason = reason ? strim(reason) : "";
 	if (strlen(reason) >= RELAYFS_TRIGGER_REASON_MAX)
 		return -EINVAL;
+	/* As RELAYFS_IOC_TRIGGER's reasons: no control characters. */
 	for (p = reason; *p; p++)
-		if (!isprint(*p))
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return -EINVAL;
 	return rfs_app_fire(st, reason);
 }
 
 /*
  * "start subbuf_size=N n_subbufs=M [mode=overwrite|no-overwrite]
- *  [flush_ms=F]"; F: the flush timer's bound (0: the default).
+ *  [flush_ms=F]"; F: the flush timer's bound, 1 to 60000 ms (absent:
+ *  the channel's default).  Taken and reported for overwrite runs too,
+ *  which have no flush timer.
  */
 static int rfs_app_parse_start(struct relayfs_app *app, char *args,
 			       size_t *subbuf_size, size_t *n_subbufs,
@@ -482,6 +491,10 @@ static long rfs_trigger_next(struct relayfs_app_state *st, struct file *file,
 		err = -EPERM;	/* only the collector takes them */
 		goto unlock;
 	}
+	if (!st->app) {
+		err = -ENODEV;	/* unregistered: what is left is stale */
+		goto unlock;
+	}
 	err = relayfs_trig_next(&st->trig, &t);
 	if (err == -EAGAIN && !st->running)
 		err = -ENOTCONN;
@@ -489,10 +502,33 @@ unlock:
 	mutex_unlock(&st->lock);
 	if (err)
 		return err;
-	return copy_to_user(arg, &t, sizeof(t)) ? -EFAULT : 0;
+	if (!copy_to_user(arg, &t, sizeof(t)))
+		return 0;
+	/* Taken but not delivered: counted in the next one's missed. */
+	mutex_lock(&st->lock);
+	st->trig.missed += t.missed + 1;
+	mutex_unlock(&st->lock);
+	return -EFAULT;
 }
 
-/* Anyone who may collect fires one, through any open of control. */
+/*
+ * Who may fire one through control: CAP_SYS_ADMIN, or the uid that
+ * started the run (relay-collect --trigger beside its own collector).
+ * Another collect_gid= member must not flood the ring (real triggers
+ * would turn into "missed") or make the run's collector write snapshots
+ * with reasons of its choosing.
+ */
+static bool rfs_may_trigger(struct relayfs_app_state *st, struct file *file)
+{
+	lockdep_assert_held(&st->lock);
+	if (file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
+		return true;
+	if (!st->app || !st->running)
+		return true;	/* rfs_app_fire() says why not */
+	return uid_eq(file->f_cred->fsuid, st->starter);
+}
+
+/* The run's starter or an administrator fires one, through control. */
 static long rfs_trigger_user(struct relayfs_app_state *st, struct file *file,
 			     const void __user *arg)
 {
@@ -504,10 +540,9 @@ static long rfs_trigger_user(struct relayfs_app_state *st, struct file *file,
 	if (req.version != RELAYFS_ABI_VERSION || req.__reserved ||
 	    !memchr(req.reason, '\0', sizeof(req.reason)))
 		return -EINVAL;
-	if (!rfs_may_start(file))
-		return -EPERM;
 	mutex_lock(&st->lock);
-	err = rfs_app_fire(st, req.reason);
+	err = rfs_may_trigger(st, file) ? rfs_app_fire(st, req.reason) :
+					  -EPERM;
 	mutex_unlock(&st->lock);
 	return err;
 }
@@ -643,12 +678,19 @@ EXPORT_SYMBOL_GPL(relayfs_app_unregister);
  * of the buffers.  The same rule as relayfs_app_write(): the run is read
  * once with preemption off, so it cannot end under the call.
  *
- * Return: 0, or -ENOTCONN while no collector runs (counted nowhere).
+ * RCU must be watching (not from the idle loop's ftrace callbacks, say):
+ * the run's end waits for this call through an RCU grace period.
+ *
+ * Return: 0, or -ENOTCONN while no collector runs or RCU is not watching
+ * (counted nowhere).
  */
 notrace int relayfs_app_trigger(struct relayfs_app *app, const char *reason)
 {
 	int ret = -ENOTCONN;
 
+	/* Else stop's grace period would not wait for it (use after free). */
+	if (unlikely(!rcu_is_watching()))
+		return -ENOTCONN;
 	preempt_disable_notrace();
 	if (READ_ONCE(app->chan)) {
 		relayfs_trig_fire(&app->state->trig, reason, 0);

@@ -97,17 +97,32 @@ notrace void relayfs_trig_fire(struct relayfs_trig_ring *r,
 		WRITE_ONCE(sl->failed, seq);
 		goto wake;
 	}
-	sl->time_ns = now;
-	sl->cpu = raw_smp_processor_id();
-	sl->context = rfs_trig_context();
-	sl->flags = flags;
+	/*
+	 * Still ours?  A later trigger may have claimed the slot while this
+	 * one was stopped between its claim and busy (an interrupt, a
+	 * preempted vCPU), and filled it already: writing now would tear its
+	 * record and leave done behind claim for good.  Both cmpxchgs are
+	 * full barriers, so of two writers at least one sees the other's
+	 * claim here or its busy above, and gives up (superseded: missed).
+	 */
+	if (atomic64_read(&sl->claim) != (s64)seq) {
+		atomic_set_release(&sl->busy, 0);
+		goto wake;
+	}
+	/* Raced by a reader's copy by design (it checks claim after). */
+	WRITE_ONCE(sl->time_ns, now);
+	WRITE_ONCE(sl->cpu, raw_smp_processor_id());
+	WRITE_ONCE(sl->context, rfs_trig_context());
+	WRITE_ONCE(sl->flags, flags);
 	for (i = 0; reason && reason[i] &&
 		    i < RELAYFS_TRIGGER_REASON_MAX - 1; i++) {
 		unsigned char c = reason[i];
 
-		sl->reason[i] = c < 0x20 || c == 0x7f ? '?' : c;
+		WRITE_ONCE(sl->reason[i], c < 0x20 || c == 0x7f ? '?' : c);
 	}
-	sl->reason[i] = '\0';
+	/* Padded: the reader copies all of it, an older reason must not. */
+	for (; i < RELAYFS_TRIGGER_REASON_MAX; i++)
+		WRITE_ONCE(sl->reason[i], '\0');
 	/* The copy before done: pairs with the reader's acquire of done. */
 	smp_store_release(&sl->done, seq);
 	atomic_set_release(&sl->busy, 0);
@@ -161,11 +176,13 @@ int relayfs_trig_next(struct relayfs_trig_ring *r, struct relayfs_trigger *t)
 		}
 		if (claim == want) {
 			memset(t, 0, sizeof(*t));
-			t->time_ns = sl->time_ns;
-			t->cpu = sl->cpu;
-			t->context = sl->context;
-			t->flags = sl->flags;
-			memcpy(t->reason, sl->reason, sizeof(t->reason));
+			t->time_ns = READ_ONCE(sl->time_ns);
+			t->cpu = READ_ONCE(sl->cpu);
+			t->context = READ_ONCE(sl->context);
+			t->flags = READ_ONCE(sl->flags);
+			/* Racing a later writer by design: checked below. */
+			data_race(memcpy(t->reason, sl->reason,
+					 sizeof(t->reason)));
 			t->reason[sizeof(t->reason) - 1] = '\0';
 			/*
 			 * The copy before the second look at claim: a later

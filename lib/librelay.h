@@ -538,8 +538,8 @@ int relay_run_snapshot(struct relay_run *run, const char *reason);
  * process (RELAYFS_IOC_TRIGGER on a read-only open of its control
  * file): its collector, if it runs --snapshot, writes a snapshot.
  * -ENOTCONN: no run; -EINVAL: @reason too long
- * (RELAY_TRIGGER_REASON_MAX - 1 bytes at most); -EACCES, -EPERM: not
- * allowed to collect; -ENOENT: no such app; -ENOTTY: a relayfs without
+ * (RELAY_TRIGGER_REASON_MAX - 1 bytes at most); -EACCES: not allowed to
+ * collect; -EPERM: neither CAP_SYS_ADMIN nor the run's starter; -ENOENT: no such app; -ENOTTY: a relayfs without
  * triggers.
  */
 int relay_app_trigger(const char *root, const char *app, const char *reason);

@@ -68,9 +68,14 @@ cp "$inj/kernel/relayfs.ko" "$out/modules/relayfs-inject.ko"
 # Every function of the write path (kernel/write.c), as this compiler
 # emitted them: the notrace suite checks that none can be traced or
 # probed.  Not the sanitizers' constructor and destructor (_sub_I_*,
-# _sub_D_*: they register write.c's globals at load and unload).
-nm --defined-only "$src/kernel/write.o" |
-	awk '$2 ~ /^[tT]$/ && $3 !~ /^__(pfx|cfi)_/ &&
-	     $3 !~ /^_sub_[ID]_[0-9]+_[0-9]+$/ { print $3 }' \
-	>"$out/modules/relayfs-write.syms"
+# _sub_D_*: they register write.c's globals at load and unload).  Then
+# the triggers' NMI path in trigger.o and app.o, with its compiler clones
+# (.cold, .constprop.0, ...).
+{
+	nm --defined-only "$src/kernel/write.o" |
+		awk '$2 ~ /^[tT]$/ && $3 !~ /^__(pfx|cfi)_/ &&
+		     $3 !~ /^_sub_[ID]_[0-9]+_[0-9]+$/ { print $3 }'
+	nm --defined-only "$src/kernel/trigger.o" "$src/kernel/app.o" |
+		awk '$2 ~ /^[tT]$/ && $3 ~ /^(relayfs_trig_fire|rfs_trig_context|relayfs_app_trigger)(\..*)?$/ { print $3 }'
+} >"$out/modules/relayfs-write.syms"
 echo "build-modules: $kver: $(ls "$out/modules" | tr '\n' ' ')"

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <grp.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -621,10 +624,21 @@ static int refused_during_run(const struct identity *id)
 	return 0;
 }
 
+/* RELAYFS_IOC_TRIGGER through @fd: 0 or -1 with errno. */
+static int user_trigger(int fd)
+{
+	struct relayfs_trigger_req req = { .version = RELAYFS_ABI_VERSION };
+
+	snprintf(req.reason, sizeof(req.reason), "rfs-app uid %u",
+		 (unsigned int)getuid());
+	return ioctl(fd, RELAYFS_IOC_TRIGGER, &req);
+}
+
 /*
  * Another member and a run it did not start: the counters, not the data
  * (reading consumes it; an open file would hold the buffers and refuse
- * the next start).
+ * the next start), and no trigger (it would flood the run's ring and
+ * make its collector write snapshots).
  */
 static int others_run_refused(void)
 {
@@ -633,6 +647,10 @@ static int others_run_refused(void)
 	CHECK_ERRNO(open(APP "/sample0", O_RDONLY), EACCES);
 	fd = open(APP "/sample.stats", O_RDONLY);
 	CHECK(fd >= 0);
+	close(fd);
+	fd = open(APP "/control", O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_ERRNO(user_trigger(fd), EPERM);
 	close(fd);
 	return 0;
 }
@@ -644,8 +662,15 @@ static int member_runs(int started, int stop_it)
 	int fd = open(APP "/control", O_WRONLY);
 	char c = 0;
 
+	int ro;
+
 	if (fd < 0 || write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
 		return 30;
+	/* Its starter may trigger its run, through any open of control. */
+	ro = open(APP "/control", O_RDONLY);
+	if (ro < 0 || user_trigger(ro) || user_trigger(fd))
+		return 33;
+	close(ro);
 	if (write(started, &c, 1) != 1 || read(stop_it, &c, 1) != 1)
 		return 31;
 	if (write(fd, "stop", 4) != 4)
@@ -681,12 +706,72 @@ static int test_run_files_are_the_starters(void)
 	CHECK(read(started[0], &c, 1) == 1);
 	CHECK(channel_owned(0400, 0440, USER, GROUP) == 0);
 	CHECK_EQ(as(&member2, others_run_refused), 0);
+	/* CAP_SYS_ADMIN may trigger anyone's run. */
+	fd = open(APP "/control", O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_EQ(user_trigger(fd), 0);
+	close(fd);
 	CHECK(write(stop_it[1], &c, 1) == 1);
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
 	CHECK_EQ(WEXITSTATUS(st), 0);
 	CHECK(!app_running("sample"));
 	close(started[0]);
 	close(started[1]);
+	close(stop_it[0]);
+	close(stop_it[1]);
+	CHECK(remount("mode=0700,collect_gid=0") == 0);
+	return 0;
+}
+
+/*
+ * USER with CAP_SYS_ADMIN (a service's User= with the capability) and
+ * CAP_DAC_OVERRIDE (to open root's control): starts a run, as that file's
+ * mode and the capability allow, on until @stop_it.
+ */
+static int capable_user_runs(int started, int stop_it)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (prctl(PR_SET_KEEPCAPS, 1) || setgroups(0, NULL) || setgid(USER) ||
+	    setuid(USER))
+		return 20;
+	if (syscall(SYS_capget, &h, d))
+		return 21;
+	d[0].effective = (1U << CAP_DAC_OVERRIDE) | (1U << CAP_SYS_ADMIN);
+	d[1].effective = 0;
+	if (syscall(SYS_capset, &h, d))
+		return 22;
+	return member_runs(started, stop_it);
+}
+
+/*
+ * Without collect_gid= a run's files are root's whoever started it: a
+ * uid with CAP_SYS_ADMIN must not hand them to every process of its uid.
+ */
+static int test_capable_users_run_is_roots(void)
+{
+	int started[2], stop_it[2], st;
+	pid_t pid;
+	char c = 0;
+
+	CHECK(remount("mode=0755,collect_gid=0") == 0);
+	CHECK(pipe(started) == 0 && pipe(stop_it) == 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(capable_user_runs(started[1], stop_it[0]));
+	CHECK(pid > 0);
+	close(started[1]);
+	CHECK(read(started[0], &c, 1) == 1);
+	CHECK(channel_owned(0400, 0400, 0, 0) == 0);
+	CHECK(owned(APP "/control", 0600, 0) == 0);
+	CHECK(write(stop_it[1], &c, 1) == 1);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+	CHECK(!app_running("sample"));
+	close(started[0]);
 	close(stop_it[0]);
 	close(stop_it[1]);
 	CHECK(remount("mode=0700,collect_gid=0") == 0);
@@ -1123,6 +1208,7 @@ static const struct ktap_case cases[] = {
 	{ "second_collector_is_busy", test_second_collector_is_busy },
 	{ "control_protocol_errors", test_control_protocol_errors },
 	{ "collect_gid_gives_app_files", test_collect_gid_gives_app_files },
+	{ "capable_users_run_is_roots", test_capable_users_run_is_roots },
 	{ "member_collects", test_member_collects },
 	{ "member_refused_the_rest", test_member_refused_the_rest },
 	{ "outsider_refused", test_outsider_refused },

@@ -165,6 +165,7 @@ static int test_ioc_flush(void)
 	struct relayfs_consume c;
 	struct later_flush lf;
 	struct timespec a, b;
+	double ms;
 	char buf[8192];
 	pthread_t th;
 	uint8_t *map;
@@ -211,9 +212,11 @@ static int test_ioc_flush(void)
 	CHECK_EQ(lf.ret, 0);
 	CHECK(verify_chunk(&r0, (uint8_t *)buf, 1000) == 0 ||
 	      (printf("# %s\n", r0.err), 0));
+	ms = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 1e6;
 	printf("# blocked read woken %.1f ms after it began (flush at "
-	       "200 ms)\n", ((b.tv_sec - a.tv_sec) * 1e9 +
-			      (b.tv_nsec - a.tv_nsec)) / 1e6);
+	       "200 ms)\n", ms);
+	/* By the flush: not before it, and not by the 60 s timer. */
+	CHECK(ms >= 190 && ms < 5000);
 
 	/* mmap + RELAYFS_IOC_CONSUME on CPU 1, flushed from this CPU. */
 	map = mmap(NULL, 4 * 8192, PROT_READ, MAP_SHARED, fd1, 0);

@@ -46,7 +46,12 @@ int main(int argc, char **argv)
 		struct run_data rd;
 		int ret;
 
-		run_read_files(&argv[1], 1, &rd);
+		if (run_read_files(&argv[1], 1, &rd)) {
+			fprintf(stderr, "rfs-sample-check: %s: unreadable\n",
+				argv[1]);
+			run_free(&rd);
+			return 1;
+		}
 		printf("# %s: %llu frames\n", argv[1],
 		       (unsigned long long)rd.frames);
 		ret = sample_check_data(NULL, &rd, len, false, true);

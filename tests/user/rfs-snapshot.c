@@ -451,6 +451,7 @@ static int test_control_poll_and_ring(void)
 	bad.__reserved = 0;
 	CHECK_ERRNO(ioctl(ro, RELAYFS_IOC_TRIGGER, &bad), EINVAL);
 	CHECK_ERRNO(write(fd, "snapshotx", 9), EINVAL);
+	CHECK_ERRNO(write(fd, "snapshot a\177b", 12), EINVAL);
 	CHECK_EQ(poll(&p, 1, 0), 0);
 	/* One from the collector, one from another open. */
 	CHECK(write(fd, "snapshot hello world", 20) == 20);
@@ -483,6 +484,39 @@ static int test_control_poll_and_ring(void)
 		CHECK(!strcmp(t.reason, want));
 		CHECK_EQ(t.missed, i == 4 ? 4 : 0);
 	}
+	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), EAGAIN);
+	/* UTF-8 in a reason, as the ioctl takes it. */
+	CHECK(write(fd, "snapshot caf\303\251", 14) == 14);
+	CHECK_EQ(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), 0);
+	CHECK(!strcmp(t.reason, "caf\303\251"));
+	/*
+	 * A short reason in a slot a long one had: nothing of the old one
+	 * after its NUL (it may be another member's run's).
+	 */
+	memset(cmd, 'L', sizeof(cmd));
+	memcpy(cmd, "snapshot ", 9);
+	for (i = 0; i < 16; i++) {
+		CHECK(write(fd, cmd, 9 + 63) == 9 + 63);
+		CHECK_EQ(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), 0);
+		CHECK_EQ(strlen(t.reason), 63);
+	}
+	for (i = 0; i < 16; i++) {
+		size_t n;
+
+		snprintf(cmd, sizeof(cmd), "snapshot s%d", i);
+		CHECK(write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd));
+		CHECK_EQ(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), 0);
+		CHECK(!strcmp(t.reason, cmd + 9));
+		for (n = strlen(t.reason); n < sizeof(t.reason); n++)
+			CHECK_EQ(t.reason[n], 0);
+	}
+	/* One taken but not delivered (EFAULT) is the next one's missed. */
+	CHECK(write(fd, "snapshot lost", 13) == 13);
+	CHECK(write(fd, "snapshot kept", 13) == 13);
+	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, (void *)8), EFAULT);
+	CHECK_EQ(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), 0);
+	CHECK(!strcmp(t.reason, "kept"));
+	CHECK_EQ(t.missed, 1);
 	CHECK_ERRNO(ioctl(fd, RELAYFS_IOC_TRIGGER_NEXT, &t), EAGAIN);
 	/* A poller sleeping is woken by a kernel trigger (irq_work). */
 	pid = poller(fd, POLLPRI);
