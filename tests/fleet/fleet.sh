@@ -152,11 +152,13 @@ qpub() {
 		--stream RELAYQ --subject relayq --create-stream --replicas 3 \
 		--cpus 2 --frames 40 --rate 50 >"$T/pub-$1.out" 2>&1
 }
-# The stream and the durable made once, first: two instances creating
-# an R3 stream at the same moment can time out (seen on a loaded host).
+# The stream and the durable made once, first (with the instances'
+# --batch: it sets the durable's max ack pending, which must agree): two
+# instances creating an R3 stream at the same moment can time out (seen
+# on a loaded host).
 $GATHER --from "$URL" $AUTH -o "$T/shared" --stream RELAYQ \
 	--subject 'relayq.>' --create-stream --replicas 3 --durable shared \
-	--idle 1s >"$T/q0.out" 2>&1 || sed 's/^/# /' "$T/q0.out"
+	--batch 16 --idle 1s >"$T/q0.out" 2>&1 || sed 's/^/# /' "$T/q0.out"
 for g in 1 2; do
 	$GATHER --from "$URL" $AUTH -o "$T/shared" --stream RELAYQ \
 		--subject 'relayq.>' --create-stream --replicas 3 --durable shared \
