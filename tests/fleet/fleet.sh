@@ -160,7 +160,7 @@ for g in 1 2; do
 	PID[q$g]=$!
 	# One at a time: two creating the R3 stream at once can time out
 	# (seen on a loaded host).
-	[ $g = 1 ] && sleep 2
+	if [ "$g" = 1 ]; then sleep 2; fi
 done
 sleep 1
 qpub q-a &
